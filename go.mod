@@ -1,0 +1,3 @@
+module github.com/yizhan-hub/yizhan
+
+go 1.26

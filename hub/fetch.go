@@ -1,0 +1,23 @@
+package hub
+
+import "context"
+
+// Fetcher fetches a source once and returns what it found. sources.Fetcher
+// implements it for every kind.
+type Fetcher interface {
+	// Fetch gets the source, sending prev's validators. It returns an error
+	// when the upstream could not be read or parsed; a partial result is never
+	// returned with a nil error. A 304, or a body identical to the last one,
+	// is a result with NotModified set, not an error.
+	Fetch(ctx context.Context, src Source, prev FetchState) (FetchResult, error)
+}
+
+// FetchResult is what one fetch of a source produced.
+type FetchResult struct {
+	Items        []Item // attributed, sanitized, with SourceID and Key set
+	NotModified  bool   // 304, or the same body as last time: Items is empty
+	ETag         string // validators to send next time
+	LastModified string
+	BodyHash     string
+	MovedTo      string // set when the upstream answered with a permanent redirect
+}

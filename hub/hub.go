@@ -1,0 +1,135 @@
+// Package hub is yizhan's vocabulary and engine: channels, sources, items and
+// their attribution; the Store interface every storage backend implements; the
+// Fetcher interface every source kind implements; and the runner and scheduler
+// that move items from one to the other.
+//
+// hub imports none of yizhan's other packages. sources, feeds and hub/sqlite
+// import hub; only cmd/yizhan wires them together.
+package hub
+
+import (
+	"crypto/sha1"
+	"fmt"
+	"time"
+)
+
+// Settings are the [hub] table of config.toml.
+type Settings struct {
+	Title      string
+	BaseURL    string
+	Listen     string
+	Database   string
+	Timezone   *time.Location
+	FeedSize   int
+	LatestSize int
+	UserAgent  string
+}
+
+// Channel is a published feed: a named collection of the items of one or more sources.
+type Channel struct {
+	ID          string
+	Title       string
+	Description string
+	Copyright   string
+	KeepDays    int // retention in days; 0 keeps forever
+	KeepItems   int // retention by count; 0 has no count limit
+}
+
+// Source kinds.
+const (
+	KindFeed = "feed" // RSS 0.9x/1.0/2.0, Atom 1.0, JSON Feed 1.0/1.1
+	KindHTML = "html" // a listing page of links to article pages
+)
+
+// Source is one upstream the hub fetches on a schedule.
+type Source struct {
+	ID          string
+	Name        string
+	Kind        string
+	URL         string
+	Channels    []string
+	Schedule    string
+	Attribution string // credited publisher when an item names none
+	Copyright   string // notice carried by every item that has none of its own
+	Enabled     bool
+	Timezone    *time.Location // zone for zoneless upstream dates; never nil after config load
+	Encoding    string         // charset override; empty means detect
+	HTML        *HTMLRules     // only for KindHTML
+}
+
+// HTMLRules are the [source.html] table: CSS selectors and limits for an HTML source.
+type HTMLRules struct {
+	Links       string        // article links on the listing page
+	Next        string        // optional next-page link on the listing page
+	MaxPages    int           // listing pages followed per run, at least 1
+	Refetch     bool          // fetch stored article URLs again
+	Delay       time.Duration // pause between two requests to one host
+	MaxArticles int           // article pages fetched per run
+	Title       string        // optional overrides; empty means heuristics
+	Date        string
+	DateLayout  string
+	Body        string
+	Credit      string
+	Author      string
+}
+
+// Attribution says who published an item first, who wrote it, where we got it
+// and under which terms. SPEC.md's "Items: attribution and copyright" defines
+// each field and how it travels in every format.
+type Attribution struct {
+	Credit    string // publisher credited with the item
+	CreditURL string // where the credited publisher has it
+	Via       string // the upstream we fetched it from, when it differs from Credit
+	Author    string // author or editor
+	Copyright string // the item's rights statement
+}
+
+// Item is one article, as extracted from an upstream and as stored.
+type Item struct {
+	ID         int64  // store row id; zero before the item is stored
+	SourceID   string // the source that produced it
+	Key        string // identity within the source: guid, Atom id, JSON id, else link, else a content hash
+	URL        string // the article's link
+	Title      string
+	Summary    string // short description, sanitized HTML
+	Content    string // full content, sanitized HTML; may be empty
+	Image      string // absolute URL of a lead image, if any
+	Categories []string
+	Published  time.Time // upstream publication time; zero if the upstream gave none
+	Updated    time.Time // upstream update time; zero if none
+	FirstSeen  time.Time // when the hub first stored it; set by the store
+	Attribution
+}
+
+// GUID returns the item's public identifier: a name-based UUID (RFC 9562
+// version 5) of its source and key, so it is stable across fetches, restarts,
+// renders and changes of base_url.
+func (it *Item) GUID() string {
+	return "urn:uuid:" + uuid5(it.SourceID+"\x00"+it.Key)
+}
+
+// Date returns the time an item is published under: the upstream's
+// publication time, else its update time, else when the hub first saw it.
+func (it *Item) Date() time.Time {
+	switch {
+	case !it.Published.IsZero():
+		return it.Published
+	case !it.Updated.IsZero():
+		return it.Updated
+	}
+	return it.FirstSeen
+}
+
+// namespace is the UUID namespace of yizhan item ids (a fixed random UUID).
+var namespace = [16]byte{0x6b, 0x1f, 0x3c, 0x52, 0x9d, 0x4e, 0x4a, 0x8b, 0x91, 0x27, 0x5e, 0x0c, 0xd3, 0x7a, 0x44, 0x18}
+
+func uuid5(name string) string {
+	h := sha1.New()
+	h.Write(namespace[:])
+	h.Write([]byte(name))
+	var u [16]byte
+	copy(u[:], h.Sum(nil))
+	u[6] = u[6]&0x0f | 0x50
+	u[8] = u[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", u[0:4], u[4:6], u[6:8], u[8:10], u[10:16])
+}

@@ -1,0 +1,90 @@
+package hub
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// ErrNotFound is returned by a Store when the thing asked for does not exist.
+var ErrNotFound = errors.New("hub: not found")
+
+// Store keeps items and per-source fetch state. *sqlite.DB implements it; a
+// PostgreSQL twin will pass the same conformance suite (hub/storetest).
+//
+// Every method is safe for concurrent use. Readers are never blocked by a
+// writer. A failed call changes nothing.
+type Store interface {
+	// SaveItems upserts the items of one source in one transaction. An item is
+	// keyed by (SourceID, Key): a new key is inserted, a known key whose
+	// content changed is updated in place keeping its ID and FirstSeen, and an
+	// unchanged one is not written at all. An item with a zero Published keeps
+	// the date it was first stored with. Items of the source that are absent
+	// from items are left alone. now is the FirstSeen of new items.
+	SaveItems(ctx context.Context, sourceID string, items []Item, now time.Time) (SaveResult, error)
+
+	// Items returns the newest items first (by Item.Date, ties broken by
+	// descending ID), at most q.Limit of them.
+	Items(ctx context.Context, q Query) ([]Item, error)
+
+	// SyncSources records which channels each configured source feeds. Sources
+	// absent from the map feed no channel (their items stay stored but are
+	// not published).
+	SyncSources(ctx context.Context, channels map[string][]string) error
+
+	// KnownURLs reports which of urls are already stored as item URLs of the source.
+	KnownURLs(ctx context.Context, sourceID string, urls []string) (map[string]bool, error)
+
+	// FetchState returns a source's fetch state; a source never fetched has
+	// the zero state with SourceID set and a nil error.
+	FetchState(ctx context.Context, sourceID string) (FetchState, error)
+
+	// SaveFetchState stores a source's fetch state, replacing the previous one.
+	SaveFetchState(ctx context.Context, st FetchState) error
+
+	// SourceStats returns the fetch state and item count of every source that
+	// has either.
+	SourceStats(ctx context.Context) ([]SourceStat, error)
+
+	// Ping reports whether the store answers.
+	Ping(ctx context.Context) error
+
+	// Close releases the store's resources.
+	Close() error
+}
+
+// Query selects published items.
+type Query struct {
+	Channel string // a channel id; empty means every channel (the latest ticker), each item once
+	Limit   int    // at most this many; must be positive
+}
+
+// SaveResult counts what SaveItems did.
+type SaveResult struct {
+	New       int
+	Updated   int
+	Unchanged int
+}
+
+// Changed reports whether SaveItems wrote anything.
+func (r SaveResult) Changed() bool { return r.New+r.Updated > 0 }
+
+// FetchState is what the hub remembers about fetching one source.
+type FetchState struct {
+	SourceID     string
+	ETag         string    // validator from the last 200 response
+	LastModified string    // validator from the last 200 response
+	BodyHash     string    // hash of the last body parsed, to skip identical bodies
+	URL          string    // permanent redirect target, if the upstream moved
+	LastTry      time.Time // zero if never tried
+	LastSuccess  time.Time // zero if never succeeded
+	LastError    string    // empty after a success
+	Failures     int       // consecutive failures
+	NextTry      time.Time // earliest next attempt (backoff, Retry-After); zero means on schedule
+}
+
+// SourceStat is a source's fetch state and how many items it has stored.
+type SourceStat struct {
+	FetchState
+	Items int
+}
