@@ -1,0 +1,224 @@
+package hub
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"sync"
+	"time"
+)
+
+// Backoff bounds after consecutive failures: the first retry waits about
+// BackoffBase, each further failure doubles it, never beyond BackoffMax.
+const (
+	BackoffBase = time.Minute
+	BackoffMax  = 6 * time.Hour
+)
+
+// RetryHinter is implemented by fetch errors that carry an upstream's wish
+// about when to come back (HTTP Retry-After on 429 and 503).
+type RetryHinter interface {
+	RetryHint() time.Duration
+}
+
+// RunnerOptions configure a Runner.
+type RunnerOptions struct {
+	Store       Store
+	Fetcher     Fetcher
+	Concurrency int // fetches running at once across all sources; default 4
+	Logger      *slog.Logger
+	Now         func() time.Time
+	// OnChange is called after a fetch whose items changed the store has
+	// committed: the place to invalidate rendered feeds or notify subscribers.
+	OnChange func(src Source, res SaveResult)
+	// OnReport is called after every run, for metrics.
+	OnReport func(rep Report)
+}
+
+// Runner fetches sources and stores what they yield. It never runs one source
+// twice at once and never more than Concurrency sources at once.
+type Runner struct {
+	opts    RunnerOptions
+	slots   chan struct{}
+	mu      sync.Mutex
+	running map[string]bool
+}
+
+// Report is the outcome of one run of one source.
+type Report struct {
+	SourceID    string
+	Start       time.Time
+	Duration    time.Duration
+	Result      SaveResult
+	NotModified bool
+	Busy        bool      // the source was already running; nothing was done
+	Deferred    time.Time // set when a scheduled run was skipped because the source backs off until then
+	Err         error
+}
+
+// Outcome names a report's result in one word: new, updated, unchanged,
+// not_modified, busy, deferred or error. It is the metrics label.
+func (r Report) Outcome() string {
+	switch {
+	case r.Err != nil:
+		return "error"
+	case r.Busy:
+		return "busy"
+	case !r.Deferred.IsZero():
+		return "deferred"
+	case r.NotModified:
+		return "not_modified"
+	case r.Result.New > 0:
+		return "new"
+	case r.Result.Updated > 0:
+		return "updated"
+	}
+	return "unchanged"
+}
+
+// NewRunner returns a Runner. Store and Fetcher are required.
+func NewRunner(opts RunnerOptions) *Runner {
+	if opts.Concurrency <= 0 {
+		opts.Concurrency = 4
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	return &Runner{
+		opts:    opts,
+		slots:   make(chan struct{}, opts.Concurrency),
+		running: make(map[string]bool),
+	}
+}
+
+// Run fetches src now, whatever its backoff, stores the items and records the
+// fetch state. A failed fetch stores nothing and removes nothing.
+func (r *Runner) Run(ctx context.Context, src Source) Report {
+	return r.run(ctx, src, false)
+}
+
+// RunScheduled is Run for the scheduler: a source that is backing off after
+// failures, or was asked by its upstream to wait, is skipped until then.
+func (r *Runner) RunScheduled(ctx context.Context, src Source) Report {
+	return r.run(ctx, src, true)
+}
+
+func (r *Runner) run(ctx context.Context, src Source, scheduled bool) Report {
+	rep := Report{SourceID: src.ID, Start: r.opts.Now()}
+	if !r.lock(src.ID) {
+		rep.Busy = true
+		return rep
+	}
+	defer r.unlock(src.ID)
+
+	select {
+	case r.slots <- struct{}{}:
+		defer func() { <-r.slots }()
+	case <-ctx.Done():
+		rep.Err = fmt.Errorf("run %s: %w", src.ID, ctx.Err())
+		return rep
+	}
+	rep.Start = r.opts.Now()
+	rep.Err = r.fetch(ctx, src, scheduled, &rep)
+	rep.Duration = r.opts.Now().Sub(rep.Start)
+	if r.opts.OnReport != nil {
+		r.opts.OnReport(rep)
+	}
+	return rep
+}
+
+func (r *Runner) fetch(ctx context.Context, src Source, scheduled bool, rep *Report) error {
+	st, err := r.opts.Store.FetchState(ctx, src.ID)
+	if err != nil {
+		return fmt.Errorf("run %s: %w", src.ID, err)
+	}
+	st.SourceID = src.ID
+	if scheduled && rep.Start.Before(st.NextTry) {
+		rep.Deferred = st.NextTry
+		return nil
+	}
+	res, ferr := r.opts.Fetcher.Fetch(ctx, src, st)
+	if ferr == nil && !res.NotModified {
+		rep.Result, ferr = r.opts.Store.SaveItems(ctx, src.ID, res.Items, rep.Start)
+	}
+	st.LastTry = rep.Start
+	if ferr != nil {
+		if ctx.Err() != nil && errors.Is(ferr, ctx.Err()) {
+			// Shutting down is not the upstream's failure; leave its state alone.
+			return fmt.Errorf("fetch %s: %w", src.ID, ferr)
+		}
+		st.Failures++
+		st.LastError = ferr.Error()
+		st.NextTry = rep.Start.Add(backoff(st.Failures, ferr))
+		if err := r.saveState(st); err != nil {
+			return errors.Join(fmt.Errorf("fetch %s: %w", src.ID, ferr), err)
+		}
+		return fmt.Errorf("fetch %s: %w", src.ID, ferr)
+	}
+	rep.NotModified = res.NotModified
+	if res.ETag != "" || res.LastModified != "" || !res.NotModified {
+		st.ETag, st.LastModified = res.ETag, res.LastModified
+	}
+	if res.BodyHash != "" {
+		st.BodyHash = res.BodyHash
+	}
+	if res.MovedTo != "" {
+		st.URL = res.MovedTo
+	}
+	st.LastSuccess, st.LastError, st.Failures, st.NextTry = rep.Start, "", 0, time.Time{}
+	if err := r.saveState(st); err != nil {
+		return err
+	}
+	if rep.Result.Changed() && r.opts.OnChange != nil {
+		r.opts.OnChange(src, rep.Result)
+	}
+	return nil
+}
+
+// saveState records fetch state even when the run's context is already
+// cancelled, so that a shutdown does not forget a fetch that happened.
+func (r *Runner) saveState(st FetchState) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := r.opts.Store.SaveFetchState(ctx, st); err != nil {
+		return fmt.Errorf("save fetch state %s: %w", st.SourceID, err)
+	}
+	return nil
+}
+
+func (r *Runner) lock(id string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.running[id] {
+		return false
+	}
+	r.running[id] = true
+	return true
+}
+
+func (r *Runner) unlock(id string) {
+	r.mu.Lock()
+	delete(r.running, id)
+	r.mu.Unlock()
+}
+
+// backoff is how long to wait after the n-th consecutive failure: exponential
+// with ±25% jitter so that sources failing together do not retry together,
+// capped at BackoffMax, and never sooner than the upstream asked.
+func backoff(n int, err error) time.Duration {
+	d := BackoffMax
+	if n < 20 {
+		d = min(BackoffBase<<(n-1), BackoffMax)
+	}
+	d = time.Duration(float64(d) * (0.75 + rand.Float64()/2))
+	var h RetryHinter
+	if errors.As(err, &h) && h.RetryHint() > d {
+		d = h.RetryHint()
+	}
+	return min(d, BackoffMax*2)
+}
