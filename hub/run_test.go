@@ -43,7 +43,7 @@ func (m *memStore) SaveItems(_ context.Context, sourceID string, items []Item, n
 	}
 	return r, nil
 }
-func (m *memStore) Items(context.Context, Query) ([]Item, error)          { return nil, nil }
+func (m *memStore) Items(context.Context, Query) ([]Item, error)           { return nil, nil }
 func (m *memStore) SyncSources(context.Context, map[string][]string) error { return nil }
 func (m *memStore) KnownURLs(context.Context, string, []string) (map[string]bool, error) {
 	return nil, nil
