@@ -1,0 +1,331 @@
+package sources
+
+import (
+	"bytes"
+	"fmt"
+	"mime"
+	"regexp"
+	"strings"
+	"unicode/utf8"
+
+	"golang.org/x/net/html/charset"
+	"golang.org/x/text/encoding"
+	"golang.org/x/text/encoding/ianaindex"
+	"golang.org/x/text/encoding/simplifiedchinese"
+	"golang.org/x/text/encoding/traditionalchinese"
+	"golang.org/x/text/encoding/unicode"
+)
+
+// DecodeXML converts a feed body to UTF-8 so that gofeed never decodes it
+// again. The encoding is, in order: override (a source's configured
+// encoding), a byte-order mark (UTF-8, UTF-16), the bytes themselves when they
+// are valid UTF-8 (whatever the prolog claims), the XML prolog's label, the
+// Content-Type header's charset, and GB18030 as the last resort. gb2312 and
+// gbk are read as GB18030, their superset. The prolog's encoding is rewritten
+// to UTF-8 and control characters XML forbids are removed.
+func DecodeXML(body []byte, contentType, override string) ([]byte, error) {
+	out, err := decodeXML(body, contentType, override)
+	if err != nil {
+		return nil, err
+	}
+	return stripForbidden(rewriteProlog(out)), nil
+}
+
+func decodeXML(body []byte, contentType, override string) ([]byte, error) {
+	if override != "" {
+		enc, err := lookupEncoding(override)
+		if err != nil {
+			return nil, err
+		}
+		return decodeWith(enc, trimUTF8BOM(body))
+	}
+	if enc, n := bomEncoding(body); enc != nil {
+		return decodeWith(enc, body[n:])
+	}
+	if utf16 := utf16NoBOM(body); utf16 != nil {
+		return decodeWith(utf16, body)
+	}
+	if utf8.Valid(body) {
+		return body, nil
+	}
+	for _, label := range []string{prologEncoding(body), contentTypeCharset(contentType)} {
+		if label == "" {
+			continue
+		}
+		enc, err := lookupEncoding(label)
+		if err != nil {
+			continue
+		}
+		if !isUTF(enc) {
+			return decodeWith(enc, body)
+		}
+		if mostlyUTF8(body) {
+			// UTF-8 with a few broken bytes: keep the rest.
+			return decodeWith(enc, body)
+		}
+	}
+	return decodeWith(simplifiedchinese.GB18030, body)
+}
+
+// DecodeHTML converts an HTML page to UTF-8. The encoding is, in order:
+// override, a byte-order mark, the Content-Type header's charset, a <meta
+// charset> or http-equiv declaration anywhere in <head>, and GB18030 when the
+// bytes are not valid UTF-8 and nothing is declared. A page whose bytes are
+// valid UTF-8 but which declares a Chinese legacy charset (gb2312, gbk,
+// gb18030, big5) is read as UTF-8: such pages lie, the bytes do not.
+func DecodeHTML(body []byte, contentType, override string) ([]byte, error) {
+	out, err := decodeHTML(body, contentType, override)
+	if err != nil {
+		return nil, err
+	}
+	return stripForbidden(out), nil
+}
+
+func decodeHTML(body []byte, contentType, override string) ([]byte, error) {
+	if override != "" {
+		enc, err := lookupEncoding(override)
+		if err != nil {
+			return nil, err
+		}
+		return decodeWith(enc, trimUTF8BOM(body))
+	}
+	if enc, n := bomEncoding(body); enc != nil {
+		return decodeWith(enc, body[n:])
+	}
+	valid := utf8.Valid(body)
+	for _, label := range []string{contentTypeCharset(contentType), metaCharset(body)} {
+		if label == "" {
+			continue
+		}
+		enc, err := lookupEncoding(label)
+		if err != nil {
+			continue
+		}
+		if isUTF(enc) {
+			if valid || mostlyUTF8(body) {
+				return decodeWith(enc, body)
+			}
+			// Declared UTF-8 but mostly not: legacy bytes behind a wrong label.
+			return decodeWith(simplifiedchinese.GB18030, body)
+		}
+		if valid && isCJKLegacy(enc) {
+			return body, nil
+		}
+		return decodeWith(enc, body)
+	}
+	if valid {
+		return body, nil
+	}
+	return decodeWith(simplifiedchinese.GB18030, body)
+}
+
+// lookupEncoding finds an encoding by its label, WHATWG's first and IANA's
+// second; gbk and gb2312 become GB18030.
+func lookupEncoding(label string) (encoding.Encoding, error) {
+	label = strings.ToLower(strings.Trim(strings.TrimSpace(label), `"'`))
+	enc, _ := charset.Lookup(label)
+	if enc == nil {
+		var err error
+		enc, err = ianaindex.IANA.Encoding(label)
+		if err != nil || enc == nil {
+			return nil, fmt.Errorf("unknown charset %q", label)
+		}
+	}
+	if enc == simplifiedchinese.GBK {
+		return simplifiedchinese.GB18030, nil
+	}
+	return enc, nil
+}
+
+func isUTF(enc encoding.Encoding) bool {
+	return enc == unicode.UTF8 || enc == encoding.Nop || enc == unicode.UTF8BOM
+}
+
+func isCJKLegacy(enc encoding.Encoding) bool {
+	switch enc {
+	case simplifiedchinese.GB18030, simplifiedchinese.GBK, simplifiedchinese.HZGB2312, traditionalchinese.Big5:
+		return true
+	}
+	return false
+}
+
+// mostlyUTF8 reports whether invalid bytes are the exception in b: more
+// valid multi-byte sequences than invalid ones. Legacy CJK text almost never
+// forms valid UTF-8 sequences, so it fails this test.
+func mostlyUTF8(b []byte) bool {
+	var good, bad int
+	for len(b) > 0 {
+		if b[0] < utf8.RuneSelf {
+			b = b[1:]
+			continue
+		}
+		r, n := utf8.DecodeRune(b)
+		if r == utf8.RuneError && n == 1 {
+			bad++
+		} else {
+			good++
+		}
+		b = b[n:]
+	}
+	return good > bad
+}
+
+func decodeWith(enc encoding.Encoding, b []byte) ([]byte, error) {
+	if isUTF(enc) {
+		if utf8.Valid(b) {
+			return b, nil
+		}
+		return bytes.ToValidUTF8(b, []byte("\uFFFD")), nil
+	}
+	out, err := enc.NewDecoder().Bytes(b)
+	if err != nil {
+		return nil, fmt.Errorf("decode charset: %w", err)
+	}
+	return out, nil
+}
+
+func trimUTF8BOM(b []byte) []byte {
+	return bytes.TrimPrefix(b, []byte("\xef\xbb\xbf"))
+}
+
+// bomEncoding returns the encoding a byte-order mark names and the mark's length.
+func bomEncoding(b []byte) (encoding.Encoding, int) {
+	switch {
+	case bytes.HasPrefix(b, []byte("\xef\xbb\xbf")):
+		return unicode.UTF8, 3
+	case bytes.HasPrefix(b, []byte("\xfe\xff")):
+		return unicode.UTF16(unicode.BigEndian, unicode.IgnoreBOM), 2
+	case bytes.HasPrefix(b, []byte("\xff\xfe")):
+		return unicode.UTF16(unicode.LittleEndian, unicode.IgnoreBOM), 2
+	}
+	return nil, 0
+}
+
+// utf16NoBOM recognises a UTF-16 document without a byte-order mark by its
+// first character, '<' or '{' (XML 1.0 appendix F).
+func utf16NoBOM(b []byte) encoding.Encoding {
+	if len(b) < 4 {
+		return nil
+	}
+	switch {
+	case b[0] == 0 && b[1] != 0 && b[2] == 0 && b[3] != 0 && (b[1] == '<' || b[1] == '{'):
+		return unicode.UTF16(unicode.BigEndian, unicode.IgnoreBOM)
+	case b[0] != 0 && b[1] == 0 && b[2] != 0 && b[3] == 0 && (b[0] == '<' || b[0] == '{'):
+		return unicode.UTF16(unicode.LittleEndian, unicode.IgnoreBOM)
+	}
+	return nil
+}
+
+var prologRe = regexp.MustCompile(`^\s*<\?xml\s[^>]*?\?>`)
+var prologEncodingRe = regexp.MustCompile(`(?i)\sencoding\s*=\s*["']?([A-Za-z0-9._:\-]*)["']?`)
+
+// prologEncoding returns the encoding label of an XML declaration, if any.
+func prologEncoding(b []byte) string {
+	p := prologRe.Find(b[:min(len(b), 1024)])
+	if p == nil {
+		return ""
+	}
+	if m := prologEncodingRe.FindSubmatch(p); m != nil {
+		return string(m[1])
+	}
+	return ""
+}
+
+// rewriteProlog makes a UTF-8 document's XML declaration say so, and drops
+// anything before it that would make it invalid.
+func rewriteProlog(b []byte) []byte {
+	b = trimUTF8BOM(b)
+	loc := prologRe.FindIndex(b[:min(len(b), 1024)])
+	if loc == nil {
+		return b
+	}
+	p := b[loc[0]:loc[1]]
+	if m := prologEncodingRe.FindSubmatchIndex(p); m != nil {
+		if strings.EqualFold(string(p[m[2]:m[3]]), "utf-8") && loc[0] == 0 {
+			return b
+		}
+		var nb []byte
+		nb = append(nb, p[:m[0]]...)
+		nb = append(nb, ` encoding="UTF-8"`...)
+		nb = append(nb, p[m[1]:]...)
+		return append(nb, b[loc[1]:]...)
+	}
+	if loc[0] == 0 {
+		return b
+	}
+	return b[loc[0]:]
+}
+
+func contentTypeCharset(ct string) string {
+	if ct == "" {
+		return ""
+	}
+	_, params, err := mime.ParseMediaType(ct)
+	if err != nil {
+		// Malformed headers still often carry a readable charset.
+		if i := strings.Index(strings.ToLower(ct), "charset="); i >= 0 {
+			v := ct[i+len("charset="):]
+			if j := strings.IndexAny(v, "; "); j >= 0 {
+				v = v[:j]
+			}
+			return strings.Trim(v, `"'`)
+		}
+		return ""
+	}
+	return params["charset"]
+}
+
+var (
+	metaCharsetRe = regexp.MustCompile(`(?i)<meta\s[^>]*?charset\s*=\s*["']?\s*([A-Za-z0-9._:\-]+)`)
+	headEndRe     = regexp.MustCompile(`(?i)</head\s*>|<body[\s>]`)
+)
+
+// metaCharset finds a <meta charset> or http-equiv Content-Type declaration
+// anywhere in the page's head (many Chinese CMSs put it after scripts and
+// styles, beyond the 1024 bytes the HTML standard scans).
+func metaCharset(b []byte) string {
+	head := b[:min(len(b), 256<<10)]
+	if loc := headEndRe.FindIndex(head); loc != nil {
+		head = head[:loc[0]]
+	}
+	if m := metaCharsetRe.FindSubmatch(head); m != nil {
+		return string(m[1])
+	}
+	return ""
+}
+
+// forbidden reports whether XML 1.0 forbids r in a document: C0 controls
+// other than tab, newline and carriage return, and U+FFFE/U+FFFF.
+func forbidden(r rune) bool {
+	return r < 0x20 && r != '\t' && r != '\n' && r != '\r' || r == 0xFFFE || r == 0xFFFF
+}
+
+// stripForbidden removes the characters XML forbids from valid UTF-8,
+// returning b itself when there are none.
+func stripForbidden(b []byte) []byte {
+	i := bytes.IndexFunc(b, forbidden)
+	if i < 0 {
+		return b
+	}
+	out := make([]byte, 0, len(b))
+	out = append(out, b[:i]...)
+	for _, r := range string(b[i:]) {
+		if !forbidden(r) {
+			out = utf8.AppendRune(out, r)
+		}
+	}
+	return out
+}
+
+// cleanText removes the characters XML forbids from s.
+func cleanText(s string) string {
+	if strings.IndexFunc(s, forbidden) < 0 {
+		return s
+	}
+	return strings.Map(func(r rune) rune {
+		if forbidden(r) {
+			return -1
+		}
+		return r
+	}, s)
+}

@@ -1,0 +1,89 @@
+package sources
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/mmcdole/gofeed"
+
+	"github.com/yizhan-hub/yizhan/hub"
+)
+
+// KnownURLs reports which of urls a source has already stored as item URLs.
+// hub.Store satisfies it.
+type KnownURLs interface {
+	// KnownURLs returns the subset of urls already stored for the source; an
+	// error means nothing is known.
+	KnownURLs(ctx context.Context, sourceID string, urls []string) (map[string]bool, error)
+}
+
+// Options configure a Fetcher.
+type Options struct {
+	Client *Client          // nil: NewClient(ClientOptions{})
+	Known  KnownURLs        // nil: nothing is known
+	Now    func() time.Time // nil: time.Now
+}
+
+// Fetcher fetches sources of every kind and turns what they hold into
+// attributed, sanitized hub.Items. It is safe for concurrent use.
+type Fetcher struct {
+	client *Client
+	known  KnownURLs
+	now    func() time.Time
+	parser *gofeed.Parser
+}
+
+var _ hub.Fetcher = (*Fetcher)(nil)
+
+// New returns a Fetcher.
+func New(opts Options) *Fetcher {
+	f := &Fetcher{client: opts.Client, known: opts.Known, now: opts.Now}
+	if f.client == nil {
+		f.client = NewClient(ClientOptions{})
+	}
+	if f.known == nil {
+		f.known = noneKnown{}
+	}
+	if f.now == nil {
+		f.now = time.Now
+	}
+	f.parser = newParser()
+	return f
+}
+
+// Fetch fetches src once, from prev.URL when an earlier fetch learnt of a
+// permanent redirect, sending prev's validators. Errors read
+// "fetch SOURCE-ID: …".
+func (f *Fetcher) Fetch(ctx context.Context, src hub.Source, prev hub.FetchState) (hub.FetchResult, error) {
+	var (
+		res hub.FetchResult
+		err error
+	)
+	switch src.Kind {
+	case hub.KindFeed:
+		res, err = f.fetchFeed(ctx, src, prev)
+	case hub.KindHTML:
+		res, err = f.fetchHTML(ctx, src, prev)
+	default:
+		err = fmt.Errorf("unknown source kind %q", src.Kind)
+	}
+	if err != nil {
+		return hub.FetchResult{}, fmt.Errorf("fetch %s: %w", src.ID, err)
+	}
+	return res, nil
+}
+
+// sourceURL is where src is fetched from: its remembered new home, if any.
+func sourceURL(src hub.Source, prev hub.FetchState) string {
+	if prev.URL != "" {
+		return prev.URL
+	}
+	return src.URL
+}
+
+type noneKnown struct{}
+
+func (noneKnown) KnownURLs(context.Context, string, []string) (map[string]bool, error) {
+	return nil, nil
+}

@@ -1,0 +1,219 @@
+package sources
+
+import (
+	"net/url"
+	"regexp"
+	"strings"
+
+	"github.com/microcosm-cc/bluemonday"
+	"golang.org/x/net/html"
+)
+
+// policy is the one sanitizing policy for upstream HTML: text structure,
+// images, links, tables, lists, headings, quotes and figures; no script,
+// style, iframe, form, event handler, inline style or javascript:/data: URL.
+// A bluemonday policy is safe for concurrent use once built.
+var policy = newPolicy()
+
+func newPolicy() *bluemonday.Policy {
+	p := bluemonday.NewPolicy()
+	p.AllowStandardURLs() // parseable URLs; http, https, mailto and relative ones
+	p.AllowURLSchemes("http", "https", "mailto", "ftp")
+	p.AllowElements("p", "br", "hr", "div", "span", "section", "article", "header", "footer",
+		"h1", "h2", "h3", "h4", "h5", "h6", "pre", "code", "kbd", "samp", "var",
+		"em", "strong", "b", "i", "u", "s", "strike", "sub", "sup", "small", "big", "mark",
+		"abbr", "acronym", "cite", "dfn", "time", "address", "center", "font",
+		"figure", "figcaption", "picture", "details", "summary", "ruby", "rt", "rp", "wbr")
+	p.AllowAttrs("title").Globally()
+	p.AllowAttrs("lang", "dir").Globally()
+	p.AllowAttrs("href").OnElements("a")
+	p.AllowAttrs("name").Matching(bluemonday.Paragraph).OnElements("a")
+	p.AllowAttrs("cite").OnElements("blockquote", "q", "del", "ins")
+	p.AllowElements("blockquote", "q", "del", "ins")
+	p.AllowAttrs("datetime").OnElements("time", "del", "ins")
+	p.AllowImages()
+	p.AllowAttrs("srcset").Matching(regexp.MustCompile(`^[^"<>]*$`)).OnElements("img", "source")
+	p.AllowAttrs("src", "type").OnElements("source")
+	p.AllowAttrs("src", "poster").OnElements("video", "audio")
+	p.AllowAttrs("controls", "preload", "loop", "muted").Matching(regexp.MustCompile(`^[a-z]*$`)).OnElements("video", "audio")
+	p.AllowAttrs("width", "height").Matching(bluemonday.NumberOrPercent).OnElements("video")
+	p.AllowLists()
+	p.AllowTables()
+	p.AllowAttrs("colspan", "rowspan").Matching(bluemonday.Integer).OnElements("td", "th")
+	p.AllowAttrs("align").Matching(bluemonday.CellAlign).OnElements("td", "th", "tr", "p", "div")
+	p.AddSpaceWhenStrippingTag(true)
+	return p
+}
+
+// lazySrcAttrs are the attributes lazy-loading scripts read the real image URL
+// from, in order of preference.
+var lazySrcAttrs = []string{"data-src", "data-original", "data-original-src", "data-lazy-src", "data-actualsrc", "data-url", "file"}
+
+// urlAttrs are the attributes whose relative URLs are resolved against the base.
+var urlAttrs = map[string]bool{"href": true, "src": true, "cite": true, "poster": true}
+
+// Sanitize returns html made safe to store and publish (see policy), with
+// lazy-loaded images given their real src and relative URLs resolved against
+// base (when base is not nil). Characters XML forbids are removed.
+func Sanitize(s string, base *url.URL) string {
+	s = cleanText(s)
+	if strings.TrimSpace(s) == "" {
+		return ""
+	}
+	if strings.IndexByte(s, '<') >= 0 {
+		s = rewriteURLs(s, base)
+	}
+	return strings.TrimSpace(policy.Sanitize(s))
+}
+
+// rewriteURLs resolves relative URLs and promotes lazy-load attributes,
+// rewriting only the tags that need it.
+func rewriteURLs(s string, base *url.URL) string {
+	z := html.NewTokenizer(strings.NewReader(s))
+	var b strings.Builder
+	b.Grow(len(s) + len(s)/8)
+	for {
+		tt := z.Next()
+		if tt == html.ErrorToken {
+			break
+		}
+		raw := z.Raw()
+		if tt != html.StartTagToken && tt != html.SelfClosingTagToken {
+			b.Write(raw)
+			continue
+		}
+		tok := z.Token()
+		if !fixTag(&tok, base) {
+			b.Write(raw)
+			continue
+		}
+		b.WriteString(tok.String())
+	}
+	return b.String()
+}
+
+// fixTag rewrites a start tag's URLs and reports whether it changed anything.
+func fixTag(t *html.Token, base *url.URL) bool {
+	changed := false
+	if t.Data == "img" {
+		src, srcAt := "", -1
+		for i, a := range t.Attr {
+			if a.Key == "src" {
+				src, srcAt = strings.TrimSpace(a.Val), i
+			}
+		}
+		if src == "" || placeholderSrc(src) {
+			for _, name := range lazySrcAttrs {
+				if v := attr(t, name); v != "" && !strings.HasPrefix(v, "data:") {
+					if srcAt >= 0 {
+						t.Attr[srcAt].Val = v
+					} else {
+						t.Attr = append(t.Attr, html.Attribute{Key: "src", Val: v})
+					}
+					changed = true
+					break
+				}
+			}
+		}
+	}
+	if base == nil {
+		return changed
+	}
+	for i, a := range t.Attr {
+		if !urlAttrs[a.Key] {
+			continue
+		}
+		v := strings.TrimSpace(a.Val)
+		if v == "" || strings.HasPrefix(v, "#") || hasScheme(v) {
+			continue
+		}
+		u, err := base.Parse(v)
+		if err != nil {
+			continue
+		}
+		t.Attr[i].Val = u.String()
+		changed = true
+	}
+	return changed
+}
+
+func attr(t *html.Token, key string) string {
+	for _, a := range t.Attr {
+		if a.Key == key {
+			return strings.TrimSpace(a.Val)
+		}
+	}
+	return ""
+}
+
+// placeholderSrc recognises the spacer images lazy-loading pages put in src.
+func placeholderSrc(src string) bool {
+	if strings.HasPrefix(src, "data:") {
+		return true
+	}
+	l := strings.ToLower(src)
+	for _, w := range []string{"blank.", "placeholder", "loading.", "lazy.", "grey.gif", "spacer.gif", "pixel.gif", "1x1."} {
+		if strings.Contains(l, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// hasScheme reports whether a URL reference starts with a scheme (http:,
+// javascript:, data: …), so that it is left for the policy to judge.
+func hasScheme(v string) bool {
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		switch {
+		case 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z':
+		case '0' <= c && c <= '9' || c == '+' || c == '-' || c == '.':
+			if i == 0 {
+				return false
+			}
+		case c == ':':
+			return i > 0
+		default:
+			return false
+		}
+	}
+	return false
+}
+
+// PlainText returns the text of an HTML fragment, for titles: tags removed
+// (script and style with their content), entities decoded, whitespace
+// collapsed, and characters XML forbids removed.
+func PlainText(s string) string {
+	if strings.IndexByte(s, '<') < 0 && strings.IndexByte(s, '&') < 0 {
+		return strings.Join(strings.Fields(cleanText(s)), " ")
+	}
+	z := html.NewTokenizer(strings.NewReader(s))
+	var b strings.Builder
+	skip := 0
+	for {
+		switch z.Next() {
+		case html.ErrorToken:
+			return strings.Join(strings.Fields(cleanText(b.String())), " ")
+		case html.TextToken:
+			if skip == 0 {
+				b.Write(z.Text())
+			}
+		case html.StartTagToken:
+			name, _ := z.TagName()
+			switch string(name) {
+			case "script", "style":
+				skip++
+			case "br", "p", "div", "li":
+				b.WriteByte(' ')
+			}
+		case html.EndTagToken:
+			name, _ := z.TagName()
+			switch string(name) {
+			case "script", "style":
+				if skip > 0 {
+					skip--
+				}
+			}
+		}
+	}
+}
