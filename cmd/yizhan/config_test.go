@@ -1,0 +1,312 @@
+package main
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/yizhan-hub/yizhan/hub"
+)
+
+// TestConfigErrors checks that every problem of a fixture is reported, in
+// file order, each as "FILE:LINE: KEY: …".
+func TestConfigErrors(t *testing.T) {
+	tests := []struct {
+		file string
+		want []string // "LINE: KEY: fragment of the message"
+	}{
+		{"many_errors.toml", []string{
+			`4: hub.base_url: "localhost:8080" is not an absolute http or https URL`,
+			`5: hub.timezone: unknown time zone "Asia/Shangai"`,
+			`6: hub.feed_size: 0 is out of range`,
+			`7: hub.latest_size: 5000 is out of range`,
+			`8: hub.listen: "8080" is not host:port`,
+			`11: channel[0].id: "Politics" is not a valid id`,
+			`15: channel[1].id: "latest" is reserved`,
+			`20: channel[2].keep_days: -1 is negative`,
+			`23: channel[3].id: duplicate channel id "world" (first at line 18)`,
+			`28: source[0].channels: unknown channel "sport"`,
+			`29: source[0].schedule: parse schedule "@evry 5m"`,
+			`32: source[1].id: duplicate source id "people-world" (first at line 26)`,
+			`33: source[1].url: "ftp://www.people.com.cn/rss/world.xml" is not an absolute http or https URL`,
+			`34: source[1].channels: at least one channel is required`,
+			`35: source[1].schedule: "CRON_TZ=Asia/Shanghai": CRON_TZ=Zone must be followed by a space`,
+			`36: source[1].timezone: unknown time zone "Mars/Olympus"`,
+			`37: source[1].encoding: unknown encoding "klingon"`,
+			`44: source[2].schedule: parse schedule "0 25 * * *"`,
+			`46: source[2].html.links: required for kind = "html"`,
+			`47: source[2].html.next: bad CSS selector "a.next["`,
+			`50: source[3].id: "_bad" is not a valid id`,
+			`51: source[3].kind: "rss" is neither "feed" nor "html"`,
+			`52: source[3].url: "http:///nohost" is not an absolute http or https URL`,
+		}},
+		{"unknown_keys.toml", []string{
+			`2: hub.titel: unknown key`,
+			`4: hubb: unknown table`,
+			`9: channel[0].colour: unknown key`,
+			`15: source[0].schedul: unknown key`,
+			`18: source[0].html.link: unknown key`,
+		}},
+		{"syntax_error.toml", []string{`3: column 34: basic strings cannot have new lines`}},
+		{"type_error.toml", []string{`3: hub.feed_size: want an integer, have a TOML string`}},
+		{"duplicate_key.toml", []string{`3: channel[0].id: key id is already defined`}},
+		{"bare_cron_tz.toml", []string{
+			`8: source[0].schedule: "CRON_TZ=Asia/Shanghai": CRON_TZ=Zone must be followed by a space`,
+			`14: source[1].schedule: parse schedule "CRON_TZ=Nowhere/City 0 8 * * *"`,
+		}},
+		{"html_inline_table.toml", []string{
+			`9: source[0].html.links: required for kind = "html"`,
+			`9: source[0].html.max_pages: 0 is out of range 1..100`,
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			path := filepath.Join("testdata", tt.file)
+			cfg, err := loadConfig(path)
+			if err == nil {
+				t.Fatalf("loadConfig(%s) = %+v, nil; want errors", path, cfg)
+			}
+			errs := flatten(err)
+			var got []string
+			for _, e := range errs {
+				var ce *ConfigError
+				if !errors.As(e, &ce) {
+					t.Errorf("error %q is a %T, want *ConfigError", e, e)
+					continue
+				}
+				if ce.File != path {
+					t.Errorf("error %q: File = %q, want %q", e, ce.File, path)
+				}
+				got = append(got, strings.TrimPrefix(e.Error(), path+":"))
+			}
+			if len(got) != len(tt.want) {
+				t.Errorf("got %d errors, want %d:\n%s", len(got), len(tt.want), strings.Join(got, "\n"))
+			}
+			for i := 0; i < len(got) && i < len(tt.want); i++ {
+				if !strings.HasPrefix(got[i], tt.want[i]) {
+					t.Errorf("error %d = %q, want it to start with %q", i, got[i], tt.want[i])
+				}
+			}
+		})
+	}
+}
+
+func TestConfigDefaults(t *testing.T) {
+	cfg, err := loadConfig(filepath.Join("testdata", "minimal.toml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	shanghai, _ := time.LoadLocation("Asia/Shanghai")
+	h := cfg.Hub
+	if h.Title != "驿站" || h.BaseURL != "http://localhost:8080" || h.Listen != "127.0.0.1:8080" ||
+		h.FeedSize != 50 || h.LatestSize != 15 || h.Timezone.String() != "Asia/Shanghai" {
+		t.Errorf("Hub = %+v, want the documented defaults", h)
+	}
+	if want := filepath.Join("testdata", "yizhan.db"); h.Database != want {
+		t.Errorf("Database = %q, want %q (relative to the config file)", h.Database, want)
+	}
+	if !strings.HasPrefix(h.UserAgent, "yizhan/") {
+		t.Errorf("UserAgent = %q, want it to name yizhan", h.UserAgent)
+	}
+	want := hub.Channel{ID: "world", Title: "world", KeepDays: 365}
+	if len(cfg.Channels) != 1 || !reflect.DeepEqual(cfg.Channels[0], want) {
+		t.Errorf("Channels = %+v, want [%+v]", cfg.Channels, want)
+	}
+	if len(cfg.Sources) != 1 {
+		t.Fatalf("got %d sources, want 1", len(cfg.Sources))
+	}
+	s := cfg.Sources[0]
+	if s.Name != "people-world" || s.Kind != hub.KindFeed || s.Schedule != "@every 30m" || !s.Enabled ||
+		s.Timezone.String() != shanghai.String() || s.HTML != nil {
+		t.Errorf("Source = %+v, want defaults", s)
+	}
+}
+
+func TestConfigFull(t *testing.T) {
+	cfg, err := loadConfig(filepath.Join("testdata", "full.toml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tokyo, _ := time.LoadLocation("Asia/Tokyo")
+	shanghai, _ := time.LoadLocation("Asia/Shanghai")
+	wantHub := hub.Settings{
+		Title: "测试驿站", BaseURL: "https://feeds.example.org/yizhan", Listen: "[::1]:9090",
+		Database: filepath.Join("testdata", "data", "hub.db"), Timezone: tokyo,
+		FeedSize: 80, LatestSize: 20, UserAgent: "test-agent/1.0",
+	}
+	if !reflect.DeepEqual(cfg.Hub, wantHub) {
+		t.Errorf("Hub = %+v\nwant %+v", cfg.Hub, wantHub)
+	}
+	wantChannels := []hub.Channel{
+		{ID: "theory", Title: "理论频道", Description: "理论文章", Copyright: "版权归原作者所有", KeepDays: 0, KeepItems: 500},
+		{ID: "local", Title: "本地", KeepDays: 365},
+	}
+	if !reflect.DeepEqual(cfg.Channels, wantChannels) {
+		t.Errorf("Channels = %+v\nwant %+v", cfg.Channels, wantChannels)
+	}
+	wantSources := []hub.Source{
+		{
+			ID: "people-theory", Name: "人民网 · 理论", Kind: "feed", URL: "http://theory.people.com.cn/rss/theory.xml",
+			Channels: []string{"theory", "local"}, Schedule: "CRON_TZ=Asia/Shanghai 0 */2 * * *",
+			Attribution: "人民日报", Copyright: "人民网版权所有，未经书面授权禁止使用", Enabled: false,
+			Timezone: shanghai, Encoding: "gb18030",
+		},
+		{
+			ID: "bureau-notices", Name: "某市统计局 · 通知公告", Kind: "html", URL: "https://tjj.example.gov.cn/tzgg/index.html",
+			Channels: []string{"local"}, Schedule: "@hourly", Enabled: true, Timezone: tokyo,
+			HTML: &hub.HTMLRules{
+				Links: "ul.list li > a", Next: "a.next", MaxPages: 3, Refetch: true, Delay: 2 * time.Second,
+				MaxArticles: 10, Title: "h1.title", Date: ".info span.date", DateLayout: "2006年01月02日 15:04",
+				Body: "#content", Credit: ".info .source", Author: ".editor",
+			},
+		},
+	}
+	if !reflect.DeepEqual(cfg.Sources, wantSources) {
+		t.Errorf("Sources = %+v\nwant %+v", cfg.Sources, wantSources)
+	}
+}
+
+func TestConfigHTMLDefaults(t *testing.T) {
+	doc := `
+[[channel]]
+id = "local"
+
+[[source]]
+id = "a"
+kind = "html"
+url = "http://example.gov.cn/list/"
+channels = ["local"]
+[source.html]
+links = "ul a"
+
+[[source]]
+id = "b"
+kind = "html"
+url = "http://example.gov.cn/list/"
+channels = ["local"]
+[source.html]
+links = "ul a"
+next = "a.next"
+`
+	cfg, err := parseConfig("config.toml", []byte(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []hub.HTMLRules{
+		{Links: "ul a", MaxPages: 1, Delay: time.Second, MaxArticles: 30},
+		{Links: "ul a", Next: "a.next", MaxPages: 5, Delay: time.Second, MaxArticles: 30},
+	} {
+		if got := cfg.Sources[i].HTML; got == nil || !reflect.DeepEqual(*got, want) {
+			t.Errorf("source %d HTML = %+v, want %+v", i, got, want)
+		}
+	}
+}
+
+func TestConfigErrorWithoutLine(t *testing.T) {
+	_, err := loadConfig(filepath.Join(t.TempDir(), "absent.toml"))
+	var ce *ConfigError
+	if !errors.As(err, &ce) || !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("loadConfig(absent) = %v, want a *ConfigError wrapping os.ErrNotExist", err)
+	}
+	if ce.Line != 0 || strings.Count(err.Error(), ":") < 2 {
+		t.Errorf("error = %q, want FILE: message", err)
+	}
+}
+
+// TestShippedConfig keeps the repository's config.toml valid and useful.
+func TestShippedConfig(t *testing.T) {
+	cfg, err := loadConfig(filepath.Join("..", "..", "config.toml"))
+	if err != nil {
+		t.Fatalf("config.toml does not validate:\n%v", err)
+	}
+	if len(cfg.Channels) < 4 || len(cfg.Sources) < 4 {
+		t.Errorf("config.toml has %d channels and %d sources, want at least 4 of each", len(cfg.Channels), len(cfg.Sources))
+	}
+	fed := make(map[string]bool)
+	for _, s := range cfg.Sources {
+		if s.Attribution == "" || s.Copyright == "" || s.Name == s.ID {
+			t.Errorf("source %s: name %q, attribution %q, copyright %q: want all filled in", s.ID, s.Name, s.Attribution, s.Copyright)
+		}
+		for _, c := range s.Channels {
+			fed[c] = true
+		}
+	}
+	for _, c := range cfg.Channels {
+		if !fed[c.ID] {
+			t.Errorf("channel %s has no source", c.ID)
+		}
+		if c.Copyright == "" || c.Description == "" {
+			t.Errorf("channel %s: want copyright and description filled in", c.ID)
+		}
+	}
+}
+
+func TestConfigPath(t *testing.T) {
+	env := map[string]string{"YIZHAN_CONFIG": "/etc/yizhan.toml"}
+	tests := []struct {
+		flag string
+		env  map[string]string
+		want string
+	}{
+		{"x.toml", env, "x.toml"},
+		{"", env, "/etc/yizhan.toml"},
+		{"", nil, "config.toml"},
+	}
+	for _, tt := range tests {
+		if got := configPath(tt.flag, func(k string) string { return tt.env[k] }); got != tt.want {
+			t.Errorf("configPath(%q, %v) = %q, want %q", tt.flag, tt.env, got, tt.want)
+		}
+	}
+}
+
+func TestPositions(t *testing.T) {
+	doc := `top = 1
+[hub]
+title = "x"
+[[source]]
+id = "a"
+[source.html]
+links = "a"
+[[source]]
+id = "b"
+html.links = "c"
+[[channel]]
+id = "c"
+`
+	pos := indexPositions([]byte(doc))
+	for key, want := range map[string]int{
+		"top": 1, "hub": 2, "hub.title": 3, "source[0]": 4, "source[0].id": 5,
+		"source[0].html": 6, "source[0].html.links": 7, "source[1].id": 9,
+		"source[1].html.links": 10, "channel[0].id": 12,
+		"source[1].schedule": 8, "source[0].html.next": 6, "nowhere": 0,
+	} {
+		if got := pos.line(key); got != want {
+			t.Errorf("line(%q) = %d, want %d", key, got, want)
+		}
+	}
+}
+
+// FuzzConfig checks that no document makes the loader panic (robfig/cron
+// panics on some schedules) and that every error names the file.
+func FuzzConfig(f *testing.F) {
+	files, _ := filepath.Glob(filepath.Join("testdata", "*.toml"))
+	for _, name := range files {
+		data, err := os.ReadFile(name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		_, err := parseConfig("fuzz.toml", data)
+		for _, e := range flatten(err) {
+			if e != nil && !strings.HasPrefix(e.Error(), "fuzz.toml") {
+				t.Errorf("error %q does not name the file", e)
+			}
+		}
+	})
+}

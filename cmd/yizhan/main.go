@@ -1,0 +1,289 @@
+// Command yizhan is the feed syndication hub: it fetches the sources of
+// config.toml on their schedules into SQLite and serves per-channel RSS, Atom
+// and JSON feeds. Run "yizhan help" for its commands.
+//
+// Package main is the only place that imports every other package of yizhan:
+// it loads the configuration, builds the logger and wires store, fetcher,
+// scheduler and HTTP handler together.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+
+	"github.com/yizhan-hub/yizhan/hub"
+
+	// Time zones must load on machines without a zoneinfo database.
+	_ "time/tzdata"
+)
+
+// Exit codes, as SPEC.md defines them.
+const (
+	exitOK    = 0
+	exitFail  = 1 // a failure the command reports
+	exitUsage = 2 // wrong usage
+)
+
+func main() {
+	os.Exit(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr, os.Getenv))
+}
+
+// env is what a command receives from the process: its output streams and
+// environment. Tests run commands in-process with their own.
+type env struct {
+	stdout, stderr io.Writer
+	getenv         func(string) string
+}
+
+type command struct {
+	name, args, summary string
+	run                 func(ctx context.Context, e *env, args []string) int
+}
+
+var commands []command
+
+func init() {
+	// Assigned here, not in the declaration, because help refers to commands.
+	commands = []command{
+		{"serve", "[-config FILE]", "run the scheduler and the HTTP server until SIGINT or SIGTERM; SIGHUP reloads", cmdServe},
+		{"check", "[-config FILE]", "validate the configuration and report every problem", cmdCheck},
+		{"fetch", "[-config FILE] [SOURCE...]", "fetch the named sources (default: every enabled one) now and store them", cmdFetch},
+		{"sources", "[-config FILE]", "print each source's state: last try, last success, last error, items, next run", cmdSources},
+		{"preview", "[-config FILE] SOURCE", "fetch one source and print what would be stored, storing nothing", cmdPreview},
+		{"version", "", "print the version", cmdVersion},
+	}
+}
+
+// run executes the command line args (without the program name) and returns
+// the exit code.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+	e := &env{stdout: stdout, stderr: stderr, getenv: getenv}
+	if len(args) == 0 {
+		usage(stderr)
+		return exitUsage
+	}
+	switch args[0] {
+	case "help", "-h", "-help", "--help":
+		usage(stdout)
+		return exitOK
+	case "-version", "--version":
+		return cmdVersion(ctx, e, nil)
+	}
+	for _, c := range commands {
+		if c.name == args[0] {
+			return c.run(ctx, e, args[1:])
+		}
+	}
+	fmt.Fprintf(stderr, "yizhan: unknown command %q\n\n", args[0])
+	usage(stderr)
+	return exitUsage
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintf(w, "usage: yizhan COMMAND [flags] [args]\n\ncommands:\n")
+	for _, c := range commands {
+		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintf(w, `
+Every command but version takes
+  -config FILE      configuration file (default $YIZHAN_CONFIG, else config.toml)
+  -log-level LEVEL  debug, info, warn or error (default $YIZHAN_LOG_LEVEL, else info)
+
+Run "yizhan COMMAND -h" for a command's own flags.
+`)
+}
+
+// flags is what every command but version shares.
+type flags struct {
+	*flag.FlagSet
+	config   string
+	logLevel string
+}
+
+func newFlags(e *env, name string) *flags {
+	f := &flags{FlagSet: flag.NewFlagSet("yizhan "+name, flag.ContinueOnError)}
+	f.SetOutput(e.stderr)
+	f.StringVar(&f.config, "config", "", "configuration `FILE` (default $YIZHAN_CONFIG, else config.toml)")
+	f.StringVar(&f.logLevel, "log-level", "", "log `LEVEL`: debug, info, warn or error (default $YIZHAN_LOG_LEVEL, else info)")
+	for _, c := range commands {
+		if c.name == name {
+			f.Usage = func() {
+				fmt.Fprintf(e.stderr, "usage: yizhan %s %s\n\n%s.\n\nflags:\n", c.name, c.args, c.summary)
+				f.PrintDefaults()
+			}
+		}
+	}
+	return f
+}
+
+// parse parses flags wherever they stand among the arguments ("fetch a -config
+// x b") and returns the other arguments. ok is false on a usage error, which
+// has then been printed.
+func (f *flags) parse(args []string) (rest []string, ok bool) {
+	for {
+		if err := f.Parse(args); err != nil {
+			return nil, false
+		}
+		args = f.Args()
+		if len(args) == 0 {
+			return rest, true
+		}
+		if args[0] == "--" {
+			return append(rest, args[1:]...), true
+		}
+		rest = append(rest, args[0])
+		args = args[1:]
+	}
+}
+
+// setup returns the configuration file's path and the logger the flags ask for.
+func (f *flags) setup(e *env) (path string, logger *slog.Logger, err error) {
+	level := f.logLevel
+	if level == "" {
+		level = e.getenv("YIZHAN_LOG_LEVEL")
+	}
+	var lv slog.Level
+	if level != "" {
+		if err := lv.UnmarshalText([]byte(level)); err != nil {
+			return "", nil, fmt.Errorf("-log-level: unknown level %q", level)
+		}
+	}
+	logger = slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: lv}))
+	return configPath(f.config, e.getenv), logger, nil
+}
+
+// start parses args and loads the configuration, reporting problems on
+// stderr. code is nonzero when the command should exit with it.
+func start(e *env, name string, args []string) (cfg *Config, rest []string, logger *slog.Logger, code int) {
+	f := newFlags(e, name)
+	rest, ok := f.parse(args)
+	if !ok {
+		return nil, nil, nil, exitUsage
+	}
+	path, logger, err := f.setup(e)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "yizhan %s: %v\n", name, err)
+		return nil, nil, nil, exitUsage
+	}
+	cfg, err = loadConfig(path)
+	if err != nil {
+		printErrors(e.stderr, err)
+		return nil, nil, nil, exitFail
+	}
+	return cfg, rest, logger, exitOK
+}
+
+// printErrors prints each error that err joins on a line of its own.
+func printErrors(w io.Writer, err error) {
+	for _, e := range flatten(err) {
+		fmt.Fprintln(w, e)
+	}
+}
+
+func flatten(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		var errs []error
+		for _, e := range j.Unwrap() {
+			errs = append(errs, flatten(e)...)
+		}
+		return errs
+	}
+	return []error{err}
+}
+
+func cmdVersion(_ context.Context, e *env, args []string) int {
+	if len(args) > 0 {
+		fmt.Fprintf(e.stderr, "usage: yizhan version\n")
+		return exitUsage
+	}
+	fmt.Fprintf(e.stdout, "yizhan %s (%s)\n", versionString(), goVersion())
+	return exitOK
+}
+
+func cmdCheck(_ context.Context, e *env, args []string) int {
+	f := newFlags(e, "check")
+	rest, ok := f.parse(args)
+	if !ok {
+		return exitUsage
+	}
+	if len(rest) > 0 {
+		f.Usage()
+		return exitUsage
+	}
+	path, _, err := f.setup(e)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "yizhan check: %v\n", err)
+		return exitUsage
+	}
+	cfg, err := loadConfig(path)
+	if err != nil {
+		errs := flatten(err)
+		printErrors(e.stderr, err)
+		fmt.Fprintf(e.stderr, "%s: %d %s\n", path, len(errs), plural(len(errs), "problem", "problems"))
+		return exitFail
+	}
+	enabled := 0
+	for _, s := range cfg.Sources {
+		if s.Enabled {
+			enabled++
+		}
+	}
+	fmt.Fprintf(e.stdout, "%s: ok (%d %s, %d %s", path,
+		len(cfg.Channels), plural(len(cfg.Channels), "channel", "channels"),
+		len(cfg.Sources), plural(len(cfg.Sources), "source", "sources"))
+	if enabled < len(cfg.Sources) {
+		fmt.Fprintf(e.stdout, ", %d disabled", len(cfg.Sources)-enabled)
+	}
+	fmt.Fprintln(e.stdout, ")")
+	return exitOK
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+// errUsage marks errors that are the caller's mistake (exit 2).
+var errUsage = errors.New("usage")
+
+// pickSources returns the sources named by ids, or every enabled source when
+// ids is empty. Naming a disabled source fetches it anyway.
+func pickSources(cfg *Config, ids []string) ([]hub.Source, error) {
+	if len(ids) == 0 {
+		var refs []hub.Source
+		for _, s := range cfg.Sources {
+			if s.Enabled {
+				refs = append(refs, s)
+			}
+		}
+		return refs, nil
+	}
+	var (
+		refs    []hub.Source
+		unknown []string
+		seen    = make(map[string]bool)
+	)
+	for _, id := range ids {
+		s, ok := cfg.Source(id)
+		switch {
+		case !ok:
+			unknown = append(unknown, fmt.Sprintf("%q", id))
+		case !seen[id]:
+			refs = append(refs, s)
+		}
+		seen[id] = true
+	}
+	if len(unknown) > 0 {
+		return nil, fmt.Errorf("%w: unknown %s %s (see yizhan sources)", errUsage,
+			plural(len(unknown), "source", "sources"), strings.Join(unknown, ", "))
+	}
+	return refs, nil
+}

@@ -1,0 +1,145 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"golang.org/x/net/html"
+
+	"github.com/yizhan-hub/yizhan/hub"
+	"github.com/yizhan-hub/yizhan/sources"
+)
+
+// newClient returns the one HTTP client the fetcher shares, as configured.
+func newClient(cfg *Config) *sources.Client {
+	return sources.NewClient(sources.ClientOptions{UserAgent: cfg.Hub.UserAgent})
+}
+
+func cmdPreview(ctx context.Context, e *env, args []string) int {
+	cfg, rest, _, code := start(e, "preview", args)
+	if code != exitOK {
+		return code
+	}
+	if len(rest) != 1 {
+		fmt.Fprintln(e.stderr, "usage: yizhan preview [-config FILE] SOURCE")
+		return exitUsage
+	}
+	src, ok := cfg.Source(rest[0])
+	if !ok {
+		fmt.Fprintf(e.stderr, "yizhan preview: unknown source %q (see yizhan sources)\n", rest[0])
+		return exitUsage
+	}
+	// No store: nothing is known, nothing is kept, and no validators are sent.
+	f := sources.New(sources.Options{Client: newClient(cfg)})
+	began := time.Now()
+	res, err := f.Fetch(ctx, src, hub.FetchState{SourceID: src.ID})
+	if err != nil {
+		fmt.Fprintf(e.stderr, "yizhan preview: %v\n", err)
+		return exitFail
+	}
+	printPreview(e.stdout, src, res, time.Since(began))
+	return exitOK
+}
+
+// printPreview prints what a fetch would store, item by item.
+func printPreview(w io.Writer, src hub.Source, res hub.FetchResult, took time.Duration) {
+	fmt.Fprintf(w, "%s: %d %s from %s (%s)\n", src.ID, len(res.Items), plural(len(res.Items), "item", "items"),
+		src.URL, took.Round(time.Millisecond))
+	if res.MovedTo != "" {
+		fmt.Fprintf(w, "moved permanently to %s\n", res.MovedTo)
+	}
+	for i, it := range res.Items {
+		fmt.Fprintf(w, "\n%d. %s\n", i+1, oneLine(it.Title, 0))
+		field := func(name, value string) {
+			if value != "" {
+				fmt.Fprintf(w, "   %-10s %s\n", name+":", value)
+			}
+		}
+		if it.Published.IsZero() {
+			field("date", "none (the time it is first stored will be used)")
+		} else {
+			field("date", fmtTime(it.Published))
+		}
+		if !it.Updated.IsZero() && !it.Updated.Equal(it.Published) {
+			field("updated", fmtTime(it.Updated))
+		}
+		credit := it.Credit
+		if it.CreditURL != "" {
+			credit += " <" + it.CreditURL + ">"
+		}
+		field("credit", credit)
+		field("via", it.Via)
+		field("author", it.Author)
+		field("copyright", oneLine(it.Copyright, 0))
+		field("link", it.URL)
+		field("tags", strings.Join(it.Categories, ", "))
+		body := it.Content
+		if strings.TrimSpace(body) == "" {
+			body = it.Summary
+		}
+		text := firstLine(body)
+		if text == "" {
+			text = "(empty)"
+		}
+		field("body", oneLine(text, 120))
+	}
+}
+
+// firstLine returns the first non-blank line of an HTML fragment's text,
+// with block elements ending lines.
+func firstLine(fragment string) string {
+	z := html.NewTokenizer(strings.NewReader(fragment))
+	var b strings.Builder
+	skip := 0
+	for {
+		tt := z.Next()
+		switch tt {
+		case html.ErrorToken:
+			return strings.TrimSpace(b.String())
+		case html.TextToken:
+			if skip == 0 {
+				b.Write(z.Text())
+			}
+		case html.StartTagToken, html.EndTagToken, html.SelfClosingTagToken:
+			name, _ := z.TagName()
+			switch string(name) {
+			case "script", "style", "noscript", "template":
+				if tt == html.StartTagToken {
+					skip++
+				} else if tt == html.EndTagToken && skip > 0 {
+					skip--
+				}
+			case "p", "div", "br", "li", "h1", "h2", "h3", "h4", "h5", "h6",
+				"blockquote", "pre", "table", "tr", "section", "article", "figure", "figcaption", "hr":
+				if s := strings.TrimSpace(b.String()); s != "" {
+					return s
+				}
+				b.Reset()
+			}
+		}
+	}
+}
+
+// oneLine folds whitespace runs to one space and, if max > 0, cuts to max
+// runes with an ellipsis.
+func oneLine(s string, max int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if max > 0 && utf8.RuneCountInString(s) > max {
+		r := []rune(s)
+		s = string(r[:max]) + "…"
+	}
+	return s
+}
+
+// fmtTime shows a time with its offset, and its zone's name when it has one.
+func fmtTime(t time.Time) string {
+	s := t.Format("2006-01-02 15:04:05 -07:00")
+	if name, _ := t.Zone(); name != "" && name[0] != '+' && name[0] != '-' {
+		s += " " + name
+	}
+	return s
+}
