@@ -1,0 +1,223 @@
+package sources
+
+import (
+	"regexp"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+// This file reads the labelled claims of Chinese article pages out of plain
+// text: 来源/稿源/出处 (who published it first), 作者/记者/编辑/责编 (who
+// wrote or edited it), the publication time, and 版权声明/版权所有 notices.
+// Every function here is a pure function of its text, fuzzed in
+// extract_claims_test.go.
+
+// labelSep is what sites put between a label and its value.
+const labelSep = `\s*[:：︰/／|｜︱丨]\s*`
+
+var (
+	// creditLabel: 来源, 稿源, 出处 and their compounds (信息来源 …). A Han
+	// character before the label other than a known prefix means the word is
+	// part of a sentence or another label (图片来源 credits a photo).
+	creditLabel = regexp.MustCompile(`(?:^|[^\p{Han}]|信息|文章|新闻|消息|稿件|内容|转载)(?:来源|稿源|出处)\s*[:：︰]\s*`)
+
+	// writerLabel and editorLabel: who wrote it and who edited it.
+	writerLabel = regexp.MustCompile(`(?:^|[^\p{Han}]|本报|本刊|本网|新华社|特约|见习|实习|首席)(?:作者|记者|撰稿|撰文|执笔|通讯员)` + labelSep +
+		`|(?:^|[^\p{Han}])文\s*[/／|｜︱丨]\s*`)
+	editorLabel = regexp.MustCompile(`(?:^|[^\p{Han}])(?:责任编辑|责编|编辑|编审|审核)` + labelSep)
+
+	// anyLabel ends a value that runs into the next field without a blank:
+	// "来源：人民网编辑：李红军".
+	anyLabel = regexp.MustCompile(`(?:来源|稿源|出处|作者|记者|撰稿|执笔|通讯员|责任编辑|责编|编辑|编审|审核|校对|摄影|摄|时间|日期|发布|发稿|更新|浏览|点击|阅读|字号|打印|分享|关闭|纠错)\s*[:：︰]`)
+
+	// reporterPrefix is dropped from the front of a name: "作者：本报记者 张三".
+	reporterPrefix = regexp.MustCompile(`^(?:本报|本刊|本网|新华社|人民日报|光明日报|特约|见习|实习|首席)?(?:记者|通讯员)\s*`)
+)
+
+// noClaim are credit values that name no publisher.
+var noClaim = map[string]bool{
+	"本站": true, "本网": true, "本站原创": true, "本网原创": true, "原创": true, "未知": true,
+	"网络": true, "互联网": true, "网络转载": true, "转载": true, "其他": true, "其它": true,
+}
+
+// creditIn returns the publisher a text credits: "2019年06月15日08:18 来源：
+// 人民网-文化频道" gives "人民网-文化频道", "来源：人民网-文化频道 原创稿"
+// gives "人民网-文化频道". It returns "" when the text credits nobody.
+func creditIn(text string) string {
+	for _, loc := range creditLabel.FindAllStringIndex(text, -1) {
+		v := cleanCredit(takeValue(text[loc[1]:], false))
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// cleanCredit validates a credit value read from a label, a meta tag or an
+// element: a short name, not a date, not a placeholder.
+func cleanCredit(v string) string {
+	v = strings.TrimSpace(creditLabel.ReplaceAllString(oneLine(v), ""))
+	v = strings.Trim(v, " 《》“”\"'‘’「」:：-—|")
+	n := utf8.RuneCountInString(v)
+	if n < 2 || n > 30 || noClaim[v] || !hasLetter(v) || cnDate.MatchString(v) || strings.Contains(v, "://") {
+		return ""
+	}
+	return v
+}
+
+// authorIn returns who a text says wrote the item and who edited it:
+// "(责编：汤诗瑶、丁涛)" gives editor "汤诗瑶、丁涛"; "作者：张三 编辑：李四"
+// gives writer "张三" and editor "李四".
+func authorIn(text string) (writer, editor string) {
+	for _, loc := range writerLabel.FindAllStringIndex(text, -1) {
+		if writer = cleanAuthor(takeValue(text[loc[1]:], true)); writer != "" {
+			break
+		}
+	}
+	for _, loc := range editorLabel.FindAllStringIndex(text, -1) {
+		if editor = cleanAuthor(takeValue(text[loc[1]:], true)); editor != "" {
+			break
+		}
+	}
+	return writer, editor
+}
+
+// cleanAuthor validates a name list read from a label or a meta tag.
+func cleanAuthor(v string) string {
+	v = strings.TrimSpace(oneLine(v))
+	v = strings.TrimSpace(reporterPrefix.ReplaceAllString(v, ""))
+	v = strings.Trim(v, " 、,，&＆/:：")
+	n := utf8.RuneCountInString(v)
+	if n < 1 || n > 40 || !hasLetter(v) || cnDate.MatchString(v) || strings.Contains(v, "://") ||
+		anyLabel.MatchString(v) {
+		return ""
+	}
+	return v
+}
+
+// takeValue reads the value that follows a label, up to the end of its field:
+// a line break, a bracket, a bar, sentence punctuation, the next label, a
+// date, or a blank that does not sit inside a Latin name. With names set, a
+// list "汤诗瑶、丁涛" or "张三，李四" is read whole.
+func takeValue(s string, names bool) string {
+	s = strings.TrimLeft(s, " ")
+	if names {
+		s = reporterPrefix.ReplaceAllString(s, "")
+	}
+	if loc := anyLabel.FindStringIndex(s); loc != nil {
+		s = s[:loc[0]]
+	}
+	if loc := cnDate.FindStringIndex(s); loc != nil {
+		s = s[:loc[0]]
+	}
+	var prev rune
+	for i, r := range s {
+		switch r {
+		case '\n', '|', '｜', '丨', '︱', '(', ')', '（', '）', '[', ']', '【', '】', '<', '>', '〔', '〕',
+			';', '；', '。', '!', '！', '?', '？', '"':
+			return strings.TrimSpace(s[:i])
+		case ',', '，':
+			if !names {
+				return strings.TrimSpace(s[:i])
+			}
+		case ' ':
+			next, _ := utf8.DecodeRuneInString(s[i+1:])
+			if !(isLatin(prev) && isLatin(next)) {
+				return strings.TrimSpace(s[:i])
+			}
+		}
+		prev = r
+	}
+	return strings.TrimSpace(s)
+}
+
+func isLatin(r rune) bool {
+	return r < utf8.RuneSelf && (unicode.IsLetter(r) || unicode.IsDigit(r) || r == '.')
+}
+
+// hasLetter reports whether s has a letter or a Han character: a value of
+// digits and punctuation names nobody (people.com.cn's meta author is an id).
+func hasLetter(s string) bool {
+	for _, r := range s {
+		if unicode.IsLetter(r) {
+			return true
+		}
+	}
+	return false
+}
+
+// dateIn finds the first Chinese-style numeric date in text and reads it in
+// loc; clock reports whether the text gave a time of day as well.
+func dateIn(text string, loc *time.Location) (t time.Time, clock, ok bool) {
+	if loc == nil {
+		loc = time.UTC
+	}
+	for _, m := range cnDate.FindAllStringSubmatch(normalizeDate(text), -1) {
+		if t, ok := cnTime(m, loc); ok {
+			return t, m[4] != "", true
+		}
+	}
+	return time.Time{}, false, false
+}
+
+// Copyright statements, best first: an explicit 版权声明 with its text; a
+// reprint notice (未经授权不得转载); a 版权所有 line; a "Copyright © 1997-2019"
+// line.
+const (
+	rightsDeclared = iota
+	rightsReprint
+	rightsReserved
+	rightsMeta
+	rightsEnglish
+	rightsNone
+)
+
+var (
+	rightsDeclaredRe = regexp.MustCompile(`版权声明\s*[:：]\s*\S{4,}`)
+	rightsReprintRe  = regexp.MustCompile(`未经[^，。,]{0,8}(?:授权|许可|同意)|(?:不得|禁止|严禁|谢绝|请勿)[^，。,]{0,4}(?:转载|复制|使用|镜像|摘编)|转载(?:须|需|请)`)
+	rightsReservedRe = regexp.MustCompile(`版权所有|版權所有|著作权所有`)
+	rightsEnglishRe  = regexp.MustCompile(`(?i)(?:copyright|©|\(c\))\s*(?:©\s*)?(?:\d{4})`)
+	rightsSplit      = regexp.MustCompile(`\n|[|｜丨]| {2,}`)
+)
+
+// rightsRank ranks one segment of text as a copyright statement.
+func rightsRank(seg string) int {
+	switch {
+	case rightsDeclaredRe.MatchString(seg):
+		return rightsDeclared
+	case rightsReprintRe.MatchString(seg):
+		return rightsReprint
+	case rightsReservedRe.MatchString(seg):
+		return rightsReserved
+	case rightsEnglishRe.MatchString(seg):
+		return rightsEnglish
+	}
+	return rightsNone
+}
+
+// rightsIn returns the copyright statement in a block of text and its rank:
+// the fields of the block that state rights, without the ones around them
+// (ICP numbers, addresses, "中文网址：…"). Letter-spaced notices are closed up.
+func rightsIn(raw string) (string, int) {
+	raw = strings.NewReplacer("\u3000", "  ", "\u00a0", " ", "\t", "  ", "\r", "").Replace(raw)
+	best := rightsNone
+	var parts []string
+	for _, seg := range rightsSplit.Split(raw, -1) {
+		seg = strings.Trim(closeWideGaps(oneLine(seg)), " 【】[]")
+		if seg == "" || utf8.RuneCountInString(seg) > 120 {
+			continue
+		}
+		r := rightsRank(seg)
+		if r == rightsNone {
+			continue
+		}
+		parts = append(parts, seg)
+		best = min(best, r)
+	}
+	if best == rightsNone {
+		return "", rightsNone
+	}
+	return strings.Join(parts, " "), best
+}
