@@ -8,8 +8,8 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"golang.org/x/net/html/charset"
 	"golang.org/x/text/encoding"
+	"golang.org/x/text/encoding/htmlindex"
 	"golang.org/x/text/encoding/ianaindex"
 	"golang.org/x/text/encoding/simplifiedchinese"
 	"golang.org/x/text/encoding/traditionalchinese"
@@ -123,9 +123,8 @@ func decodeHTML(body []byte, contentType, override string) ([]byte, error) {
 // second; gbk and gb2312 become GB18030.
 func lookupEncoding(label string) (encoding.Encoding, error) {
 	label = strings.ToLower(strings.Trim(strings.TrimSpace(label), `"'`))
-	enc, _ := charset.Lookup(label)
-	if enc == nil {
-		var err error
+	enc, err := htmlindex.Get(label)
+	if err != nil || enc == nil {
 		enc, err = ianaindex.IANA.Encoding(label)
 		if err != nil || enc == nil {
 			return nil, fmt.Errorf("unknown charset %q", label)
@@ -263,12 +262,8 @@ func contentTypeCharset(ct string) string {
 	_, params, err := mime.ParseMediaType(ct)
 	if err != nil {
 		// Malformed headers still often carry a readable charset.
-		if i := strings.Index(strings.ToLower(ct), "charset="); i >= 0 {
-			v := ct[i+len("charset="):]
-			if j := strings.IndexAny(v, "; "); j >= 0 {
-				v = v[:j]
-			}
-			return strings.Trim(v, `"'`)
+		if m := headerCharsetRe.FindStringSubmatch(ct); m != nil {
+			return m[1]
 		}
 		return ""
 	}
@@ -276,8 +271,9 @@ func contentTypeCharset(ct string) string {
 }
 
 var (
-	metaCharsetRe = regexp.MustCompile(`(?i)<meta\s[^>]*?charset\s*=\s*["']?\s*([A-Za-z0-9._:\-]+)`)
-	headEndRe     = regexp.MustCompile(`(?i)</head\s*>|<body[\s>]`)
+	headerCharsetRe = regexp.MustCompile(`(?i)charset\s*=\s*["']?([A-Za-z0-9._:\-]+)`)
+	metaCharsetRe   = regexp.MustCompile(`(?i)<meta\s[^>]*?charset\s*=\s*["']?\s*([A-Za-z0-9._:\-]+)`)
+	headEndRe       = regexp.MustCompile(`(?i)</head\s*>|<body[\s>]`)
 )
 
 // metaCharset finds a <meta charset> or http-equiv Content-Type declaration

@@ -1,20 +1,440 @@
 package sources
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
+	"fmt"
+	"html"
+	"net/url"
+	"regexp"
+	"strings"
+	"time"
 
 	"github.com/mmcdole/gofeed"
+	"github.com/mmcdole/gofeed/atom"
+	jsonfeed "github.com/mmcdole/gofeed/json"
+	"github.com/mmcdole/gofeed/rss"
 
 	"github.com/yizhan-hub/yizhan/hub"
 )
 
-func newParser() *gofeed.Parser {
+// ErrNotFeed is returned for a body that is none of RSS, Atom or JSON Feed,
+// such as an HTML error page served where a feed should be.
+var ErrNotFeed = errors.New("sources: not a feed")
+
+// feedParser is shared by every fetch: a gofeed.Parser is safe for concurrent
+// use. The original feed is kept because RSS <source>, Atom entry <rights>
+// and <source>, and JSON Feed's content_text and external_url are only there.
+// The RSS image scan is off: it parses every item's HTML a second time, and
+// we find the lead image in the sanitized content ourselves.
+var feedParser = func() *gofeed.Parser {
 	p := gofeed.NewParser()
 	p.KeepOriginalFeed = true
+	p.RSSTranslator = &gofeed.DefaultRSSTranslator{DisableContentImageScan: true}
 	return p
-}
+}()
+
+// Limits on a single item's text, so that one hostile field cannot grow the
+// store without bound.
+const (
+	maxTitle   = 1000      // runes
+	maxField   = 500       // runes: credit, author, copyright, category
+	maxContent = 512 << 10 // bytes of sanitized HTML
+)
 
 func (f *Fetcher) fetchFeed(ctx context.Context, src hub.Source, prev hub.FetchState) (hub.FetchResult, error) {
-	return hub.FetchResult{}, errors.New("feed sources not implemented yet")
+	resp, err := f.client.Get(ctx, Request{URL: sourceURL(src, prev), ETag: prev.ETag, LastModified: prev.LastModified})
+	if err != nil {
+		return hub.FetchResult{}, err
+	}
+	res := hub.FetchResult{
+		ETag:         resp.Header.Get("ETag"),
+		LastModified: resp.Header.Get("Last-Modified"),
+		MovedTo:      resp.MovedTo,
+	}
+	if resp.NotModified {
+		// A 304 may omit the validators; keep sending the old ones.
+		res.NotModified = true
+		res.ETag = orElse(res.ETag, prev.ETag)
+		res.LastModified = orElse(res.LastModified, prev.LastModified)
+		res.BodyHash = prev.BodyHash
+		return res, nil
+	}
+	sum := sha256.Sum256(resp.Body)
+	res.BodyHash = hex.EncodeToString(sum[:])
+	if res.BodyHash == prev.BodyHash {
+		res.NotModified = true
+		return res, nil
+	}
+	res.Items, err = ParseFeed(resp.Body, resp.Header.Get("Content-Type"), resp.URL, src)
+	if err != nil {
+		return hub.FetchResult{}, err
+	}
+	return res, nil
 }
+
+func orElse(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// ParseFeed turns a feed body (RSS 0.9x/1.0/2.0, Atom 1.0 or JSON Feed
+// 1.0/1.1, in any charset DecodeXML knows) into attributed, sanitized items.
+// feedURL is where the body came from: relative links are resolved against
+// it (after xml:base). contentType is the response's Content-Type header.
+// An empty body, or one that is not a feed, is an error.
+func ParseFeed(body []byte, contentType, feedURL string, src hub.Source) ([]hub.Item, error) {
+	if len(bytes.TrimSpace(body)) == 0 {
+		return nil, fmt.Errorf("parse feed: %w: empty body", ErrNotFeed)
+	}
+	doc, err := DecodeXML(body, contentType, src.Encoding)
+	if err != nil {
+		return nil, fmt.Errorf("parse feed: %w", err)
+	}
+	kind := gofeed.DetectFeedType(bytes.NewReader(doc[:min(len(doc), 4096)]))
+	if kind == gofeed.FeedTypeUnknown {
+		if looksLikeHTML(doc) {
+			return nil, fmt.Errorf("parse feed: %w: got an HTML page", ErrNotFeed)
+		}
+		return nil, fmt.Errorf("parse feed: %w: no RSS, Atom or JSON Feed root", ErrNotFeed)
+	}
+	name := map[gofeed.FeedType]string{gofeed.FeedTypeRSS: "rss", gofeed.FeedTypeAtom: "atom", gofeed.FeedTypeJSON: "json feed"}[kind]
+	feed, err := parseSafely(doc)
+	if err != nil {
+		return nil, fmt.Errorf("parse %s: %w", name, err)
+	}
+	base, _ := url.Parse(feedURL)
+	if base != nil && !base.IsAbs() {
+		base = nil
+	}
+	return feedItems(feed, base, src), nil
+}
+
+// parseSafely runs gofeed, turning a panic on hostile input into an error:
+// one bad upstream must not take the hub down.
+func parseSafely(doc []byte) (feed *gofeed.Feed, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			feed, err = nil, fmt.Errorf("parser panic: %v", r)
+		}
+	}()
+	return feedParser.Parse(bytes.NewReader(doc))
+}
+
+var htmlStart = regexp.MustCompile(`(?i)^\s*(<!--.*?-->\s*)*(<!doctype\s+html|<html|<head|<body)`)
+
+func looksLikeHTML(doc []byte) bool {
+	return htmlStart.Match(doc[:min(len(doc), 1024)])
+}
+
+// feedItems translates a parsed feed into items, in the feed's order, each key once.
+func feedItems(feed *gofeed.Feed, base *url.URL, src hub.Source) []hub.Item {
+	orig := feed.OriginalFeed()
+	var (
+		rssItems  []*rss.Item
+		atomFeed  *atom.Feed
+		jsonFeed  *jsonfeed.Feed
+		feedAuthr string
+	)
+	switch o := orig.(type) {
+	case *rss.Feed:
+		rssItems = o.Items
+	case *atom.Feed:
+		atomFeed = o
+		feedAuthr = atomAuthors(o.Authors)
+	case *jsonfeed.Feed:
+		jsonFeed = o
+		feedAuthr = jsonAuthors(o.Authors, o.Author)
+	}
+	loc := src.Timezone
+	if loc == nil {
+		loc = time.UTC
+	}
+	items := make([]hub.Item, 0, len(feed.Items))
+	seen := make(map[string]bool, len(feed.Items))
+	for i, fi := range feed.Items {
+		if fi == nil {
+			continue
+		}
+		it := hub.Item{}
+		it.URL = resolveRef(base, firstSet(fi.Link, firstOfList(fi.Links)))
+		pageBase := base
+		if u, err := url.Parse(it.URL); err == nil && u.IsAbs() {
+			pageBase = u
+		}
+		it.Title = clipRunes(PlainText(fi.Title), maxTitle)
+		content, summary := fi.Content, fi.Description
+		it.Published = itemTime(fi.Published, fi.PublishedParsed, loc)
+		it.Updated = itemTime(fi.Updated, fi.UpdatedParsed, loc)
+		it.Author = personNames(fi)
+		if fi.DublinCoreExt != nil {
+			if v := firstOfList(fi.DublinCoreExt.Creator); v != "" {
+				it.Author = v
+			}
+			if v := firstOfList(fi.DublinCoreExt.Rights); v != "" {
+				it.Copyright = v
+			}
+			if v := firstOfList(fi.DublinCoreExt.Source); v != "" {
+				setCredit(&it, v, "")
+			}
+		}
+		switch {
+		case rssItems != nil && i < len(rssItems) && rssItems[i] != nil:
+			if s := rssItems[i].Source; s != nil {
+				setCredit(&it, s.Title, resolveRef(base, s.URL))
+			}
+		case atomFeed != nil && i < len(atomFeed.Entries) && atomFeed.Entries[i] != nil:
+			e := atomFeed.Entries[i]
+			if e.Rights != "" {
+				it.Copyright = e.Rights
+			}
+			if s := e.Source; s != nil {
+				setCredit(&it, s.Title, resolveRef(base, atomLink(s.Links)))
+			}
+		case jsonFeed != nil && i < len(jsonFeed.Items) && jsonFeed.Items[i] != nil:
+			ji := jsonFeed.Items[i]
+			// JSON Feed's summary and content_text are plain text.
+			summary = textToHTML(ji.Summary)
+			if ji.ContentHTML == "" {
+				content = textToHTML(ji.ContentText)
+			}
+			if ji.ExternalURL != "" && ji.ExternalURL != ji.URL {
+				it.CreditURL = resolveRef(base, ji.ExternalURL)
+			}
+		}
+		if it.Author == "" {
+			it.Author = feedAuthr
+		}
+		it.Content = truncateHTML(Sanitize(content, pageBase))
+		it.Summary = truncateHTML(Sanitize(summary, pageBase))
+		if it.Content == it.Summary {
+			it.Summary = ""
+		}
+		it.Author = clipRunes(PlainText(it.Author), maxField)
+		it.Credit = clipRunes(PlainText(it.Credit), maxField)
+		it.Copyright = clipRunes(PlainText(it.Copyright), maxField)
+		it.Categories = feedCategories(fi.Categories)
+		it.Image = leadImage(fi, it.Content, it.Summary, pageBase)
+		it.Key = itemKey(fi.GUID, it.URL, it.Title, content+summary)
+		if seen[it.Key] {
+			continue
+		}
+		seen[it.Key] = true
+		Attribute(&it, src)
+		items = append(items, it)
+	}
+	return items
+}
+
+// itemTime re-reads the raw date string in the source's zone: gofeed reads
+// zoneless dates as UTC and "CST" as US Central. gofeed's own reading is
+// kept only when ours finds no date at all.
+func itemTime(raw string, parsed *time.Time, loc *time.Location) time.Time {
+	if t, ok := ParseTime(raw, loc); ok {
+		return t
+	}
+	if parsed != nil && !parsed.IsZero() && parsed.Year() > 1 && parsed.Year() < 10000 {
+		return *parsed
+	}
+	return time.Time{}
+}
+
+// itemKey is an item's identity within its source: guid (or Atom id, JSON
+// id), else link, else a hash of title and content.
+func itemKey(guid, link, title, content string) string {
+	if k := strings.TrimSpace(guid); k != "" {
+		return cleanText(k)
+	}
+	if link != "" {
+		return link
+	}
+	sum := sha256.Sum256([]byte(title + "\x00" + content))
+	return "sha256:" + hex.EncodeToString(sum[:])
+}
+
+// setCredit records a claimed publisher. Some feeds put a URL where the name
+// should be (dc:source, an RSS <source> with only a url): the URL is then
+// the credit URL and its host stands in for the name.
+func setCredit(it *hub.Item, name, link string) {
+	name = strings.TrimSpace(name)
+	link = strings.TrimSpace(link)
+	if u, err := url.Parse(name); err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" {
+		if link == "" {
+			link = name
+		}
+		name = ""
+	}
+	if name == "" && link != "" {
+		if u, err := url.Parse(link); err == nil {
+			name = strings.TrimPrefix(u.Hostname(), "www.")
+		}
+	}
+	if name == "" {
+		return
+	}
+	it.Credit, it.CreditURL = name, link
+}
+
+func resolveRef(base *url.URL, ref string) string {
+	ref = strings.TrimSpace(cleanText(ref))
+	if ref == "" {
+		return ""
+	}
+	if base == nil {
+		return ref
+	}
+	u, err := base.Parse(ref)
+	if err != nil {
+		return ref
+	}
+	return u.String()
+}
+
+func atomLink(links []*atom.Link) string {
+	var first string
+	for _, l := range links {
+		if l == nil || l.Href == "" {
+			continue
+		}
+		if l.Rel == "" || l.Rel == "alternate" {
+			return l.Href
+		}
+		if first == "" && l.Rel != "self" {
+			first = l.Href
+		}
+	}
+	return first
+}
+
+func atomAuthors(ps []*atom.Person) string {
+	var names []string
+	for _, p := range ps {
+		if p != nil {
+			if n := firstSet(p.Name, p.Email); n != "" {
+				names = append(names, n)
+			}
+		}
+	}
+	return strings.Join(names, ", ")
+}
+
+func jsonAuthors(ps []*jsonfeed.Author, one *jsonfeed.Author) string {
+	if len(ps) == 0 && one != nil {
+		ps = []*jsonfeed.Author{one}
+	}
+	var names []string
+	for _, p := range ps {
+		if p != nil && p.Name != "" {
+			names = append(names, p.Name)
+		}
+	}
+	return strings.Join(names, ", ")
+}
+
+func personNames(fi *gofeed.Item) string {
+	ps := fi.Authors
+	if len(ps) == 0 && fi.Author != nil {
+		ps = []*gofeed.Person{fi.Author}
+	}
+	var names []string
+	for _, p := range ps {
+		if p != nil {
+			if n := firstSet(p.Name, p.Email); n != "" {
+				names = append(names, n)
+			}
+		}
+	}
+	return strings.Join(names, ", ")
+}
+
+func feedCategories(cs []string) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, c := range cs {
+		c = clipRunes(PlainText(c), maxField)
+		if c != "" && !seen[c] {
+			seen[c] = true
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+var firstImgRe = regexp.MustCompile(`<img\s[^>]*?src="([^"]+)"`)
+
+// leadImage is the item's declared image (itunes, media, an image
+// enclosure, JSON image) or else the first image of its content.
+func leadImage(fi *gofeed.Item, content, summary string, base *url.URL) string {
+	if fi.Image != nil && fi.Image.URL != "" {
+		return resolveRef(base, fi.Image.URL)
+	}
+	for _, e := range fi.Enclosures {
+		if e != nil && e.URL != "" && strings.HasPrefix(e.Type, "image/") {
+			return resolveRef(base, e.URL)
+		}
+	}
+	for _, s := range []string{content, summary} {
+		if m := firstImgRe.FindStringSubmatch(s); m != nil {
+			return html.UnescapeString(m[1])
+		}
+	}
+	return ""
+}
+
+// textToHTML turns plain text into paragraphs of escaped HTML.
+func textToHTML(s string) string {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return ""
+	}
+	var b strings.Builder
+	for _, para := range strings.Split(strings.ReplaceAll(s, "\r\n", "\n"), "\n\n") {
+		if para = strings.TrimSpace(para); para == "" {
+			continue
+		}
+		b.WriteString("<p>")
+		b.WriteString(strings.ReplaceAll(html.EscapeString(para), "\n", "<br>"))
+		b.WriteString("</p>")
+	}
+	return b.String()
+}
+
+func clipRunes(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	i := 0
+	for j := range s {
+		if i == n {
+			return s[:j]
+		}
+		i++
+	}
+	return s
+}
+
+// truncateHTML cuts oversized sanitized HTML and sanitizes the cut again so
+// that no tag is left open or broken.
+func truncateHTML(s string) string {
+	if len(s) <= maxContent {
+		return s
+	}
+	// A rune cut in two becomes invalid UTF-8 and is dropped.
+	return strings.TrimSpace(policy.Sanitize(strings.ToValidUTF8(s[:maxContent], "")))
+}
+
+func firstSet(ss ...string) string {
+	for _, s := range ss {
+		if s = strings.TrimSpace(s); s != "" {
+			return s
+		}
+	}
+	return ""
+}
+
+func firstOfList(ss []string) string { return firstSet(ss...) }

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/mmcdole/gofeed"
-
 	"github.com/yizhan-hub/yizhan/hub"
 )
 
@@ -31,7 +29,6 @@ type Fetcher struct {
 	client *Client
 	known  KnownURLs
 	now    func() time.Time
-	parser *gofeed.Parser
 }
 
 var _ hub.Fetcher = (*Fetcher)(nil)
@@ -48,7 +45,6 @@ func New(opts Options) *Fetcher {
 	if f.now == nil {
 		f.now = time.Now
 	}
-	f.parser = newParser()
 	return f
 }
 

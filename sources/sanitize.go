@@ -42,6 +42,9 @@ func newPolicy() *bluemonday.Policy {
 	p.AllowAttrs("colspan", "rowspan").Matching(bluemonday.Integer).OnElements("td", "th")
 	p.AllowAttrs("align").Matching(bluemonday.CellAlign).OnElements("td", "th", "tr", "p", "div")
 	p.AddSpaceWhenStrippingTag(true)
+	// Last: AllowImages turned nofollow on again. These are publishers'
+	// articles, not user comments.
+	p.RequireNoFollowOnLinks(false)
 	return p
 }
 
@@ -104,7 +107,7 @@ func fixTag(t *html.Token, base *url.URL) bool {
 		}
 		if src == "" || placeholderSrc(src) {
 			for _, name := range lazySrcAttrs {
-				if v := attr(t, name); v != "" && !strings.HasPrefix(v, "data:") {
+				if v := tokenAttr(t, name); v != "" && !strings.HasPrefix(v, "data:") {
 					if srcAt >= 0 {
 						t.Attr[srcAt].Val = v
 					} else {
@@ -137,7 +140,7 @@ func fixTag(t *html.Token, base *url.URL) bool {
 	return changed
 }
 
-func attr(t *html.Token, key string) string {
+func tokenAttr(t *html.Token, key string) string {
 	for _, a := range t.Attr {
 		if a.Key == key {
 			return strings.TrimSpace(a.Val)

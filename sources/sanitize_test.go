@@ -1,0 +1,123 @@
+package sources
+
+import (
+	"net/url"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"golang.org/x/net/html"
+)
+
+func TestSanitize(t *testing.T) {
+	base, _ := url.Parse("http://www.people.com.cn/n1/2020/0420/c1001-1.html")
+	tests := []struct {
+		name, in, want string
+	}{
+		{"paragraph", "<p>正文</p>", "<p>正文</p>"},
+		{"script dropped with content", `<p>a</p><script>alert("x")</script><p>b</p>`, "<p>a</p><p>b</p>"},
+		{"style dropped with content", `<style>p{color:red}</style><p style="color:red">b</p>`, "<p>b</p>"},
+		{"iframe dropped", `<iframe src="http://evil.example/"></iframe><p>b</p>`, "<p>b</p>"},
+		{"event handlers dropped", `<img src="a.jpg" onerror="alert(1)" onload="x()">`, `<img src="http://www.people.com.cn/n1/2020/0420/a.jpg">`},
+		{"javascript href dropped", `<a href="javascript:alert(1)">x</a>`, "x"},
+		{"javascript href with spaces", `<a href=" JaVaScRiPt:alert(1)">x</a>`, "x"},
+		{"data href dropped", `<a href="data:text/html;base64,PHNjcmlwdD4=">x</a>`, "x"},
+		{"data img dropped", `<img src="data:image/png;base64,iVBORw0KGgo=">`, ""},
+		{"relative link resolved", `<a href="../0421/c1001-2.html" title="t">下一篇</a>`, `<a href="http://www.people.com.cn/n1/2020/0421/c1001-2.html" title="t">下一篇</a>`},
+		{"root-relative image", `<img src="/img/1.jpg" alt="图" width="600" height="400" class="x">`, `<img src="http://www.people.com.cn/img/1.jpg" alt="图" width="600" height="400">`},
+		{"protocol-relative", `<img src="//img.people.com.cn/1.jpg">`, `<img src="http://img.people.com.cn/1.jpg">`},
+		{"lazy data-src", `<img data-src="/img/2.jpg">`, `<img src="http://www.people.com.cn/img/2.jpg">`},
+		{"lazy data-original over placeholder", `<img src="/images/blank.gif" data-original="http://img.example/3.jpg">`, `<img src="http://img.example/3.jpg">`},
+		{"lazy over data: placeholder", `<img src="data:image/gif;base64,R0lGOD" data-src="4.jpg">`, `<img src="http://www.people.com.cn/n1/2020/0420/4.jpg">`},
+		{"real src kept over data-src", `<img src="5.jpg" data-src="6.jpg">`, `<img src="http://www.people.com.cn/n1/2020/0420/5.jpg">`},
+		{"table", `<table border="1"><tr><th colspan="2">表</th></tr><tr><td>1</td><td>2</td></tr></table>`, `<table><tr><th colspan="2">表</th></tr><tr><td>1</td><td>2</td></tr></table>`},
+		{"lists and headings", `<h2>小标题</h2><ul><li>一</li></ul><ol><li>二</li></ol>`, `<h2>小标题</h2><ul><li>一</li></ul><ol><li>二</li></ol>`},
+		{"blockquote and figure", `<figure><img src="http://a.example/x.jpg"><figcaption>说明</figcaption></figure><blockquote>引文</blockquote>`, `<figure><img src="http://a.example/x.jpg"><figcaption>说明</figcaption></figure><blockquote>引文</blockquote>`},
+		{"form and input dropped", `<form action="/x"><input name="q"><button>搜</button></form>`, "搜"},
+		{"mailto kept", `<a href="mailto:a@b.example">信</a>`, `<a href="mailto:a@b.example">信</a>`},
+		{"fragment link kept", `<a href="#note1">注</a>`, `<a href="#note1">注</a>`},
+		{"control characters", "<p>a\x00b\x0bc\x1f</p>", "<p>abc</p>"},
+		{"entities kept", "<p>1 &lt; 2 &amp; 3</p>", "<p>1 &lt; 2 &amp; 3</p>"},
+		{"svg onload", `<svg onload="alert(1)"><circle/></svg>ok`, "ok"},
+		{"empty", "   ", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := Sanitize(tt.in, base); got != tt.want {
+				t.Errorf("Sanitize(%q) = %q, want %q", tt.in, got, tt.want)
+			}
+		})
+	}
+	if got, want := Sanitize(`<a href="x.html">x</a>`, nil), `<a href="x.html">x</a>`; got != want {
+		t.Errorf("Sanitize without base = %q, want %q", got, want)
+	}
+}
+
+func TestPlainText(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"人民网", "人民网"},
+		{"  多余\n空白  ", "多余 空白"},
+		{"<b>加粗</b>标题", "加粗标题"},
+		{"AT&amp;T &#x4e2d;", "AT&T 中"},
+		{"AT&T", "AT&T"},
+		{"1 < 2", "1 < 2"},
+		{`<script>alert(1)</script>标题<style>b{}</style>`, "标题"},
+		{"控制\x0b字符\x01", "控制字符"},
+	}
+	for _, tt := range tests {
+		if got := PlainText(tt.in); got != tt.want {
+			t.Errorf("PlainText(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func FuzzSanitize(f *testing.F) {
+	for _, s := range []string{`<p onclick="x">a<img data-src="b.jpg"></p>`, `<a href="javascript:x">y</a>`, "<table><tr><td>1"} {
+		f.Add(s)
+	}
+	base, _ := url.Parse("http://example.com/a/b.html")
+	f.Fuzz(func(t *testing.T, s string) {
+		out := Sanitize(s, base)
+		if !utf8.ValidString(out) && utf8.ValidString(s) {
+			t.Errorf("Sanitize(%q) = %q: invalid UTF-8", s, out)
+		}
+		if strings.IndexFunc(out, forbidden) >= 0 {
+			t.Errorf("Sanitize(%q) = %q: forbidden character", s, out)
+		}
+		if bad := unsafeMarkup(out); bad != "" {
+			t.Errorf("Sanitize(%q) = %q: %s survived", s, out, bad)
+		}
+	})
+}
+
+// unsafeMarkup names the first unsafe tag, event handler or URL in s, as a
+// browser would parse it.
+func unsafeMarkup(s string) string {
+	z := html.NewTokenizer(strings.NewReader(s))
+	for {
+		switch z.Next() {
+		case html.ErrorToken:
+			return ""
+		case html.StartTagToken, html.SelfClosingTagToken:
+			tok := z.Token()
+			switch tok.Data {
+			case "script", "style", "iframe", "object", "embed", "form", "input", "svg", "math", "base", "meta", "link":
+				return "<" + tok.Data + ">"
+			}
+			for _, a := range tok.Attr {
+				v := strings.ToLower(strings.Map(func(r rune) rune {
+					if r <= ' ' {
+						return -1
+					}
+					return r
+				}, a.Val))
+				switch {
+				case strings.HasPrefix(a.Key, "on"), a.Key == "style", a.Key == "srcdoc":
+					return a.Key + "="
+				case strings.HasPrefix(v, "javascript:"), strings.HasPrefix(v, "vbscript:"), strings.HasPrefix(v, "data:"):
+					return a.Key + "=" + a.Val
+				}
+			}
+		}
+	}
+}
