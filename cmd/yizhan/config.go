@@ -17,6 +17,7 @@ import (
 	"github.com/andybalholm/cascadia"
 	"github.com/pelletier/go-toml/v2"
 	"golang.org/x/text/encoding/htmlindex"
+	"golang.org/x/text/encoding/ianaindex"
 
 	"github.com/yizhan-hub/yizhan/hub"
 )
@@ -376,7 +377,7 @@ func (v *validator) source(key string, s sourceFile, channels map[string]string,
 		}
 	}
 	if s.Encoding != "" {
-		if _, err := htmlindex.Get(s.Encoding); err != nil {
+		if !knownEncoding(s.Encoding) {
 			v.errorf(key+".encoding", "unknown encoding %q", s.Encoding)
 		}
 	}
@@ -482,6 +483,17 @@ func (v *validator) location(key, name string) *time.Location {
 		return nil
 	}
 	return loc
+}
+
+// knownEncoding reports whether label names a charset, as WHATWG or IANA
+// labels it (sources looks encodings up the same way).
+func knownEncoding(label string) bool {
+	label = strings.ToLower(strings.TrimSpace(label))
+	if enc, err := htmlindex.Get(label); err == nil && enc != nil {
+		return true
+	}
+	enc, err := ianaindex.IANA.Encoding(label)
+	return err == nil && enc != nil
 }
 
 // checkURL accepts absolute http and https URLs with a host.

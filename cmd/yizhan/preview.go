@@ -30,7 +30,7 @@ func cmdPreview(ctx context.Context, e *env, args []string) int {
 	}
 	src, ok := cfg.Source(rest[0])
 	if !ok {
-		fmt.Fprintf(e.stderr, "yizhan preview: unknown source %q (see yizhan sources)\n", rest[0])
+		fmt.Fprintf(e.stderr, "yizhan preview: unknown source %q (yizhan sources lists them)\n", rest[0])
 		return exitUsage
 	}
 	// No store: nothing is known, nothing is kept, and no validators are sent.
