@@ -1,0 +1,139 @@
+package feeds
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/yizhan-hub/yizhan/hub"
+)
+
+// Defaults for [hub] values that a Config may leave zero.
+const (
+	defaultFeedSize   = 50
+	defaultLatestSize = 15
+	defaultTitle      = "yizhan"
+)
+
+// config is a Config prepared for serving: cleaned texts, lookups by id and
+// the header values every response of a feed repeats.
+type config struct {
+	title      string
+	base       string // base_url without a trailing slash
+	loc        *time.Location
+	feedSize   int
+	latestSize int
+
+	channels map[string]*channelInfo // by id, including LatestID
+	order    []*channelInfo          // configured channels in configuration order
+	latest   *channelInfo
+	sources  map[string]*hub.Source // by id
+	srcOrder []*hub.Source
+	loaded   time.Time // when it took effect: Last-Modified of what depends on it alone
+}
+
+// channelInfo is what rendering and serving need to know about one channel or
+// the latest ticker.
+type channelInfo struct {
+	id          string
+	title       string
+	description string
+	copyright   string
+	size        int // items in the full feed
+	maxAge      time.Duration
+	query       hub.Query
+
+	cacheControl []string // the header value, shared by every response
+}
+
+func newConfig(c Config) *config {
+	s := c.Settings
+	cfg := &config{
+		title:      clean(s.Title),
+		base:       strings.TrimRight(clean(s.BaseURL), "/"),
+		loc:        s.Timezone,
+		feedSize:   s.FeedSize,
+		latestSize: s.LatestSize,
+		channels:   make(map[string]*channelInfo, len(c.Channels)+1),
+		sources:    make(map[string]*hub.Source, len(c.Sources)),
+	}
+	if cfg.title == "" {
+		cfg.title = defaultTitle
+	}
+	if cfg.loc == nil {
+		cfg.loc = time.UTC
+	}
+	if cfg.feedSize <= 0 {
+		cfg.feedSize = defaultFeedSize
+	}
+	if cfg.latestSize <= 0 {
+		cfg.latestSize = defaultLatestSize
+	}
+	var shortest time.Duration
+	for _, ch := range c.Channels {
+		if ch.ID == LatestID || cfg.channels[ch.ID] != nil {
+			continue // configuration validation refuses both; never shadow the ticker
+		}
+		maxAge := DefaultMaxAge
+		if c.MaxAge != nil {
+			if d := c.MaxAge(ch.ID); d > 0 {
+				maxAge = d
+			}
+		}
+		if shortest == 0 || maxAge < shortest {
+			shortest = maxAge
+		}
+		info := &channelInfo{
+			id:          ch.ID,
+			title:       clean(ch.Title),
+			description: clean(ch.Description),
+			copyright:   clean(ch.Copyright),
+			size:        cfg.feedSize,
+			maxAge:      maxAge,
+			query:       hub.Query{Channel: ch.ID, Limit: cfg.feedSize},
+		}
+		if info.title == "" {
+			info.title = ch.ID
+		}
+		info.cacheControl = cacheControl(maxAge)
+		cfg.channels[ch.ID] = info
+		cfg.order = append(cfg.order, info)
+	}
+	if shortest == 0 {
+		shortest = DefaultMaxAge
+	}
+	cfg.latest = &channelInfo{
+		id:           LatestID,
+		title:        cfg.title,
+		description:  cfg.title + "：各频道最新条目",
+		size:         cfg.latestSize,
+		maxAge:       shortest,
+		query:        hub.Query{Limit: cfg.latestSize},
+		cacheControl: cacheControl(shortest),
+	}
+	cfg.channels[LatestID] = cfg.latest
+	for i := range c.Sources {
+		src := &c.Sources[i]
+		if cfg.sources[src.ID] == nil {
+			cfg.sources[src.ID] = src
+			cfg.srcOrder = append(cfg.srcOrder, src)
+		}
+	}
+	return cfg
+}
+
+func cacheControl(maxAge time.Duration) []string {
+	return []string{"public, max-age=" + strconv.Itoa(int(maxAge/time.Second))}
+}
+
+// homeURL is the index page's address.
+func (c *config) homeURL() string { return c.base + "/" }
+
+// feedURL is the address of a channel's feed; limit 0 is the full feed.
+func (c *config) feedURL(channel string, f format, limit int) string {
+	u := c.base + "/feeds/" + channel + f.ext()
+	if limit > 0 {
+		u += "?limit=" + strconv.Itoa(limit)
+	}
+	return u
+}

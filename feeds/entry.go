@@ -1,0 +1,212 @@
+package feeds
+
+import (
+	"bytes"
+	"compress/gzip"
+	"crypto/sha256"
+	"encoding/hex"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// entry is one rendering as served: the bytes, their gzip form, and every
+// header value precomputed, so that answering from it allocates nothing.
+type entry struct {
+	body    []byte
+	gz      []byte // nil when gzip would not be smaller
+	etag    string // strong, quoted, from the content
+	gzETag  string // the gzip representation's own tag
+	lastMod time.Time
+
+	hdrType, hdrCache, hdrLastMod []string
+	hdrETag, hdrLen, hdrGzETag    []string
+	hdrGzLen                      []string
+}
+
+// Header values shared by every response.
+var (
+	hdrVary = []string{"Accept-Encoding"}
+	hdrGzip = []string{"gzip"}
+)
+
+func newEntry(body []byte, contentType string, cacheControl []string, lastMod time.Time) *entry {
+	sum := sha256.Sum256(body)
+	tag := hex.EncodeToString(sum[:16])
+	e := &entry{
+		body:       body,
+		etag:       `"` + tag + `"`,
+		gzETag:     `"` + tag + `-gz"`,
+		lastMod:    lastMod.Truncate(time.Second),
+		hdrType:    []string{contentType},
+		hdrCache:   cacheControl,
+		hdrLastMod: []string{lastMod.UTC().Format(http.TimeFormat)},
+		hdrLen:     []string{strconv.Itoa(len(body))},
+	}
+	e.hdrETag = []string{e.etag}
+	if gz := gzipBytes(body); len(gz) < len(body) {
+		e.gz = gz
+		e.hdrGzETag = []string{e.gzETag}
+		e.hdrGzLen = []string{strconv.Itoa(len(gz))}
+	}
+	return e
+}
+
+// gzipBytes compresses b once, as hard as gzip can: it is served many times.
+// The header carries no name or time, so equal bodies compress equally.
+func gzipBytes(b []byte) []byte {
+	var buf bytes.Buffer
+	buf.Grow(len(b)/3 + 64)
+	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+	zw.Write(b)
+	zw.Close()
+	return buf.Bytes()
+}
+
+// serve answers r from e: 304 when the client's validators match, else the
+// gzip or identity body. It returns the status code it sent.
+func (e *entry) serve(w http.ResponseWriter, r *http.Request) int {
+	h := w.Header()
+	useGzip := e.gz != nil && acceptsGzip(r.Header["Accept-Encoding"])
+	h["Vary"] = hdrVary
+	h["Cache-Control"] = e.hdrCache
+	h["Last-Modified"] = e.hdrLastMod
+	etag, hdrETag, hdrLen, body := e.etag, e.hdrETag, e.hdrLen, e.body
+	if useGzip {
+		etag, hdrETag, hdrLen, body = e.gzETag, e.hdrGzETag, e.hdrGzLen, e.gz
+	}
+	h["Etag"] = hdrETag
+	if notModified(r, etag, e.lastMod) {
+		w.WriteHeader(http.StatusNotModified)
+		return http.StatusNotModified
+	}
+	h["Content-Type"] = e.hdrType
+	h["Content-Length"] = hdrLen
+	if useGzip {
+		h["Content-Encoding"] = hdrGzip
+	}
+	w.WriteHeader(http.StatusOK)
+	if r.Method != http.MethodHead {
+		w.Write(body)
+	}
+	return http.StatusOK
+}
+
+// notModified evaluates If-None-Match, and If-Modified-Since when there is
+// no If-None-Match, as RFC 9110 section 13.2.2 orders them for GET and HEAD.
+func notModified(r *http.Request, etag string, lastMod time.Time) bool {
+	if inm := r.Header["If-None-Match"]; len(inm) > 0 {
+		return etagListMatches(inm, etag)
+	}
+	ims := r.Header["If-Modified-Since"]
+	if len(ims) == 0 || lastMod.IsZero() {
+		return false
+	}
+	t, err := http.ParseTime(ims[0])
+	if err != nil {
+		return false // an invalid date is ignored (RFC 9110 section 13.1.3)
+	}
+	return !lastMod.After(t)
+}
+
+// etagListMatches reports whether any entity tag in the If-None-Match field
+// lines matches etag by weak comparison (RFC 9110 section 8.8.3.2): "W/" is
+// ignored, the opaque tags must be equal; "*" matches any.
+func etagListMatches(lines []string, etag string) bool {
+	for _, s := range lines {
+		for {
+			s = trimOWS(s)
+			if s == "" {
+				break
+			}
+			if s[0] == ',' {
+				s = s[1:]
+				continue
+			}
+			if s[0] == '*' {
+				return true
+			}
+			if len(s) >= 2 && s[0] == 'W' && s[1] == '/' {
+				s = s[2:]
+			}
+			if s == "" || s[0] != '"' {
+				break // not an entity tag: the rest of the line is junk
+			}
+			end := 1
+			for end < len(s) && s[end] != '"' {
+				end++
+			}
+			if end == len(s) {
+				break // unterminated
+			}
+			if s[:end+1] == etag {
+				return true
+			}
+			s = s[end+1:]
+		}
+	}
+	return false
+}
+
+// acceptsGzip reports whether Accept-Encoding field lines accept gzip: an
+// explicit gzip (or x-gzip) with a non-zero weight, else "*" with one.
+func acceptsGzip(lines []string) bool {
+	star := false
+	for _, s := range lines {
+		for s != "" {
+			var item string
+			if i := strings.IndexByte(s, ','); i >= 0 {
+				item, s = s[:i], s[i+1:]
+			} else {
+				item, s = s, ""
+			}
+			coding, params := item, ""
+			if i := strings.IndexByte(item, ';'); i >= 0 {
+				coding, params = item[:i], item[i+1:]
+			}
+			coding = trimOWS(coding)
+			switch {
+			case strings.EqualFold(coding, "gzip") || strings.EqualFold(coding, "x-gzip"):
+				return qNonZero(params)
+			case coding == "*":
+				star = qNonZero(params)
+			}
+		}
+	}
+	return star
+}
+
+// qNonZero reports whether a coding's parameters leave it acceptable: no
+// q parameter, or one whose value is not zero.
+func qNonZero(params string) bool {
+	for params != "" {
+		var p string
+		if i := strings.IndexByte(params, ';'); i >= 0 {
+			p, params = params[:i], params[i+1:]
+		} else {
+			p, params = params, ""
+		}
+		p = trimOWS(p)
+		if len(p) < 2 || (p[0] != 'q' && p[0] != 'Q') || p[1] != '=' {
+			continue
+		}
+		for _, c := range []byte(p[2:]) {
+			if c >= '1' && c <= '9' {
+				return true
+			}
+		}
+		return false
+	}
+	return true
+}
+
+func trimOWS(s string) string {
+	for s != "" && (s[0] == ' ' || s[0] == '\t') {
+		s = s[1:]
+	}
+	for s != "" && (s[len(s)-1] == ' ' || s[len(s)-1] == '\t') {
+		s = s[:len(s)-1]
+	}
+	return s
+}

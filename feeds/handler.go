@@ -1,0 +1,271 @@
+package feeds
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// maxQuery is the longest query string a feed request may carry. Feed
+// readers send at most a limit and a cache buster.
+const maxQuery = 1024
+
+// healthTimeout bounds the store's answer to /healthz.
+const healthTimeout = 2 * time.Second
+
+// Options configure a Handler.
+type Options struct {
+	Config // the configuration in force; Handler.SetConfig replaces it
+
+	// Store is where items and fetch states are read. Required.
+	Store Store
+
+	// Registerer, when not nil, gets the handler's metrics
+	// (yizhan_feed_requests_total, yizhan_feed_renders_total).
+	Registerer prometheus.Registerer
+
+	// Gatherer, when not nil, is served at /metrics in the Prometheus text format.
+	Gatherer prometheus.Gatherer
+
+	// Logger logs failed requests (500s); nil means slog.Default().
+	Logger *slog.Logger
+
+	// Now is the clock; nil means time.Now. A feed with no items is dated
+	// by it, and /status judges backoff by it.
+	Now func() time.Time
+
+	// NextRun returns when the scheduler will next run a source (zero if
+	// it will not), for /status. Nil shows no next run except backoff.
+	NextRun func(sourceID string) time.Time
+}
+
+// Handler serves SPEC.md's HTTP routes: the index page, every channel's feed
+// and the latest ticker in RSS, Atom and JSON Feed, OPML, /status, /healthz
+// and /metrics. Feeds, the index page and OPML are answered from its Cache.
+type Handler struct {
+	mux     *http.ServeMux
+	cache   *Cache
+	store   Store
+	log     *slog.Logger
+	now     func() time.Time
+	nextRun func(string) time.Time
+	metrics *metrics
+}
+
+// NewHandler returns a Handler serving opts.Config from opts.Store.
+func NewHandler(opts Options) *Handler {
+	if opts.Store == nil {
+		panic("feeds: NewHandler without a Store")
+	}
+	h := &Handler{
+		store:   opts.Store,
+		log:     opts.Logger,
+		now:     opts.Now,
+		nextRun: opts.NextRun,
+		metrics: newMetrics(opts.Registerer),
+	}
+	if h.log == nil {
+		h.log = slog.Default()
+	}
+	if h.now == nil {
+		h.now = time.Now
+	}
+	h.cache = newCache(opts.Store, opts.Config, h.now, h.metrics.rendered)
+
+	h.mux = http.NewServeMux()
+	h.mux.HandleFunc("GET /{$}", h.serveIndex)
+	h.mux.HandleFunc("GET /feeds/{file}", h.serveFeed)
+	h.mux.HandleFunc("GET /opml", h.serveOPML)
+	h.mux.HandleFunc("GET /status", h.serveStatus)
+	h.mux.HandleFunc("GET /healthz", h.serveHealth)
+	if opts.Gatherer != nil {
+		h.mux.Handle("GET /metrics", promhttp.HandlerFor(opts.Gatherer, promhttp.HandlerOpts{}))
+	}
+	return h
+}
+
+// ServeHTTP implements http.Handler.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h.mux.ServeHTTP(w, r)
+}
+
+// Cache returns the handler's cache, whose Invalidate the ingest runner
+// calls after it commits new items.
+func (h *Handler) Cache() *Cache { return h.cache }
+
+// SetConfig replaces the configuration on reload: channels, sources, base URL,
+// sizes and max-ages. Every rendering is made again on its next request.
+func (h *Handler) SetConfig(cfg Config) { h.cache.setConfig(cfg) }
+
+func (h *Handler) serveFeed(w http.ResponseWriter, r *http.Request) {
+	cfg := h.cache.config()
+	name, ext := r.PathValue("file"), ""
+	if i := strings.LastIndexByte(name, '.'); i >= 0 {
+		name, ext = name[:i], name[i+1:]
+	}
+	f, okFormat := formatByExt(ext)
+	if !okFormat {
+		f = formatUnknown
+	}
+	ch := cfg.channels[name]
+	if ch == nil || !okFormat {
+		label := labelUnknown
+		if ch != nil {
+			label = ch.id
+		}
+		h.metrics.request(label, f, http.StatusNotFound)
+		http.Error(w, "404 not found: no such feed", http.StatusNotFound)
+		return
+	}
+	limit, problem := parseLimit(r.URL.RawQuery, ch.size)
+	if problem != "" {
+		h.metrics.request(ch.id, f, http.StatusBadRequest)
+		http.Error(w, "400 bad request: "+problem, http.StatusBadRequest)
+		return
+	}
+	e, err := h.cache.get(r.Context(), key{channel: ch.id, format: f, limit: limit})
+	if err != nil {
+		h.metrics.request(ch.id, f, h.fail(w, r, err))
+		return
+	}
+	h.metrics.request(ch.id, f, e.serve(w, r))
+}
+
+// parseLimit reads ?limit=N from a raw query: 0 for none (or the full size),
+// else N; a non-empty problem when the query is unacceptable. Other
+// parameters, such as cache busters, are ignored. The common queries are read
+// without allocating.
+func parseLimit(raw string, size int) (limit int, problem string) {
+	if raw == "" {
+		return 0, ""
+	}
+	if len(raw) > maxQuery {
+		return 0, "query too long"
+	}
+	var values []string
+	if strings.ContainsAny(raw, "%+;") {
+		q, err := url.ParseQuery(raw)
+		if err != nil {
+			return 0, "malformed query"
+		}
+		values = q["limit"]
+	} else {
+		for rest := raw; rest != ""; {
+			var pair string
+			pair, rest, _ = strings.Cut(rest, "&")
+			if k, v, _ := strings.Cut(pair, "="); k == "limit" {
+				if limit != 0 {
+					return 0, "limit given more than once"
+				}
+				n, ok := parseCount(v)
+				if !ok || n < 1 || n > size {
+					return 0, limitProblem(size)
+				}
+				limit = n
+			}
+		}
+	}
+	if len(values) > 1 {
+		return 0, "limit given more than once"
+	}
+	if len(values) == 1 {
+		n, ok := parseCount(values[0])
+		if !ok || n < 1 || n > size {
+			return 0, limitProblem(size)
+		}
+		limit = n
+	}
+	if limit == size {
+		limit = 0 // the full feed: one rendering, one ETag
+	}
+	return limit, ""
+}
+
+func limitProblem(size int) string {
+	return "limit must be a whole number from 1 to " + strconv.Itoa(size)
+}
+
+// parseCount parses 1 to 4 ASCII digits.
+func parseCount(s string) (int, bool) {
+	if s == "" || len(s) > 4 {
+		return 0, false
+	}
+	n := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n, true
+}
+
+func (h *Handler) serveIndex(w http.ResponseWriter, r *http.Request) {
+	e, err := h.cache.get(r.Context(), key{channel: LatestID, format: formatIndex})
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	e.serve(w, r)
+}
+
+func (h *Handler) serveOPML(w http.ResponseWriter, r *http.Request) {
+	e, err := h.cache.get(r.Context(), key{format: formatOPML})
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	e.serve(w, r)
+}
+
+func (h *Handler) serveStatus(w http.ResponseWriter, r *http.Request) {
+	stats, err := h.store.SourceStats(r.Context())
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	body, err := renderStatus(h.cache.config(), stats, h.now(), h.nextRun)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	hd := w.Header()
+	hd.Set("Content-Type", "text/html; charset=utf-8")
+	hd.Set("Cache-Control", "no-store")
+	hd.Set("Content-Length", strconv.Itoa(len(body)))
+	w.Write(body)
+}
+
+func (h *Handler) serveHealth(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), healthTimeout)
+	defer cancel()
+	w.Header().Set("Cache-Control", "no-store")
+	if err := h.store.Ping(ctx); err != nil {
+		h.log.Warn("health check", "err", err)
+		http.Error(w, "503 service unavailable: store does not answer", http.StatusServiceUnavailable)
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Write([]byte("ok\n"))
+}
+
+// fail answers a request that could not be served and returns the status
+// it sent. Only 500s are logged; their cause is never shown to the client.
+func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) int {
+	if errors.Is(err, errUnknownChannel) {
+		http.Error(w, "404 not found: no such feed", http.StatusNotFound)
+		return http.StatusNotFound
+	}
+	h.log.Error("serve", "url", r.URL.Path, "err", err)
+	http.Error(w, "500 internal server error", http.StatusInternalServerError)
+	return http.StatusInternalServerError
+}

@@ -1,0 +1,302 @@
+package feeds
+
+import (
+	"bytes"
+	"encoding/xml"
+	"html/template"
+	"strconv"
+	"time"
+
+	"github.com/yizhan-hub/yizhan/hub"
+)
+
+// The pages are written as XHTML-compatible HTML5 (every element closed), so
+// that tests can check them with an XML parser.
+
+const pageStyle = `body{font-family:system-ui,"PingFang SC","Microsoft YaHei",sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;line-height:1.5;color:#222}
+h1{font-size:1.6rem}h2{font-size:1.2rem;margin-top:2rem}
+table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.3rem .5rem;border-bottom:1px solid #ddd;vertical-align:top}
+.meta{color:#666;font-size:.9em}.feeds a{margin-right:.6rem}
+.ok{color:#176f2c}.failing{color:#b00020}.backing-off{color:#a15c00}.never-fetched,.disabled{color:#666}`
+
+var indexTemplate = template.Must(template.New("index").Parse(`<!DOCTYPE html>
+<html lang="zh-CN">
+<head>
+<meta charset="utf-8"/>
+<meta name="viewport" content="width=device-width, initial-scale=1"/>
+<title>{{.Title}}</title>
+{{- range .Feeds}}{{$t := .Title}}{{range .Links}}
+<link rel="alternate" type="{{.Type}}" title="{{$t}}（{{.Name}}）" href="{{.URL}}"/>
+{{- end}}{{end}}
+<link rel="outline" type="text/x-opml" title="OPML" href="{{.OPML}}"/>
+<style>{{.Style}}</style>
+</head>
+<body>
+<h1>{{.Title}}</h1>
+<h2>最新</h2>
+<ol class="ticker">
+{{- range .Headlines}}
+<li>{{if .URL}}<a href="{{.URL}}">{{.Title}}</a>{{else}}{{.Title}}{{end}} <span class="meta">{{.Credit}} · <time datetime="{{.ISO}}">{{.Date}}</time></span></li>
+{{- else}}
+<li>暂无条目</li>
+{{- end}}
+</ol>
+<h2>频道</h2>
+<table>
+<thead><tr><th>频道</th><th>说明</th><th>订阅</th></tr></thead>
+<tbody>
+{{- range .Feeds}}
+<tr><td>{{.Title}}</td><td>{{.Description}}</td><td class="feeds">{{range .Links}}<a href="{{.URL}}" type="{{.Type}}">{{.Name}}</a>{{end}}</td></tr>
+{{- end}}
+</tbody>
+</table>
+<p class="meta"><a href="{{.OPML}}">OPML</a> · <a href="{{.Status}}">来源状态</a> · 每个条目的内容末尾注明来源、经由、作者与版权声明。</p>
+</body>
+</html>
+`))
+
+type indexPage struct {
+	Title     string
+	Style     template.CSS
+	Feeds     []indexFeed
+	Headlines []indexHeadline
+	OPML      string
+	Status    string
+}
+
+type indexFeed struct {
+	Title       string
+	Description string
+	Links       []indexLink
+}
+
+type indexLink struct{ Name, Type, URL string }
+
+type indexHeadline struct {
+	Title, URL, Credit string
+	Date, ISO          string
+}
+
+func feedLinks(cfg *config, channel string) []indexLink {
+	return []indexLink{
+		{"RSS", "application/rss+xml", cfg.feedURL(channel, formatRSS, 0)},
+		{"Atom", "application/atom+xml", cfg.feedURL(channel, formatAtom, 0)},
+		{"JSON Feed", "application/feed+json", cfg.feedURL(channel, formatJSON, 0)},
+	}
+}
+
+// renderIndex renders the index page: every feed, and the ticker's headlines.
+func renderIndex(cfg *config, latest *snapshot) ([]byte, error) {
+	p := indexPage{
+		Title:  cfg.title,
+		Style:  pageStyle,
+		OPML:   cfg.base + "/opml",
+		Status: cfg.base + "/status",
+	}
+	for _, ch := range append([]*channelInfo{cfg.latest}, cfg.order...) {
+		p.Feeds = append(p.Feeds, indexFeed{ch.title, ch.description, feedLinks(cfg, ch.id)})
+	}
+	for i := range latest.items {
+		it := &latest.items[i]
+		p.Headlines = append(p.Headlines, indexHeadline{
+			Title:  it.Title,
+			URL:    it.URL,
+			Credit: it.Credit,
+			Date:   it.Date.Format("2006-01-02 15:04"),
+			ISO:    it.Date.Format(time.RFC3339),
+		})
+	}
+	var buf bytes.Buffer
+	if err := indexTemplate.Execute(&buf, p); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// OPML 2.0 (http://opml.org/spec2.opml): one subscription outline per feed,
+// in RSS, the format every reader takes; the index page lists the others.
+type opmlDoc struct {
+	XMLName xml.Name      `xml:"opml"`
+	Version string        `xml:"version,attr"`
+	Head    opmlHead      `xml:"head"`
+	Body    []opmlOutline `xml:"body>outline"`
+}
+
+type opmlHead struct {
+	Title        string `xml:"title"`
+	DateModified string `xml:"dateModified,omitempty"`
+	Docs         string `xml:"docs"`
+}
+
+type opmlOutline struct {
+	Text        string `xml:"text,attr"`
+	Title       string `xml:"title,attr"`
+	Type        string `xml:"type,attr"`
+	Version     string `xml:"version,attr"`
+	XMLURL      string `xml:"xmlUrl,attr"`
+	HTMLURL     string `xml:"htmlUrl,attr"`
+	Description string `xml:"description,attr,omitempty"`
+	Language    string `xml:"language,attr"`
+}
+
+func renderOPML(cfg *config) ([]byte, error) {
+	doc := opmlDoc{
+		Version: "2.0",
+		Head: opmlHead{
+			Title: cfg.title,
+			Docs:  "http://opml.org/spec2.opml",
+		},
+	}
+	if !cfg.loaded.IsZero() {
+		doc.Head.DateModified = cfg.loaded.In(cfg.loc).Format(time.RFC1123Z)
+	}
+	for _, ch := range append([]*channelInfo{cfg.latest}, cfg.order...) {
+		doc.Body = append(doc.Body, opmlOutline{
+			Text:        ch.title,
+			Title:       ch.title,
+			Type:        "rss",
+			Version:     "RSS2",
+			XMLURL:      cfg.feedURL(ch.id, formatRSS, 0),
+			HTMLURL:     cfg.homeURL(),
+			Description: ch.description,
+			Language:    Language,
+		})
+	}
+	var buf bytes.Buffer
+	if err := writeXML(&buf, doc); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+var statusTemplate = template.Must(template.New("status").Parse(`<!DOCTYPE html>
+<html lang="zh-CN">
+<head>
+<meta charset="utf-8"/>
+<meta name="viewport" content="width=device-width, initial-scale=1"/>
+<meta name="robots" content="noindex"/>
+<title>{{.Title}} · 来源状态</title>
+<style>{{.Style}}</style>
+</head>
+<body>
+<h1>{{.Title}} · 来源状态</h1>
+<p class="meta">{{.Now}} · <a href="{{.Home}}">首页</a></p>
+<table>
+<thead><tr><th>来源</th><th>状态</th><th>上次尝试</th><th>上次成功</th><th>条目</th><th>下次运行</th><th>上次错误</th></tr></thead>
+<tbody>
+{{- range .Rows}}
+<tr id="source-{{.ID}}"><td><code>{{.ID}}</code><br/>{{.Name}}<br/><span class="meta">{{.Kind}} · {{.Channels}}</span></td><td class="{{.Class}}">{{.State}}</td><td>{{.LastTry}}</td><td>{{.LastSuccess}}</td><td>{{.Items}}</td><td>{{.NextRun}}</td><td>{{.LastError}}</td></tr>
+{{- else}}
+<tr><td colspan="7">没有配置来源</td></tr>
+{{- end}}
+</tbody>
+</table>
+</body>
+</html>
+`))
+
+type statusPage struct {
+	Title, Now, Home string
+	Style            template.CSS
+	Rows             []statusRow
+}
+
+type statusRow struct {
+	ID, Name, Kind, Channels string
+	State, Class             string
+	LastTry, LastSuccess     string
+	LastError, NextRun       string
+	Items                    string
+}
+
+// Source states shown on /status.
+const (
+	stateOK         = "ok"
+	stateFailing    = "failing"
+	stateBackingOff = "backing off"
+	stateNever      = "never fetched"
+	stateDisabled   = "disabled"
+)
+
+// sourceState judges a source by its configuration and fetch state.
+func sourceState(src *hub.Source, st hub.FetchState, now time.Time) string {
+	switch {
+	case !src.Enabled:
+		return stateDisabled
+	case st.LastTry.IsZero():
+		return stateNever
+	case st.Failures > 0 && st.NextTry.After(now):
+		return stateBackingOff
+	case st.Failures > 0 || st.LastError != "":
+		return stateFailing
+	}
+	return stateOK
+}
+
+// renderStatus renders /status: every configured source with its state.
+func renderStatus(cfg *config, stats []hub.SourceStat, now time.Time, nextRun func(string) time.Time) ([]byte, error) {
+	byID := make(map[string]hub.SourceStat, len(stats))
+	for _, s := range stats {
+		byID[s.SourceID] = s
+	}
+	stamp := func(t time.Time) string {
+		if t.IsZero() {
+			return "—"
+		}
+		return t.In(cfg.loc).Format("2006-01-02 15:04:05 -0700")
+	}
+	p := statusPage{
+		Title: cfg.title,
+		Now:   stamp(now),
+		Home:  cfg.homeURL(),
+		Style: pageStyle,
+	}
+	for _, src := range cfg.srcOrder {
+		st := byID[src.ID]
+		state := sourceState(src, st.FetchState, now)
+		var next time.Time
+		if src.Enabled {
+			if nextRun != nil {
+				next = nextRun(src.ID)
+			}
+			if st.NextTry.After(next) {
+				next = st.NextTry // backoff or Retry-After holds the schedule back
+			}
+		}
+		channels := ""
+		for i, ch := range src.Channels {
+			if i > 0 {
+				channels += ", "
+			}
+			channels += ch
+		}
+		p.Rows = append(p.Rows, statusRow{
+			ID:          clean(src.ID),
+			Name:        clean(src.Name),
+			Kind:        clean(src.Kind),
+			Channels:    clean(channels),
+			State:       state,
+			Class:       classOf(state),
+			LastTry:     stamp(st.LastTry),
+			LastSuccess: stamp(st.LastSuccess),
+			LastError:   clean(st.LastError),
+			NextRun:     stamp(next),
+			Items:       strconv.Itoa(st.Items),
+		})
+	}
+	var buf bytes.Buffer
+	if err := statusTemplate.Execute(&buf, p); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+func classOf(state string) string {
+	b := []byte(state)
+	for i, c := range b {
+		if c == ' ' {
+			b[i] = '-'
+		}
+	}
+	return string(b)
+}

@@ -1,0 +1,62 @@
+package feeds
+
+import (
+	"encoding/json"
+	"io"
+
+	gfeeds "github.com/gorilla/feeds"
+)
+
+// jsonFeed is gorilla's JSON Feed 1.1 with the top-level _attribution
+// extension; its items replace gorilla's, and are written even when empty
+// (items is required).
+type jsonFeed struct {
+	*gfeeds.JSONFeed
+	Items       []*jsonItem      `json:"items"`
+	Attribution *jsonAttribution `json:"_attribution,omitempty"`
+}
+
+// jsonItem is gorilla's item with the _attribution extension.
+type jsonItem struct {
+	*gfeeds.JSONItem
+	Attribution *jsonAttribution `json:"_attribution,omitempty"`
+}
+
+// jsonAttribution is the _attribution extension object: SPEC.md's
+// attribution fields for JSON Feed clients.
+type jsonAttribution struct {
+	Credit    string `json:"credit,omitempty"`
+	CreditURL string `json:"credit_url,omitempty"`
+	Via       string `json:"via,omitempty"`
+	Copyright string `json:"copyright,omitempty"`
+}
+
+func writeJSON(w io.Writer, v *feedView) error {
+	f := (&gfeeds.JSON{Feed: v.gorilla()}).JSONFeed()
+	f.FeedUrl = v.selfURL(formatJSON)
+	f.Language = Language
+	out := &jsonFeed{JSONFeed: f, Items: make([]*jsonItem, len(f.Items))}
+	if v.Copyright != "" {
+		out.Attribution = &jsonAttribution{Copyright: v.Copyright}
+	}
+	for i, gi := range f.Items {
+		it := &v.Items[i]
+		gi.Summary = it.SummaryText
+		gi.Image = it.Image
+		gi.Tags = it.Categories
+		if it.Author != "" {
+			// author is deprecated in 1.1 but still what 1.0 clients read.
+			a := &gfeeds.JSONAuthor{Name: it.Author}
+			gi.Author, gi.Authors = a, []*gfeeds.JSONAuthor{a}
+		}
+		ji := &jsonItem{JSONItem: gi}
+		if a := (jsonAttribution{it.Credit, it.CreditURL, it.Via, it.Copyright}); a != (jsonAttribution{}) {
+			ji.Attribution = &a
+		}
+		out.Items[i] = ji
+	}
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	return enc.Encode(out)
+}

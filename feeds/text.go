@@ -1,0 +1,169 @@
+package feeds
+
+import (
+	"html"
+	"strings"
+	"unicode/utf8"
+
+	xhtml "golang.org/x/net/html"
+)
+
+// clean returns s without the characters XML 1.0 forbids (C0 controls other
+// than tab, newline and carriage return; U+FFFE, U+FFFF; surrogates), with
+// invalid UTF-8 replaced by U+FFFD. One such character anywhere makes a whole
+// XML feed unreadable, and encoding/xml passes them through CDATA sections.
+func clean(s string) string {
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c >= 0x20 && c < utf8.RuneSelf {
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if !xmlChar(r) || r == utf8.RuneError && size == 1 {
+			return cleanSlow(s, i)
+		}
+		i += size
+	}
+	return s
+}
+
+func cleanSlow(s string, from int) string {
+	var b strings.Builder
+	b.Grow(len(s))
+	b.WriteString(s[:from])
+	for i := from; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			b.WriteRune(utf8.RuneError)
+		case xmlChar(r):
+			b.WriteString(s[i : i+size])
+		}
+		i += size
+	}
+	return b.String()
+}
+
+// xmlChar reports whether r is a Char of XML 1.0 (section 2.2).
+func xmlChar(r rune) bool {
+	switch {
+	case r == '\t' || r == '\n' || r == '\r':
+		return true
+	case r < 0x20:
+		return false
+	case r <= 0xD7FF:
+		return true
+	case r < 0xE000:
+		return false
+	case r <= 0xFFFD:
+		return true
+	case r < 0x10000:
+		return false
+	}
+	return r <= utf8.MaxRune
+}
+
+// cleanAll cleans every string of ss, reusing ss's backing array.
+func cleanAll(ss []string) []string {
+	out := ss[:0:0]
+	for _, s := range ss {
+		if s = strings.TrimSpace(clean(s)); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// htmlText returns the text of an HTML fragment with runs of white space
+// collapsed: JSON Feed's summary is plain text.
+func htmlText(fragment string) string {
+	if !strings.ContainsAny(fragment, "<&") {
+		return strings.Join(strings.Fields(fragment), " ")
+	}
+	z := xhtml.NewTokenizer(strings.NewReader(fragment))
+	var b strings.Builder
+	skip := 0 // inside <script> or <style>, which sanitized HTML should not have anyway
+	for {
+		switch z.Next() {
+		case xhtml.ErrorToken:
+			return strings.Join(strings.Fields(b.String()), " ")
+		case xhtml.TextToken:
+			if skip == 0 {
+				b.Write(z.Text())
+			}
+		case xhtml.StartTagToken:
+			name, _ := z.TagName()
+			switch string(name) {
+			case "script", "style":
+				skip++
+			case "br", "p", "div", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6":
+				b.WriteByte(' ')
+			}
+		case xhtml.EndTagToken:
+			name, _ := z.TagName()
+			switch string(name) {
+			case "script", "style":
+				if skip > 0 {
+					skip--
+				}
+			case "p", "div", "li", "tr", "td", "th":
+				b.WriteByte(' ')
+			}
+		}
+	}
+}
+
+// Labels of the attribution footer.
+const (
+	footerCredit    = "来源："
+	footerVia       = "经由："
+	footerAuthor    = "作者："
+	footerCopyright = "版权声明："
+	footerSep       = " · "
+)
+
+// footer is the paragraph that ends every item's content, naming credit, via,
+// author and copyright for readers that show nothing but the content. Its
+// arguments are clean; it escapes them.
+func footer(credit, creditURL, via, author, copyright string) string {
+	var b strings.Builder
+	b.WriteString(`<p class="yizhan-attribution">`)
+	n := 0
+	part := func(label string) {
+		if n > 0 {
+			b.WriteString(footerSep)
+		}
+		n++
+		b.WriteString(label)
+	}
+	if credit != "" {
+		part(footerCredit)
+		if creditURL != "" {
+			b.WriteString(`<a href="`)
+			b.WriteString(html.EscapeString(creditURL))
+			b.WriteString(`">`)
+			b.WriteString(html.EscapeString(credit))
+			b.WriteString(`</a>`)
+		} else {
+			b.WriteString(html.EscapeString(credit))
+		}
+	}
+	if via != "" {
+		part(footerVia)
+		b.WriteString(html.EscapeString(via))
+	}
+	if author != "" {
+		part(footerAuthor)
+		b.WriteString(html.EscapeString(author))
+	}
+	if copyright != "" {
+		part(footerCopyright)
+		b.WriteString(html.EscapeString(copyright))
+	}
+	if n == 0 {
+		return ""
+	}
+	b.WriteString("</p>")
+	return b.String()
+}
