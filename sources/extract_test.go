@@ -57,11 +57,11 @@ func TestExtractArticleFixtures(t *testing.T) {
 	d := time.Date(2020, 4, 20, 8, 48, 0, 0, sh)
 	footer := "本网站所刊登的各种新闻﹑信息和各种专题专栏资料，均为示例网版权所有，未经协议授权，禁止下载使用。"
 	tests := []struct {
-		file, contentType                  string
-		title                              string
-		date                               time.Time
+		file, contentType                 string
+		title                             string
+		date                              time.Time
 		credit, creditURL, author, rights string
-		first                              string // the article's first sentence
+		first                             string // the article's first sentence
 	}{
 		{"people_repost_editor_line.html", "", "坚持稳中求进 推动高质量发展", d, "人民日报", "", "李红军",
 			"版权声明：凡注明“来源：人民日报”的作品，版权均属人民日报社所有，未经授权不得转载。",
