@@ -41,12 +41,15 @@ type Cache struct {
 	now      func() time.Time
 	onRender func(channel string, f format)
 
-	cfg atomic.Pointer[config] // read without the lock on every request
+	// Read without a lock on every request. entries is copied on write:
+	// writes come once per change, reads thousands of times a second, and a
+	// shared read lock would bounce between cores on every one.
+	cfg     atomic.Pointer[config]
+	entries atomic.Pointer[map[key]*entry]
 
-	mu       sync.RWMutex
+	mu       sync.RWMutex      // guards what follows, and every write of entries
 	epoch    uint64            // bumped when everything is invalidated
 	gens     map[string]uint64 // per channel id: bumped when the channel is invalidated
-	entries  map[key]*entry
 	snaps    map[string]*snapshot
 	marks    map[string]mark // per channel: what its Last-Modified was last given for
 	variants map[variantKey][]int
@@ -89,11 +92,11 @@ func newCache(store Store, cfg Config, now func() time.Time, onRender func(strin
 		now:      now,
 		onRender: onRender,
 		gens:     make(map[string]uint64),
-		entries:  make(map[key]*entry),
 		snaps:    make(map[string]*snapshot),
 		marks:    make(map[string]mark),
 		variants: make(map[variantKey][]int),
 	}
+	c.entries.Store(&map[key]*entry{})
 	c.setConfig(cfg)
 	return c
 }
@@ -115,11 +118,13 @@ func (c *Cache) Invalidate(channels ...string) {
 		c.gens[ch]++
 		delete(c.snaps, ch)
 	}
-	for k := range c.entries {
+	entries := c.cloneEntriesLocked()
+	for k := range entries {
 		if drop[k.channel] {
-			delete(c.entries, k)
+			delete(entries, k)
 		}
 	}
+	c.entries.Store(&entries)
 	for vk := range c.variants {
 		if drop[vk.channel] {
 			delete(c.variants, vk)
@@ -138,7 +143,7 @@ func (c *Cache) InvalidateAll() {
 func (c *Cache) invalidateAllLocked() {
 	c.epoch++
 	clear(c.gens)
-	clear(c.entries)
+	c.entries.Store(&map[key]*entry{})
 	clear(c.snaps)
 	clear(c.variants)
 }
@@ -183,10 +188,7 @@ func (c *Cache) Warm(ctx context.Context) error {
 
 // get returns the rendering k, from memory when it is there.
 func (c *Cache) get(ctx context.Context, k key) (*entry, error) {
-	c.mu.RLock()
-	e := c.entries[k]
-	c.mu.RUnlock()
-	if e != nil {
+	if e := (*c.entries.Load())[k]; e != nil {
 		return e, nil
 	}
 	return c.fill(ctx, k)
@@ -201,10 +203,7 @@ func (c *Cache) fill(ctx context.Context, k key) (*entry, error) {
 	flight := "r\x00" + k.channel + "\x00" + strconv.Itoa(int(k.format)) + "\x00" + strconv.Itoa(k.limit) + "\x00" + st.String()
 	v, err, _ := c.sf.Do(flight, func() (any, error) {
 		// A flight for the same stamp may have finished just before this one began.
-		c.mu.RLock()
-		e := c.entries[k]
-		c.mu.RUnlock()
-		if e != nil {
+		if e := (*c.entries.Load())[k]; e != nil {
 			return e, nil
 		}
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), renderTimeout)
@@ -234,17 +233,28 @@ func (c *Cache) stampLocked(channel string) stamp {
 }
 
 func (c *Cache) putLocked(k key, e *entry) {
-	c.entries[k] = e
-	if k.limit == 0 {
-		return
+	entries := c.cloneEntriesLocked()
+	entries[k] = e
+	if k.limit > 0 {
+		vk := variantKey{k.channel, k.format}
+		limits := append(c.variants[vk], k.limit)
+		if len(limits) > maxLimitVariants {
+			delete(entries, key{k.channel, k.format, limits[0]})
+			limits = append(limits[:0:0], limits[1:]...)
+		}
+		c.variants[vk] = limits
 	}
-	vk := variantKey{k.channel, k.format}
-	limits := append(c.variants[vk], k.limit)
-	if len(limits) > maxLimitVariants {
-		delete(c.entries, key{k.channel, k.format, limits[0]})
-		limits = append(limits[:0:0], limits[1:]...)
+	c.entries.Store(&entries)
+}
+
+// cloneEntriesLocked returns a copy of the entries to modify and store.
+func (c *Cache) cloneEntriesLocked() map[key]*entry {
+	old := *c.entries.Load()
+	entries := make(map[key]*entry, len(old)+1)
+	for k, e := range old {
+		entries[k] = e
 	}
-	c.variants[vk] = limits
+	return entries
 }
 
 // render makes the rendering k from the store's items under stamp st.

@@ -305,9 +305,7 @@ func TestLimitVariantsBounded(t *testing.T) {
 		}
 	}
 	c := h.Cache()
-	c.mu.RLock()
-	n := len(c.entries)
-	c.mu.RUnlock()
+	n := len(*c.entries.Load())
 	if n > 1+maxLimitVariants {
 		t.Errorf("%d renderings kept, want at most %d", n, 1+maxLimitVariants)
 	}
