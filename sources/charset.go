@@ -14,6 +14,7 @@ import (
 	"golang.org/x/text/encoding/simplifiedchinese"
 	"golang.org/x/text/encoding/traditionalchinese"
 	"golang.org/x/text/encoding/unicode"
+	"golang.org/x/text/encoding/unicode/utf32"
 )
 
 // DecodeXML converts a feed body to UTF-8 so that gofeed never decodes it
@@ -192,6 +193,10 @@ func bomEncoding(b []byte) (encoding.Encoding, int) {
 	switch {
 	case bytes.HasPrefix(b, []byte("\xef\xbb\xbf")):
 		return unicode.UTF8, 3
+	case bytes.HasPrefix(b, []byte("\x00\x00\xfe\xff")):
+		return utf32.UTF32(utf32.BigEndian, utf32.IgnoreBOM), 4
+	case bytes.HasPrefix(b, []byte("\xff\xfe\x00\x00")):
+		return utf32.UTF32(utf32.LittleEndian, utf32.IgnoreBOM), 4
 	case bytes.HasPrefix(b, []byte("\xfe\xff")):
 		return unicode.UTF16(unicode.BigEndian, unicode.IgnoreBOM), 2
 	case bytes.HasPrefix(b, []byte("\xff\xfe")):
@@ -200,13 +205,17 @@ func bomEncoding(b []byte) (encoding.Encoding, int) {
 	return nil, 0
 }
 
-// utf16NoBOM recognises a UTF-16 document without a byte-order mark by its
-// first character, '<' or '{' (XML 1.0 appendix F).
+// utf16NoBOM recognises a UTF-16 or UTF-32 document without a byte-order
+// mark by its first character, '<' or '{' (XML 1.0 appendix F).
 func utf16NoBOM(b []byte) encoding.Encoding {
 	if len(b) < 4 {
 		return nil
 	}
 	switch {
+	case b[0] == 0 && b[1] == 0 && b[2] == 0 && (b[3] == '<' || b[3] == '{'):
+		return utf32.UTF32(utf32.BigEndian, utf32.IgnoreBOM)
+	case (b[0] == '<' || b[0] == '{') && b[1] == 0 && b[2] == 0 && b[3] == 0:
+		return utf32.UTF32(utf32.LittleEndian, utf32.IgnoreBOM)
 	case b[0] == 0 && b[1] != 0 && b[2] == 0 && b[3] != 0 && (b[1] == '<' || b[1] == '{'):
 		return unicode.UTF16(unicode.BigEndian, unicode.IgnoreBOM)
 	case b[0] != 0 && b[1] == 0 && b[2] != 0 && b[3] == 0 && (b[0] == '<' || b[0] == '{'):

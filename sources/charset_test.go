@@ -11,6 +11,7 @@ import (
 	"golang.org/x/text/encoding/simplifiedchinese"
 	"golang.org/x/text/encoding/traditionalchinese"
 	"golang.org/x/text/encoding/unicode"
+	"golang.org/x/text/encoding/unicode/utf32"
 )
 
 func gbk(tb testing.TB, s string) []byte {
@@ -37,6 +38,8 @@ func TestDecodeXML(t *testing.T) {
 	big5, _ := traditionalchinese.Big5.NewEncoder().Bytes([]byte("<rss><channel><title>聯合新聞網</title></channel></rss>"))
 	utf16be, _ := unicode.UTF16(unicode.BigEndian, unicode.UseBOM).NewEncoder().Bytes([]byte(`<?xml version="1.0" encoding="utf-16"?>` + text))
 	utf16leNoBOM, _ := unicode.UTF16(unicode.LittleEndian, unicode.IgnoreBOM).NewEncoder().Bytes([]byte(`<?xml version="1.0" encoding="utf-16"?>` + text))
+	utf32le, _ := utf32.UTF32(utf32.LittleEndian, utf32.UseBOM).NewEncoder().Bytes([]byte(`<?xml version="1.0" encoding="utf-32"?>` + text))
+	utf32beNoBOM, _ := utf32.UTF32(utf32.BigEndian, utf32.IgnoreBOM).NewEncoder().Bytes([]byte(`<?xml version="1.0" encoding="utf-32"?>` + text))
 	tests := []struct {
 		name        string
 		body        []byte
@@ -55,6 +58,8 @@ func TestDecodeXML(t *testing.T) {
 		{"utf-8 bom", append([]byte("\xef\xbb\xbf"), decl+text...), "", "", decl + text},
 		{"utf-16be bom", utf16be, "", "", decl + text},
 		{"utf-16le no bom", utf16leNoBOM, "", "", decl + text},
+		{"utf-32le bom", utf32le, "", "", decl + text},
+		{"utf-32be no bom", utf32beNoBOM, "", "", decl + text},
 		{"4-byte gb18030 under gbk label", append([]byte(`<?xml version="1.0" encoding="GBK"?>`), gb18030(t, "<t>𠮷</t>")...), "", "", decl + "<t>𠮷</t>"},
 		{"big5", append([]byte(`<?xml version="1.0" encoding="big5"?>`), big5...), "", "", decl + "<rss><channel><title>聯合新聞網</title></channel></rss>"},
 		{"windows-1252", []byte("<?xml version=\"1.0\" encoding=\"iso-8859-1\"?><t>caf\xe9</t>"), "", "", decl + "<t>café</t>"},

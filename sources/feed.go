@@ -25,6 +25,9 @@ import (
 // such as an HTML error page served where a feed should be.
 var ErrNotFeed = errors.New("sources: not a feed")
 
+// errParserPanic marks a panic inside gofeed, recovered.
+var errParserPanic = errors.New("parser panic")
+
 // feedParser is shared by every fetch: a gofeed.Parser is safe for concurrent
 // use. The original feed is kept because RSS <source>, Atom entry <rights>
 // and <source>, and JSON Feed's content_text and external_url are only there.
@@ -120,7 +123,7 @@ func ParseFeed(body []byte, contentType, feedURL string, src hub.Source) ([]hub.
 func parseSafely(doc []byte) (feed *gofeed.Feed, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			feed, err = nil, fmt.Errorf("parser panic: %v", r)
+			feed, err = nil, fmt.Errorf("%w: %v", errParserPanic, r)
 		}
 	}()
 	return feedParser.Parse(bytes.NewReader(doc))
@@ -156,7 +159,7 @@ func feedItems(feed *gofeed.Feed, base *url.URL, src hub.Source) []hub.Item {
 		loc = time.UTC
 	}
 	items := make([]hub.Item, 0, len(feed.Items))
-	seen := make(map[string]bool, len(feed.Items))
+	seen := make(map[string]string, len(feed.Items)) // key: text hash
 	for i, fi := range feed.Items {
 		if fi == nil {
 			continue
@@ -167,26 +170,31 @@ func feedItems(feed *gofeed.Feed, base *url.URL, src hub.Source) []hub.Item {
 		if u, err := url.Parse(it.URL); err == nil && u.IsAbs() {
 			pageBase = u
 		}
-		it.Title = clipRunes(PlainText(fi.Title), maxTitle)
+		it.Title = clipRunes(PlainText(firstSet(fi.Title, mediaTitle(fi))), maxTitle)
 		content, summary := fi.Content, fi.Description
 		it.Published = itemTime(fi.Published, fi.PublishedParsed, loc)
 		it.Updated = itemTime(fi.Updated, fi.UpdatedParsed, loc)
 		it.Author = personNames(fi)
-		if fi.DublinCoreExt != nil {
-			if v := firstOfList(fi.DublinCoreExt.Creator); v != "" {
-				it.Author = v
-			}
-			if v := firstOfList(fi.DublinCoreExt.Rights); v != "" {
-				it.Copyright = v
-			}
-			if v := firstOfList(fi.DublinCoreExt.Source); v != "" {
-				setCredit(&it, v, "")
-			}
+		// dc:creator names the author better than RSS <author>, an e-mail
+		// address; an Atom <author><name> is already a name.
+		if v := dublinCore(fi, "creator"); v != "" && (atomFeed == nil || it.Author == "") {
+			it.Author = v
+		}
+		if v := dublinCore(fi, "rights"); v != "" {
+			it.Copyright = v
+		}
+		if v := dublinCore(fi, "source"); v != "" {
+			setCredit(&it, v, "")
 		}
 		switch {
 		case rssItems != nil && i < len(rssItems) && rssItems[i] != nil:
-			if s := rssItems[i].Source; s != nil {
+			ri := rssItems[i]
+			if s := ri.Source; s != nil {
 				setCredit(&it, s.Title, resolveRef(base, s.URL))
+			}
+			// A permalink guid is the item's link when it has no <link>.
+			if g := ri.GUID; it.URL == "" && g != nil && !strings.EqualFold(strings.TrimSpace(g.IsPermalink), "false") && isHTTPURL(g.Value) {
+				it.URL = strings.TrimSpace(g.Value)
 			}
 		case atomFeed != nil && i < len(atomFeed.Entries) && atomFeed.Entries[i] != nil:
 			e := atomFeed.Entries[i]
@@ -221,10 +229,20 @@ func feedItems(feed *gofeed.Feed, base *url.URL, src hub.Source) []hub.Item {
 		it.Categories = feedCategories(fi.Categories)
 		it.Image = leadImage(fi, it.Content, it.Summary, pageBase)
 		it.Key = itemKey(fi.GUID, it.URL, it.Title, content+summary)
-		if seen[it.Key] {
-			continue
+		// Items sharing a key are one item listed twice when their text is
+		// the same, else distinct items under a careless guid or link: the
+		// later ones get a key of their own, stable while their text is.
+		sum := textHash(it.Title, content+summary)
+		if prev, dup := seen[it.Key]; dup {
+			if prev == sum {
+				continue
+			}
+			it.Key += "#" + sum[:16]
+			if _, dup := seen[it.Key]; dup {
+				continue
+			}
 		}
-		seen[it.Key] = true
+		seen[it.Key] = sum
 		Attribute(&it, src)
 		items = append(items, it)
 	}
@@ -253,8 +271,55 @@ func itemKey(guid, link, title, content string) string {
 	if link != "" {
 		return link
 	}
-	sum := sha256.Sum256([]byte(title + "\x00" + content))
-	return "sha256:" + hex.EncodeToString(sum[:])
+	return "sha256:" + textHash(title, content)
+}
+
+func textHash(title, content string) string {
+	h := sha256.New()
+	h.Write([]byte(title))
+	h.Write([]byte{0})
+	h.Write([]byte(content))
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// dublinCore is an item's first dc:name value. gofeed fills DublinCoreExt
+// for RSS only; Atom entries keep theirs among the extensions.
+func dublinCore(fi *gofeed.Item, name string) string {
+	if dc := fi.DublinCoreExt; dc != nil {
+		var vs []string
+		switch name {
+		case "creator":
+			vs = dc.Creator
+		case "rights":
+			vs = dc.Rights
+		case "source":
+			vs = dc.Source
+		}
+		if v := firstOfList(vs); v != "" {
+			return v
+		}
+	}
+	for _, e := range fi.Extensions["dc"][name] {
+		if v := strings.TrimSpace(e.Value); v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// mediaTitle is an item's Media RSS title, the fallback for a missing <title>.
+func mediaTitle(fi *gofeed.Item) string {
+	for _, e := range fi.Extensions["media"]["title"] {
+		if v := strings.TrimSpace(e.Value); v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+func isHTTPURL(s string) bool {
+	u, err := url.Parse(strings.TrimSpace(s))
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
 }
 
 // setCredit records a claimed publisher. Some feeds put a URL where the name
@@ -263,7 +328,7 @@ func itemKey(guid, link, title, content string) string {
 func setCredit(it *hub.Item, name, link string) {
 	name = strings.TrimSpace(name)
 	link = strings.TrimSpace(link)
-	if u, err := url.Parse(name); err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" {
+	if isHTTPURL(name) {
 		if link == "" {
 			link = name
 		}

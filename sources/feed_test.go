@@ -16,7 +16,7 @@ import (
 	"github.com/yizhan-hub/yizhan/hub"
 )
 
-func shanghai(tb testing.TB) *time.Location {
+func asiaShanghai(tb testing.TB) *time.Location {
 	tb.Helper()
 	loc, err := time.LoadLocation("Asia/Shanghai")
 	if err != nil {
@@ -43,7 +43,7 @@ func testSource(tb testing.TB, url string) hub.Source {
 		URL:         url,
 		Attribution: "人民日报",
 		Copyright:   "来源版权声明",
-		Timezone:    shanghai(tb),
+		Timezone:    asiaShanghai(tb),
 	}
 }
 
@@ -76,7 +76,7 @@ func checkClean(tb testing.TB, field, s string) {
 }
 
 func TestFetchFeed(t *testing.T) {
-	sh := shanghai(t)
+	sh := asiaShanghai(t)
 	at := func(y, mo, d, h, mi int) time.Time { return time.Date(y, time.Month(mo), d, h, mi, 0, 0, sh) }
 	tests := []struct {
 		fixture     string

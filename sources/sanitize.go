@@ -7,6 +7,7 @@ import (
 
 	"github.com/microcosm-cc/bluemonday"
 	"golang.org/x/net/html"
+	"golang.org/x/net/html/atom"
 )
 
 // policy is the one sanitizing policy for upstream HTML: text structure,
@@ -66,7 +67,8 @@ func Sanitize(s string, base *url.URL) string {
 	if strings.IndexByte(s, '<') >= 0 {
 		s = rewriteURLs(s, base)
 	}
-	return strings.TrimSpace(policy.Sanitize(s))
+	// Character references such as &#2; come out of the policy as raw characters.
+	return strings.TrimSpace(cleanText(policy.Sanitize(s)))
 }
 
 // rewriteURLs resolves relative URLs and promotes lazy-load attributes,
@@ -183,9 +185,10 @@ func hasScheme(v string) bool {
 	return false
 }
 
-// PlainText returns the text of an HTML fragment, for titles: tags removed
-// (script and style with their content), entities decoded, whitespace
-// collapsed, and characters XML forbids removed.
+// PlainText returns the text of an HTML fragment, for titles: HTML tags
+// removed (script and style with their content), entities decoded,
+// whitespace collapsed, and characters XML forbids removed. Angle brackets
+// that do not make an HTML tag, as in "History of the <vector> type", stay.
 func PlainText(s string) string {
 	if strings.IndexByte(s, '<') < 0 && strings.IndexByte(s, '&') < 0 {
 		return strings.Join(strings.Fields(cleanText(s)), " ")
@@ -194,29 +197,50 @@ func PlainText(s string) string {
 	var b strings.Builder
 	skip := 0
 	for {
-		switch z.Next() {
+		tt := z.Next()
+		switch tt {
 		case html.ErrorToken:
 			return strings.Join(strings.Fields(cleanText(b.String())), " ")
 		case html.TextToken:
 			if skip == 0 {
 				b.Write(z.Text())
 			}
-		case html.StartTagToken:
+		case html.StartTagToken, html.EndTagToken, html.SelfClosingTagToken:
 			name, _ := z.TagName()
-			switch string(name) {
-			case "script", "style":
-				skip++
-			case "br", "p", "div", "li":
-				b.WriteByte(' ')
+			a := atom.Lookup(name)
+			if a == 0 || !titleTags[a] {
+				if skip == 0 {
+					b.WriteString(html.UnescapeString(string(z.Raw())))
+				}
+				continue
 			}
-		case html.EndTagToken:
-			name, _ := z.TagName()
-			switch string(name) {
-			case "script", "style":
-				if skip > 0 {
+			switch {
+			case a == atom.Script || a == atom.Style:
+				if tt == html.StartTagToken {
+					skip++
+				} else if tt == html.EndTagToken && skip > 0 {
 					skip--
 				}
+			case a == atom.Br || a == atom.P || a == atom.Div || a == atom.Li:
+				b.WriteByte(' ')
 			}
 		}
 	}
 }
+
+// titleTags are the elements PlainText strips: the HTML that upstreams put
+// in titles. Other tag-like text is kept as written.
+var titleTags = func() map[atom.Atom]bool {
+	m := map[atom.Atom]bool{}
+	for _, a := range []atom.Atom{atom.A, atom.Abbr, atom.Acronym, atom.B, atom.Big, atom.Br, atom.Cite, atom.Code,
+		atom.Del, atom.Dfn, atom.Div, atom.Em, atom.Font, atom.H1, atom.H2, atom.H3, atom.H4, atom.H5, atom.H6,
+		atom.I, atom.Img, atom.Ins, atom.Kbd, atom.Li, atom.Mark, atom.Nobr, atom.P, atom.Q, atom.S, atom.Samp,
+		atom.Script, atom.Small, atom.Span, atom.Strike, atom.Strong, atom.Style, atom.Sub, atom.Sup, atom.Time,
+		atom.Tt, atom.U, atom.Ul, atom.Ol, atom.Var, atom.Wbr, atom.Iframe, atom.Object, atom.Embed, atom.Applet,
+		atom.Frame, atom.Frameset, atom.Form, atom.Input, atom.Button, atom.Select, atom.Textarea, atom.Svg, atom.Math,
+		atom.Table, atom.Tr, atom.Td, atom.Th, atom.Tbody, atom.Thead, atom.Center, atom.Blockquote, atom.Pre,
+		atom.Link, atom.Meta, atom.Base, atom.Noscript, atom.Label, atom.Section, atom.Article, atom.Header, atom.Footer} {
+		m[a] = true
+	}
+	return m
+}()

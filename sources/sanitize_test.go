@@ -63,6 +63,10 @@ func TestPlainText(t *testing.T) {
 		{"1 < 2", "1 < 2"},
 		{`<script>alert(1)</script>标题<style>b{}</style>`, "标题"},
 		{"控制\x0b字符\x01", "控制字符"},
+		{"History of the <blink> tag", "History of the <blink> tag"},
+		{"Using <vector> &amp; <map>", "Using <vector> & <map>"},
+		{`<img src="x.jpg" onerror="alert(1)">`, ""},
+		{"&#2;控制", "控制"},
 	}
 	for _, tt := range tests {
 		if got := PlainText(tt.in); got != tt.want {
