@@ -20,4 +20,8 @@ type FetchResult struct {
 	LastModified string
 	BodyHash     string
 	MovedTo      string // set when the upstream answered with a permanent redirect
+	// Skipped are the parts of a successful fetch that failed and were left
+	// out: an HTML source's article pages that could not be fetched or read.
+	// The fetch still succeeded; the runner logs them.
+	Skipped []error
 }

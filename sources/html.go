@@ -1,14 +1,340 @@
 package sources
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/PuerkitoBio/goquery"
+	"github.com/andybalholm/cascadia"
 
 	"github.com/yizhan-hub/yizhan/hub"
 )
 
-// fetchHTML fetches an HTML source. Fetch wraps its errors with
-// "fetch SOURCE-ID: ", so they need not name the source.
+// Defaults for the zero values of hub.HTMLRules. The configuration normally
+// fills them in; these keep a hand-built Source working and bounded.
+const (
+	DefaultMaxArticles = 20 // article pages fetched per run
+	maxListingPages    = 100
+)
+
+// CheckHTMLRules reports the selectors of rules that do not compile, so that
+// configuration can refuse them with their key.
+func CheckHTMLRules(r *hub.HTMLRules) error {
+	if r == nil {
+		return errors.New("no [source.html] rules")
+	}
+	var errs []error
+	if strings.TrimSpace(r.Links) == "" {
+		errs = append(errs, errors.New("html.links: required"))
+	}
+	for _, s := range []struct{ key, sel string }{
+		{"links", r.Links}, {"next", r.Next}, {"title", r.Title}, {"date", r.Date},
+		{"body", r.Body}, {"credit", r.Credit}, {"author", r.Author},
+	} {
+		if s.sel == "" {
+			continue
+		}
+		if _, err := cascadia.ParseGroup(s.sel); err != nil {
+			errs = append(errs, fmt.Errorf("html.%s: bad CSS selector %q: %w", s.key, s.sel, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// fetchHTML fetches an HTML source: the listing page at src.URL (and its
+// next pages, up to MaxPages), the article links on it that are not stored
+// yet (all of them with Refetch), at most MaxArticles of those, one request
+// at a time with Delay between two requests to a host. Each article becomes
+// an item by ExtractArticle and Attribute. An article that cannot be fetched
+// or read is skipped and reported in Skipped; when every article fails, the
+// fetch fails. A 304 for the listing means nothing new.
+//
+// The listing's validators and body hash are returned only after a complete
+// run (every new article fetched and read, none left over by the cap), so
+// that a capped or partly failed run lists again next time instead of being
+// answered 304 and forgetting what it left behind.
 func (f *Fetcher) fetchHTML(ctx context.Context, src hub.Source, prev hub.FetchState) (hub.FetchResult, error) {
-	return hub.FetchResult{}, errors.New("html sources not implemented yet")
+	if err := CheckHTMLRules(src.HTML); err != nil {
+		return hub.FetchResult{}, err
+	}
+	rules := *src.HTML
+	if rules.MaxPages <= 0 {
+		rules.MaxPages = 1
+	}
+	rules.MaxPages = min(rules.MaxPages, maxListingPages)
+	if rules.MaxArticles <= 0 {
+		rules.MaxArticles = DefaultMaxArticles
+	}
+	loc := src.Timezone
+	if loc == nil {
+		loc = time.UTC
+	}
+	gate := &hostGate{delay: rules.Delay}
+
+	req := Request{URL: sourceURL(src, prev)}
+	if !rules.Refetch {
+		req.ETag, req.LastModified = prev.ETag, prev.LastModified
+	}
+	resp, err := gate.get(ctx, f.client, req)
+	if err != nil {
+		return hub.FetchResult{}, fmt.Errorf("listing: %w", err)
+	}
+	res := hub.FetchResult{MovedTo: resp.MovedTo}
+	if resp.NotModified {
+		res.NotModified = true
+		res.ETag, res.LastModified, res.BodyHash = prev.ETag, prev.LastModified, prev.BodyHash
+		return res, nil
+	}
+	sum := sha256.Sum256(resp.Body)
+	hash := hex.EncodeToString(sum[:])
+	if hash == prev.BodyHash && !rules.Refetch {
+		res.NotModified = true
+		res.ETag, res.LastModified, res.BodyHash = prev.ETag, prev.LastModified, prev.BodyHash
+		return res, nil
+	}
+
+	// The listing and its next pages.
+	var (
+		links   []string
+		seen    = map[string]bool{}
+		skipped []error
+		visited = map[string]bool{}
+	)
+	page := resp
+	for n := 1; ; n++ {
+		visited[page.URL] = true
+		found, next, err := listingLinks(page, &rules, src.Encoding)
+		if err != nil {
+			if n == 1 {
+				return hub.FetchResult{}, fmt.Errorf("listing: %w", err)
+			}
+			skipped = append(skipped, fmt.Errorf("listing page %d: %w", n, err))
+			break
+		}
+		for _, l := range found {
+			if !seen[l] {
+				seen[l] = true
+				links = append(links, l)
+			}
+		}
+		if next == "" || visited[next] || n >= rules.MaxPages {
+			break
+		}
+		if page, err = gate.get(ctx, f.client, Request{URL: next}); err != nil {
+			if ctx.Err() != nil {
+				return hub.FetchResult{}, ctx.Err()
+			}
+			skipped = append(skipped, fmt.Errorf("listing page %d: %w", n+1, err))
+			break
+		}
+	}
+	if len(links) == 0 {
+		return hub.FetchResult{}, fmt.Errorf("listing: html.links %q selects no article links on %s", rules.Links, resp.URL)
+	}
+
+	todo := links
+	if !rules.Refetch {
+		known, err := f.known.KnownURLs(ctx, src.ID, links)
+		if err != nil {
+			return hub.FetchResult{}, fmt.Errorf("known urls: %w", err)
+		}
+		todo = todo[:0:0]
+		for _, l := range links {
+			if !known[l] {
+				todo = append(todo, l)
+			}
+		}
+	}
+	capped := len(todo) > rules.MaxArticles
+	if capped {
+		todo = todo[:rules.MaxArticles]
+	}
+
+	for _, link := range todo {
+		if err := ctx.Err(); err != nil {
+			return hub.FetchResult{}, err
+		}
+		it, err := f.fetchArticle(ctx, gate, link, &rules, src, loc)
+		if err != nil {
+			if ctx.Err() != nil {
+				return hub.FetchResult{}, ctx.Err()
+			}
+			skipped = append(skipped, fmt.Errorf("article %s: %w", link, err))
+			continue
+		}
+		res.Items = append(res.Items, it)
+	}
+	if len(todo) > 0 && len(res.Items) == 0 {
+		return hub.FetchResult{}, fmt.Errorf("all %d articles failed: %w", len(todo), errors.Join(skipped...))
+	}
+	res.Skipped = skipped
+	if !capped && len(skipped) == 0 && !rules.Refetch {
+		res.ETag = resp.Header.Get("ETag")
+		res.LastModified = resp.Header.Get("Last-Modified")
+		res.BodyHash = hash
+	}
+	return res, nil
+}
+
+// fetchArticle fetches and reads one article page.
+func (f *Fetcher) fetchArticle(ctx context.Context, gate *hostGate, link string, rules *hub.HTMLRules, src hub.Source, loc *time.Location) (hub.Item, error) {
+	resp, err := gate.get(ctx, f.client, Request{URL: link})
+	if err != nil {
+		return hub.Item{}, err
+	}
+	body, err := DecodeHTML(resp.Body, resp.Header.Get("Content-Type"), src.Encoding)
+	if err != nil {
+		return hub.Item{}, err
+	}
+	final, err := url.Parse(resp.URL)
+	if err != nil {
+		return hub.Item{}, err
+	}
+	it, err := ExtractArticle(body, final, rules, loc)
+	if err != nil {
+		return hub.Item{}, err
+	}
+	// The listing's link, not where it redirected to, is what the store
+	// is asked about next time.
+	it.URL = link
+	Attribute(&it, src)
+	return it, nil
+}
+
+// listingLinks reads a listing page: the absolute URLs of the links rules
+// select, in page order, without fragments, duplicates or non-HTTP links,
+// and the next page's URL, if rules name one and the page has it.
+func listingLinks(resp *Response, rules *hub.HTMLRules, encoding string) (links []string, next string, err error) {
+	body, err := DecodeHTML(resp.Body, resp.Header.Get("Content-Type"), encoding)
+	if err != nil {
+		return nil, "", err
+	}
+	base, err := url.Parse(resp.URL)
+	if err != nil {
+		return nil, "", err
+	}
+	doc, err := goquery.NewDocumentFromReader(bytes.NewReader(body))
+	if err != nil {
+		return nil, "", fmt.Errorf("parse html: %w", err)
+	}
+	links, next = selectLinks(doc, base, rules.Links, rules.Next)
+	return links, next, nil
+}
+
+// selectLinks returns the links that sel picks on a parsed listing page
+// (the <a> elements it selects, or those inside the elements it selects)
+// and the first link nextSel picks.
+func selectLinks(doc *goquery.Document, pageURL *url.URL, sel, nextSel string) (links []string, next string) {
+	base := pageURL
+	if href, ok := doc.Find("base[href]").First().Attr("href"); ok {
+		if b, err := pageURL.Parse(strings.TrimSpace(href)); err == nil {
+			base = b
+		}
+	}
+	seen := map[string]bool{}
+	doc.Find(sel).Each(func(_ int, s *goquery.Selection) {
+		if !s.Is("a[href]") {
+			s = s.Find("a[href]")
+		}
+		s.Each(func(_ int, a *goquery.Selection) {
+			if u := resolveLink(base, a.AttrOr("href", "")); u != "" && !seen[u] {
+				seen[u] = true
+				links = append(links, u)
+			}
+		})
+	})
+	if nextSel != "" {
+		doc.Find(nextSel).EachWithBreak(func(_ int, s *goquery.Selection) bool {
+			if !s.Is("a[href]") {
+				s = s.Find("a[href]").First()
+			}
+			next = resolveLink(base, s.AttrOr("href", ""))
+			return next == ""
+		})
+	}
+	return links, next
+}
+
+// resolveLink makes href absolute against base, without its fragment; it
+// returns "" for links that lead to no page (javascript:, mailto:, "#").
+func resolveLink(base *url.URL, href string) string {
+	href = strings.TrimSpace(href)
+	if href == "" || strings.HasPrefix(href, "#") {
+		return ""
+	}
+	u, err := base.Parse(href)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return ""
+	}
+	u.Fragment = ""
+	u.RawFragment = ""
+	return u.String()
+}
+
+// hostGate keeps an HTML source's requests polite: one at a time to a host,
+// and delay between the end of one and the start of the next.
+type hostGate struct {
+	delay time.Duration
+	mu    sync.Mutex
+	hosts map[string]*hostSlot
+}
+
+type hostSlot struct {
+	busy chan struct{} // holds a token while a request is in flight
+	next time.Time     // earliest start of the next request
+}
+
+// get performs req through c once the host of req.URL is free and rested.
+func (g *hostGate) get(ctx context.Context, c *Client, req Request) (*Response, error) {
+	u, err := url.Parse(req.URL)
+	if err != nil {
+		return nil, err
+	}
+	release, err := g.acquire(ctx, strings.ToLower(u.Host))
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	return c.Get(ctx, req)
+}
+
+func (g *hostGate) acquire(ctx context.Context, host string) (func(), error) {
+	g.mu.Lock()
+	if g.hosts == nil {
+		g.hosts = map[string]*hostSlot{}
+	}
+	slot := g.hosts[host]
+	if slot == nil {
+		slot = &hostSlot{busy: make(chan struct{}, 1)}
+		g.hosts[host] = slot
+	}
+	g.mu.Unlock()
+
+	select {
+	case slot.busy <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	if wait := time.Until(slot.next); wait > 0 {
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			<-slot.busy
+			return nil, ctx.Err()
+		}
+	}
+	return func() {
+		slot.next = time.Now().Add(g.delay)
+		<-slot.busy
+	}, nil
 }
