@@ -47,6 +47,8 @@ func TestRoutes(t *testing.T) {
 		{"GET", "/feeds/THEORY.rss", 404, "text/plain; charset=utf-8", ""},
 		{"GET", "/feeds/", 404, "text/plain; charset=utf-8", ""},
 		{"GET", "/feeds/theory%2F..%2Flatest.rss", 404, "text/plain; charset=utf-8", ""},
+		{"GET", "/feeds/" + strings.Repeat("a", 100000) + ".rss", 404, "text/plain; charset=utf-8", ""},
+		{"GET", "/feeds/..%2F..%2Fetc%2Fpasswd", 404, "text/plain; charset=utf-8", ""},
 		{"GET", "/nosuch", 404, "text/plain; charset=utf-8", ""},
 		{"GET", "/metrics", 404, "text/plain; charset=utf-8", ""}, // no Gatherer given
 		{"POST", "/feeds/theory.rss", 405, "text/plain; charset=utf-8", ""},
@@ -531,7 +533,7 @@ func TestStatus(t *testing.T) {
 		{"people-politics", stateNever, nil},
 		{"bureau-notices", stateDisabled, nil},
 		{"failing", stateFailing, []string{"&lt;script&gt;", "坏掉的&lt;来源&gt;", "2025-03-02 19:00:00 +0800"}},
-		{"backoff", stateBackingOff, []string{"timeout", "2025-03-02 22:00:00 +0800"}}, // next run held back to NextTry
+		{"backoff", stateBackingOff, []string{"timeout", "2025-03-02 22:00:00 +0800", "连续失败 3 次"}}, // next run held back to NextTry
 	}
 	for _, tt := range tests {
 		row, ok := rows[tt.id]
@@ -551,8 +553,8 @@ func TestStatus(t *testing.T) {
 	if strings.Contains(body, "<script>") {
 		t.Errorf("status page is not escaped")
 	}
-	if _, ok := rows["removed-long-ago"]; ok {
-		t.Errorf("a source no longer configured is listed")
+	if row := rows["removed-long-ago"]; !strings.Contains(row, ">"+stateGone+"<") {
+		t.Errorf("a source no longer configured is not listed as such: %q", row)
 	}
 }
 

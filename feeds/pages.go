@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/xml"
 	"html/template"
+	"maps"
+	"slices"
 	"strconv"
 	"time"
 
@@ -17,7 +19,7 @@ const pageStyle = `body{font-family:system-ui,"PingFang SC","Microsoft YaHei",sa
 h1{font-size:1.6rem}h2{font-size:1.2rem;margin-top:2rem}
 table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.3rem .5rem;border-bottom:1px solid #ddd;vertical-align:top}
 .meta{color:#666;font-size:.9em}.feeds a{margin-right:.6rem}
-.ok{color:#176f2c}.failing{color:#b00020}.backing-off{color:#a15c00}.never-fetched,.disabled{color:#666}`
+.ok{color:#176f2c}.failing{color:#b00020}.backing-off{color:#a15c00}.never-fetched,.disabled,.not-configured{color:#666}`
 
 var indexTemplate = template.Must(template.New("index").Parse(`<!DOCTYPE html>
 <html lang="zh-CN">
@@ -185,7 +187,7 @@ var statusTemplate = template.Must(template.New("status").Parse(`<!DOCTYPE html>
 <thead><tr><th>来源</th><th>状态</th><th>上次尝试</th><th>上次成功</th><th>条目</th><th>下次运行</th><th>上次错误</th></tr></thead>
 <tbody>
 {{- range .Rows}}
-<tr id="source-{{.ID}}"><td><code>{{.ID}}</code><br/>{{.Name}}<br/><span class="meta">{{.Kind}} · {{.Channels}}</span></td><td class="{{.Class}}">{{.State}}</td><td>{{.LastTry}}</td><td>{{.LastSuccess}}</td><td>{{.Items}}</td><td>{{.NextRun}}</td><td>{{.LastError}}</td></tr>
+<tr id="source-{{.ID}}"><td><code>{{.ID}}</code><br/>{{.Name}}<br/><span class="meta">{{.Kind}} · {{.Channels}}</span></td><td class="{{.Class}}">{{.State}}{{if .Failures}}<br/><span class="meta">{{.Failures}}</span>{{end}}</td><td>{{.LastTry}}</td><td>{{.LastSuccess}}</td><td>{{.Items}}</td><td>{{.NextRun}}</td><td>{{.LastError}}</td></tr>
 {{- else}}
 <tr><td colspan="7">没有配置来源</td></tr>
 {{- end}}
@@ -203,7 +205,7 @@ type statusPage struct {
 
 type statusRow struct {
 	ID, Name, Kind, Channels string
-	State, Class             string
+	State, Failures, Class   string
 	LastTry, LastSuccess     string
 	LastError, NextRun       string
 	Items                    string
@@ -216,6 +218,7 @@ const (
 	stateBackingOff = "backing off"
 	stateNever      = "never fetched"
 	stateDisabled   = "disabled"
+	stateGone       = "not configured" // stored fetch state or items of a source no longer configured
 )
 
 // sourceState judges a source by its configuration and fetch state.
@@ -227,13 +230,15 @@ func sourceState(src *hub.Source, st hub.FetchState, now time.Time) string {
 		return stateNever
 	case st.Failures > 0 && st.NextTry.After(now):
 		return stateBackingOff
-	case st.Failures > 0 || st.LastError != "":
+	case st.Failures > 0:
 		return stateFailing
 	}
 	return stateOK
 }
 
-// renderStatus renders /status: every configured source with its state.
+// renderStatus renders /status: every configured source with its state,
+// then the sources that are no longer configured but left state or items,
+// as yizhan sources lists them.
 func renderStatus(cfg *config, stats []hub.SourceStat, now time.Time, nextRun func(string) time.Time) ([]byte, error) {
 	byID := make(map[string]hub.SourceStat, len(stats))
 	for _, s := range stats {
@@ -253,6 +258,7 @@ func renderStatus(cfg *config, stats []hub.SourceStat, now time.Time, nextRun fu
 	}
 	for _, src := range cfg.srcOrder {
 		st := byID[src.ID]
+		delete(byID, src.ID)
 		state := sourceState(src, st.FetchState, now)
 		var next time.Time
 		if src.Enabled {
@@ -276,6 +282,7 @@ func renderStatus(cfg *config, stats []hub.SourceStat, now time.Time, nextRun fu
 			Kind:        clean(src.Kind),
 			Channels:    clean(channels),
 			State:       state,
+			Failures:    failures(st.Failures),
 			Class:       classOf(state),
 			LastTry:     stamp(st.LastTry),
 			LastSuccess: stamp(st.LastSuccess),
@@ -284,11 +291,35 @@ func renderStatus(cfg *config, stats []hub.SourceStat, now time.Time, nextRun fu
 			Items:       strconv.Itoa(st.Items),
 		})
 	}
+	for _, id := range slices.Sorted(maps.Keys(byID)) {
+		st := byID[id]
+		p.Rows = append(p.Rows, statusRow{
+			ID:          clean(id),
+			Kind:        "—",
+			Channels:    "—",
+			State:       stateGone,
+			Failures:    failures(st.Failures),
+			Class:       classOf(stateGone),
+			LastTry:     stamp(st.LastTry),
+			LastSuccess: stamp(st.LastSuccess),
+			LastError:   clean(st.LastError),
+			NextRun:     stamp(time.Time{}),
+			Items:       strconv.Itoa(st.Items),
+		})
+	}
 	var buf bytes.Buffer
 	if err := statusTemplate.Execute(&buf, p); err != nil {
 		return nil, err
 	}
 	return buf.Bytes(), nil
+}
+
+// failures shows a count of consecutive failures beside the state.
+func failures(n int) string {
+	if n <= 0 {
+		return ""
+	}
+	return "（连续失败 " + strconv.Itoa(n) + " 次）"
 }
 
 func classOf(state string) string {
