@@ -724,3 +724,64 @@ func counterValue(t *testing.T, g prometheus.Gatherer, name string, labels ...st
 	}
 	return 0
 }
+
+// TestInvalidateDuringFill: a rendering made from items read before an
+// Invalidate is served to the requests that waited for it but not kept.
+func TestInvalidateDuringFill(t *testing.T) {
+	store := newMemStore(testConfig(), testItems()...)
+	store.gate = make(chan struct{})
+	h := newTestHandler(t, store)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if w := get(t, h, "GET", "/feeds/theory.rss"); w.Code != 200 {
+			t.Errorf("status = %d, want 200", w.Code)
+		}
+	}()
+	for store.calls.Load() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	h.Cache().Invalidate("theory")
+	close(store.gate)
+	<-done
+	get(t, h, "GET", "/feeds/theory.rss")
+	if got := store.calls.Load(); got != 2 {
+		t.Errorf("Store.Items called %d times, want 2: the stale rendering was kept", got)
+	}
+	get(t, h, "GET", "/feeds/theory.rss")
+	if got := store.calls.Load(); got != 2 {
+		t.Errorf("Store.Items called %d times, want 2: the fresh rendering was not kept", got)
+	}
+}
+
+// TestWarm: after Warm, every full feed, the ticker and the index page are
+// served without reading the store; Invalidate() alone drops only the ticker.
+func TestWarm(t *testing.T) {
+	store := newMemStore(testConfig(), testItems()...)
+	h := newTestHandler(t, store)
+	if err := h.Cache().Warm(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	calls := store.calls.Load()
+	if calls != 3 {
+		t.Errorf("Warm read the store %d times, want 3 (latest, theory, politics)", calls)
+	}
+	for _, p := range []string{"/", "/feeds/latest.rss", "/feeds/theory.atom", "/feeds/politics.json"} {
+		get(t, h, "GET", p)
+	}
+	if got := store.calls.Load(); got != calls {
+		t.Errorf("requests after Warm read the store %d times", got-calls)
+	}
+	h.Cache().Invalidate()
+	get(t, h, "GET", "/feeds/theory.atom")
+	get(t, h, "GET", "/feeds/latest.atom")
+	if got := store.calls.Load() - calls; got != 1 {
+		t.Errorf("after Invalidate(): %d store reads, want 1 (the ticker)", got)
+	}
+
+	store.err = errors.New("no such table: items")
+	h.Cache().InvalidateAll()
+	if err := h.Cache().Warm(t.Context()); err == nil || !strings.Contains(err.Error(), "no such table") {
+		t.Errorf("Warm with a failing store: %v", err)
+	}
+}
