@@ -308,7 +308,7 @@ func forbidden(r rune) bool {
 // stripForbidden removes the characters XML forbids from valid UTF-8,
 // returning b itself when there are none.
 func stripForbidden(b []byte) []byte {
-	i := bytes.IndexFunc(b, forbidden)
+	i := indexForbidden(b)
 	if i < 0 {
 		return b
 	}
@@ -322,9 +322,23 @@ func stripForbidden(b []byte) []byte {
 	return out
 }
 
+// indexForbidden is bytes.IndexFunc(b, forbidden), a byte scan rather than a
+// rune decode: it runs over every body and every field we keep.
+func indexForbidden[T string | []byte](b T) int {
+	for i := 0; i < len(b); i++ {
+		switch c := b[i]; {
+		case c < 0x20 && c != '\t' && c != '\n' && c != '\r':
+			return i
+		case c == 0xEF && i+2 < len(b) && b[i+1] == 0xBF && (b[i+2] == 0xBE || b[i+2] == 0xBF):
+			return i // U+FFFE, U+FFFF
+		}
+	}
+	return -1
+}
+
 // cleanText removes the characters XML forbids from s.
 func cleanText(s string) string {
-	if strings.IndexFunc(s, forbidden) < 0 {
+	if indexForbidden(s) < 0 {
 		return s
 	}
 	return strings.Map(func(r rune) rune {
