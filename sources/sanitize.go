@@ -3,6 +3,7 @@ package sources
 import (
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/microcosm-cc/bluemonday"
@@ -33,7 +34,8 @@ func newPolicy() *bluemonday.Policy {
 	p.AllowElements("blockquote", "q", "del", "ins")
 	p.AllowAttrs("datetime").OnElements("time", "del", "ins")
 	p.AllowImages()
-	p.AllowAttrs("srcset").Matching(regexp.MustCompile(`^[^"<>]*$`)).OnElements("img", "source")
+	// Kept only until resolveOutput has promoted them to src (and dropped them).
+	p.AllowAttrs(lazySrcAttrs...).Matching(regexp.MustCompile(`^[^<>"']+$`)).OnElements("img")
 	p.AllowAttrs("src", "type").OnElements("source")
 	p.AllowAttrs("src", "poster").OnElements("video", "audio")
 	p.AllowAttrs("controls", "preload", "loop", "muted").Matching(regexp.MustCompile(`^[a-z]*$`)).OnElements("video", "audio")
@@ -64,146 +66,157 @@ func Sanitize(s string, base *url.URL) string {
 	if strings.TrimSpace(s) == "" {
 		return ""
 	}
-	if needsRewrite(s, base != nil) {
-		s = rewriteURLs(s, base)
-	}
+	out := resolveOutput(policy.Sanitize(s), base)
 	// Character references such as &#2; come out of the policy as raw characters.
-	return strings.TrimSpace(cleanText(policy.Sanitize(s)))
+	return strings.TrimSpace(cleanText(out))
 }
 
-// rewriteURLs resolves relative URLs and promotes lazy-load attributes,
-// rewriting only the tags that need it: every other token is copied as it
-// came, without building a Token.
-func rewriteURLs(s string, base *url.URL) string {
-	z := html.NewTokenizer(strings.NewReader(s))
+// resolveOutput resolves relative URLs and promotes lazy-loaded images in
+// the policy's output. That output is regular — text holds no raw '<' or
+// '"', and every tag is written by html.Token.String with each attribute as
+// key="escaped value" — so a scan of its tags suffices: a second tokenizing
+// pass cost a third as much as sanitizing itself. A tag that does not scan
+// as expected is left as the policy wrote it.
+func resolveOutput(s string, base *url.URL) string {
 	var b strings.Builder
-	b.Grow(len(s) + len(s)/8)
-	for {
-		tt := z.Next()
-		if tt == html.ErrorToken {
+	last := 0
+	for i := 0; i < len(s); {
+		j := strings.IndexByte(s[i:], '<')
+		if j < 0 {
 			break
 		}
-		raw := z.Raw()
-		if tt != html.StartTagToken && tt != html.SelfClosingTagToken {
-			b.Write(raw)
+		start := i + j
+		n := strings.IndexByte(s[start:], '>')
+		if n < 0 {
+			break
+		}
+		end := start + n + 1
+		i = end
+		fixed, ok := fixTag(s[start:end], base)
+		if !ok {
 			continue
 		}
-		name, hasAttr := z.TagName()
-		if !hasAttr || !urlTags[atom.Lookup(name)] {
-			b.Write(raw)
-			continue
+		if last == 0 {
+			b.Grow(len(s) + 256)
 		}
-		// z.Token would re-read the tag name already consumed; rebuild it.
-		tok := html.Token{Type: tt, DataAtom: atom.Lookup(name), Data: string(name)}
-		for more := true; more; {
-			var k, v []byte
-			k, v, more = z.TagAttr()
-			tok.Attr = append(tok.Attr, html.Attribute{Key: string(k), Val: string(v)})
-		}
-		if !fixTag(&tok, base) {
-			b.Write(raw)
-			continue
-		}
-		b.WriteString(tok.String())
+		b.WriteString(s[last:start])
+		b.WriteString(fixed)
+		last = end
 	}
+	if last == 0 {
+		return s
+	}
+	b.WriteString(s[last:])
 	return b.String()
 }
 
-// needsRewrite reports, by a quick scan, whether s may hold a lazy-loaded
-// image or (when resolving) a relative URL: most feeds hold neither, and the
-// tokenizing pass of rewriteURLs costs a third of sanitizing. It may say
-// yes needlessly, never no wrongly.
-func needsRewrite(s string, resolving bool) bool {
-	if strings.IndexByte(s, '<') < 0 {
-		return false
+type tagAttr struct{ key, val string } // val unescaped
+
+// fixTag rewrites one start tag of the policy's output, reporting false
+// when it needs no change.
+func fixTag(tag string, base *url.URL) (string, bool) {
+	if len(tag) < 4 || tag[1] == '/' {
+		return "", false
 	}
-	for i := 0; i < len(s); i++ {
-		if s[i] != '=' {
-			continue
-		}
-		name := strings.TrimRight(s[max(0, i-24):i], " \t\n\r\f")
-		switch {
-		case hasSuffixFold(name, "data-src"), hasSuffixFold(name, "data-original"), hasSuffixFold(name, "data-original-src"),
-			hasSuffixFold(name, "data-lazy-src"), hasSuffixFold(name, "data-actualsrc"), hasSuffixFold(name, "data-url"),
-			hasSuffixFold(name, " file"):
-			return true
-		case !resolving:
-		case hasSuffixFold(name, "src"), hasSuffixFold(name, "href"), hasSuffixFold(name, "cite"), hasSuffixFold(name, "poster"):
-			v := strings.TrimLeft(s[i+1:], "\"' \t\n\r\f")
-			if !hasPrefixFold(v, "http://") && !hasPrefixFold(v, "https://") {
-				return true
-			}
-		}
+	body := strings.TrimSuffix(tag[1:len(tag)-1], "/")
+	selfClosing := len(body) < len(tag)-2
+	name, rest, _ := strings.Cut(body, " ")
+	if !urlTags[name] || rest == "" {
+		return "", false
 	}
-	return false
-}
+	var attrs []tagAttr
+	for rest != "" {
+		k, after, ok := strings.Cut(rest, `="`)
+		if !ok {
+			return "", false
+		}
+		v, after, ok := strings.Cut(after, `"`)
+		if !ok {
+			return "", false
+		}
+		attrs = append(attrs, tagAttr{strings.TrimSpace(k), html.UnescapeString(v)})
+		rest = strings.TrimLeft(after, " ")
+	}
 
-func hasSuffixFold(s, suffix string) bool {
-	return len(s) >= len(suffix) && strings.EqualFold(s[len(s)-len(suffix):], suffix)
-}
-
-func hasPrefixFold(s, prefix string) bool {
-	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
-}
-
-// urlTags are the elements whose attributes rewriteURLs may change.
-var urlTags = map[atom.Atom]bool{
-	atom.A: true, atom.Img: true, atom.Blockquote: true, atom.Q: true, atom.Del: true, atom.Ins: true,
-	atom.Video: true, atom.Audio: true, atom.Source: true,
-}
-
-// fixTag rewrites a start tag's URLs and reports whether it changed anything.
-func fixTag(t *html.Token, base *url.URL) bool {
 	changed := false
-	if t.DataAtom == atom.Img {
-		src, srcAt := "", -1
-		for i, a := range t.Attr {
-			if a.Key == "src" {
-				src, srcAt = strings.TrimSpace(a.Val), i
+	if name == "img" {
+		src, srcAt, lazy := "", -1, ""
+		kept := attrs[:0]
+		for _, a := range attrs {
+			switch {
+			case a.key == "src":
+				src, srcAt = a.val, len(kept)
+			case slices.Contains(lazySrcAttrs, a.key):
+				if lazy == "" {
+					lazy = a.val
+				}
+				changed = true
+				continue
 			}
+			kept = append(kept, a)
 		}
-		if src == "" || placeholderSrc(src) {
-			for _, name := range lazySrcAttrs {
-				if v := tokenAttr(t, name); v != "" && !strings.HasPrefix(v, "data:") {
-					if srcAt >= 0 {
-						t.Attr[srcAt].Val = v
-					} else {
-						t.Attr = append(t.Attr, html.Attribute{Key: "src", Val: v})
-					}
-					changed = true
-					break
+		attrs = kept
+		if lazy != "" && (src == "" || placeholderSrc(src)) {
+			if u := absoluteHTTP(lazy, base); u != "" {
+				if srcAt >= 0 {
+					attrs[srcAt].val = u
+				} else {
+					attrs = append([]tagAttr{{"src", u}}, attrs...)
 				}
 			}
 		}
 	}
-	if base == nil {
-		return changed
+	if base != nil {
+		for i, a := range attrs {
+			if !urlAttrs[a.key] || a.val == "" || strings.HasPrefix(a.val, "#") || hasScheme(a.val) {
+				continue
+			}
+			if u, err := base.Parse(a.val); err == nil {
+				attrs[i].val = u.String()
+				changed = true
+			}
+		}
 	}
-	for i, a := range t.Attr {
-		if !urlAttrs[a.Key] {
-			continue
-		}
-		v := strings.TrimSpace(a.Val)
-		if v == "" || strings.HasPrefix(v, "#") || hasScheme(v) {
-			continue
-		}
-		u, err := base.Parse(v)
-		if err != nil {
-			continue
-		}
-		t.Attr[i].Val = u.String()
-		changed = true
+	if !changed {
+		return "", false
 	}
-	return changed
+	var b strings.Builder
+	b.WriteByte('<')
+	b.WriteString(name)
+	for _, a := range attrs {
+		b.WriteByte(' ')
+		b.WriteString(a.key)
+		b.WriteString(`="`)
+		b.WriteString(html.EscapeString(a.val))
+		b.WriteByte('"')
+	}
+	if selfClosing {
+		b.WriteByte('/')
+	}
+	b.WriteByte('>')
+	return b.String(), true
 }
 
-func tokenAttr(t *html.Token, key string) string {
-	for _, a := range t.Attr {
-		if a.Key == key {
-			return strings.TrimSpace(a.Val)
-		}
+// absoluteHTTP resolves a lazy-load URL, which the policy has not vetted,
+// and accepts only http and https.
+func absoluteHTTP(ref string, base *url.URL) string {
+	u, err := url.Parse(strings.TrimSpace(ref))
+	if err != nil {
+		return ""
 	}
-	return ""
+	if base != nil {
+		u = base.ResolveReference(u)
+	}
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return ""
+	}
+	return u.String()
+}
+
+// urlTags are the elements whose attributes resolveOutput may change.
+var urlTags = map[string]bool{
+	"a": true, "img": true, "blockquote": true, "q": true, "del": true, "ins": true,
+	"video": true, "audio": true, "source": true,
 }
 
 // placeholderSrc recognises the spacer images lazy-loading pages put in src.
