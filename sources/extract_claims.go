@@ -58,6 +58,7 @@ func creditIn(text string) string {
 // cleanCredit validates a credit value read from a label, a meta tag or an
 // element: a short name, not a date, not a placeholder.
 func cleanCredit(v string) string {
+	v = strings.ToValidUTF8(v, "")
 	v = strings.TrimSpace(creditLabel.ReplaceAllString(oneLine(v), ""))
 	v = strings.Trim(v, " 《》“”\"'‘’「」:：-—|")
 	n := utf8.RuneCountInString(v)
@@ -86,7 +87,7 @@ func authorIn(text string) (writer, editor string) {
 
 // cleanAuthor validates a name list read from a label or a meta tag.
 func cleanAuthor(v string) string {
-	v = strings.TrimSpace(oneLine(v))
+	v = strings.TrimSpace(oneLine(strings.ToValidUTF8(v, "")))
 	v = strings.TrimSpace(reporterPrefix.ReplaceAllString(v, ""))
 	v = strings.Trim(v, " 、,，&＆/:：")
 	n := utf8.RuneCountInString(v)

@@ -74,9 +74,12 @@ func flatten(root *html.Node) []block {
 	walk = func(n *html.Node, inLink bool) {
 		switch n.Type {
 		case html.TextNode:
-			text.WriteString(n.Data)
+			// A line break in the source is a blank; only <br> and
+			// blocks break lines.
+			t := strings.ReplaceAll(n.Data, "\n", " ")
+			text.WriteString(t)
 			if !inLink {
-				plain.WriteString(n.Data)
+				plain.WriteString(t)
 			}
 			return
 		case html.ElementNode:
