@@ -344,6 +344,10 @@ func (a *article) findBody() *html.Node {
 			best, bestScore = n, s
 		}
 	}
+	if best == nil && bodyScore(stats[root]) > 0 {
+		// A bare page: text straight in <body>, no blocks around it.
+		best = root
+	}
 	return best
 }
 

@@ -149,6 +149,20 @@ func hasLetter(s string) bool {
 	return false
 }
 
+// slashByline matches a byline of the form "writer/publisher" with no
+// label at all, as thepaper.cn prints it: "石佳/中国青年报".
+var slashByline = regexp.MustCompile(`^([\p{Han}·]{2,6}(?:[、 ][\p{Han}·]{2,6}){0,3})\s*[/／]\s*([\p{Han}A-Za-z0-9·]{2,20})$`)
+
+// slashBylineIn returns the writer and publisher of a "石佳/中国青年报"
+// line, or "", "".
+func slashBylineIn(line string) (writer, publisher string) {
+	m := slashByline.FindStringSubmatch(strings.TrimSpace(line))
+	if m == nil {
+		return "", ""
+	}
+	return cleanAuthor(m[1]), cleanCredit(m[2])
+}
+
 // dateIn finds the first Chinese-style numeric date in text and reads it in
 // loc; clock reports whether the text gave a time of day as well.
 func dateIn(text string, loc *time.Location) (t time.Time, clock, ok bool) {

@@ -78,6 +78,22 @@ func TestAuthorIn(t *testing.T) {
 	}
 }
 
+func TestSlashBylineIn(t *testing.T) {
+	tests := []struct{ in, writer, publisher string }{
+		{"石佳/中国青年报", "石佳", "中国青年报"},
+		{"张三、李四 / 新华社", "张三、李四", "新华社"},
+		{"2019-09-24 09:10", "", ""},
+		{"首页/新闻/正文", "", ""},
+		{"这是一个很长的句子/不是署名", "", ""},
+	}
+	for _, tt := range tests {
+		w, p := slashBylineIn(tt.in)
+		if w != tt.writer || p != tt.publisher {
+			t.Errorf("slashBylineIn(%q) = %q, %q; want %q, %q", tt.in, w, p, tt.writer, tt.publisher)
+		}
+	}
+}
+
 func TestDateIn(t *testing.T) {
 	sh := shanghaiZone(t)
 	d := time.Date(2020, 4, 20, 8, 48, 0, 0, sh)

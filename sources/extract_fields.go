@@ -220,8 +220,9 @@ var sourceHint = regexp.MustCompile(`(?i)^(?:source|source_baidu|where|origin|me
 
 // credit finds the publisher the page credits: the rules' selector; a
 // 来源/稿源/出处 label in the byline; the meta tags (source, ContentSource);
-// an element of the byline classed "source"; a label at the foot of the
-// text. The URL is the label's link, where it has one.
+// an element of the byline classed "source"; an unlabelled "石佳/中国青年报"
+// byline; a label at the foot of the text. The URL is the label's link,
+// where it has one.
 func (a *article) credit(head []*block) (string, string) {
 	if text, n := a.override(a.rules.Credit); text != "" {
 		v := creditIn(text)
@@ -241,10 +242,17 @@ func (a *article) credit(head []*block) (string, string) {
 	}
 	for _, name := range []string{"source", "contentsource", "article:source", "og:article:source", "mediaid"} {
 		if v := a.meta[name]; v != "" {
-			if c := creditIn(v); c != "" {
-				return c, ""
+			c := creditIn(v)
+			if c == "" {
+				c = cleanCredit(v)
 			}
-			if c := cleanCredit(v); c != "" {
+			if c != "" {
+				// The byline may link the name the meta tag gives.
+				for _, b := range head {
+					if href := a.linkNamed(b.node, c); href != "" {
+						return c, href
+					}
+				}
 				return c, ""
 			}
 		}
@@ -264,6 +272,12 @@ func (a *article) credit(head []*block) (string, string) {
 		})
 		if found != "" {
 			return found, href
+		}
+	}
+	for _, b := range head {
+		if _, v := slashBylineIn(b.text); v != "" {
+			a.markSpent(b.node)
+			return v, a.linkNamed(b.node, v)
 		}
 	}
 	for _, b := range a.tailZone() {
@@ -319,9 +333,10 @@ func (a *article) linkNamed(n *html.Node, name string) string {
 
 // author finds who wrote or edited the item, preferring writers to editors
 // and the byline to the foot: the rules' selector; a 作者/记者 label in the
-// byline; the author meta tag (when it is a name, not an id); an editor
-// label in the byline; a writer label, then an editor label (责任编辑,
-// "(责编：汤诗瑶、丁涛)") in the short lines in and after the text.
+// byline; the author meta tag (when it is a name, not an id); an unlabelled
+// "石佳/中国青年报" byline; an editor label in the byline; a writer label,
+// then an editor label (责任编辑, "(责编：汤诗瑶、丁涛)") in the short lines
+// in and after the text.
 func (a *article) author(head []*block) string {
 	if text, n := a.override(a.rules.Author); text != "" {
 		w, e := authorIn(text)
@@ -337,10 +352,6 @@ func (a *article) author(head []*block) string {
 		w, e := authorIn(b.text)
 		if w != "" {
 			a.markSpent(b.node)
-			if e != "" {
-				// Both on one line: the line is spent either way.
-				return w
-			}
 			return w
 		}
 		if e != "" && editor == "" {
@@ -353,6 +364,12 @@ func (a *article) author(head []*block) string {
 				a.markSpent(headEditor.node)
 			}
 			return v
+		}
+	}
+	for _, b := range head {
+		if w, _ := slashBylineIn(b.text); w != "" {
+			a.markSpent(b.node)
+			return w
 		}
 	}
 	if editor != "" {
