@@ -65,6 +65,16 @@ func decodeXML(body []byte, contentType, override string) ([]byte, error) {
 			return decodeWith(enc, body)
 		}
 	}
+	return fallback(body)
+}
+
+// fallback decodes bytes that are not valid UTF-8 and that no usable label
+// names: UTF-8 with a few broken bytes stays UTF-8 (the bad bytes become
+// U+FFFD), anything else is read as GB18030.
+func fallback(body []byte) ([]byte, error) {
+	if mostlyUTF8(body) {
+		return decodeWith(unicode.UTF8, body)
+	}
 	return decodeWith(simplifiedchinese.GB18030, body)
 }
 
@@ -117,7 +127,7 @@ func decodeHTML(body []byte, contentType, override string) ([]byte, error) {
 	if valid {
 		return body, nil
 	}
-	return decodeWith(simplifiedchinese.GB18030, body)
+	return fallback(body)
 }
 
 // lookupEncoding finds an encoding by its label, WHATWG's first and IANA's

@@ -66,6 +66,7 @@ func TestDecodeXML(t *testing.T) {
 		{"override beats prolog", append([]byte(`<?xml version="1.0" encoding="utf-8"?>`), gbk(t, text)...), "text/xml; charset=utf-8", "gb2312", `<?xml version="1.0" encoding="utf-8"?>` + text},
 		{"control characters", []byte("<t>a\x00b\x0bc\x1fd\te\n</t>"), "", "", "<t>abcd\te\n</t>"},
 		{"mostly utf-8 with a stray byte", []byte(decl + "<t>人民\xff网</t>"), "", "", decl + "<t>人民\uFFFD网</t>"},
+		{"undeclared utf-8 with a stray byte", []byte("<t>人民\xff网</t>"), "", "", "<t>人民\uFFFD网</t>"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

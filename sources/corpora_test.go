@@ -469,3 +469,44 @@ func TestCorpusJSONFeed(t *testing.T) {
 		}
 	}
 }
+
+// TestCorpusDecodeHTML decodes the real Chinese pages of cn-html with no
+// Content-Type, so that every trap of its SOURCE.txt reaches DecodeHTML:
+// UTF-8 bytes under a GB2312 <meta>, GBK bytes under a gb2312 <meta>, and GB
+// bytes with no declaration at all. Each must come out without U+FFFD and
+// with its known headline.
+func TestCorpusDecodeHTML(t *testing.T) {
+	root := corpora(t)
+	tests := []struct{ file, want string }{
+		{"gne/people.com.cn-culture-2019-06-15.html", "女儿出嫁，郑板桥画了几笔兰花当嫁妆"},
+		{"fundus/People_2024_04_24.html", "来源：新华网"},
+		{"readability/qq/source.html", "DeepMind新电脑已可利用记忆自学"},
+		{"derived-gbk/people-culture-2019-06-15.gbk.html", "女儿出嫁，郑板桥画了几笔兰花当嫁妆"},
+		{"derived-gbk/people-politics-2024-04-24.gbk.html", "来源：新华网"},
+		{"chardet-raw-gb/_chromium_gb18030_with_no_encoding_specified.html", "中国制造的领军者3名"},
+		{"gne/xinhuanet-world-article.html", "法国全国大罢工再次严重影响交通"},
+		{"gne/shanxi.gov.cn-provincial-portal-article.html", "山西品牌丝路行"},
+		{"readability/gmw/source.html", "宇航员在太空中喝酒会怎么样"},
+		{"readability/youth/source.html", "海外留学生看两会"},
+	}
+	for _, tt := range tests {
+		body, err := os.ReadFile(filepath.Join(root, "cn-html", tt.file))
+		if err != nil {
+			t.Errorf("%s: %v", tt.file, err)
+			continue
+		}
+		got, err := DecodeHTML(body, "", "")
+		if err != nil {
+			t.Errorf("%s: %v", tt.file, err)
+			continue
+		}
+		// fundus' People page already holds two U+FFFD (its crawler's
+		// mojibake, see SOURCE.txt): count only those we would add.
+		if n, had := strings.Count(string(got), "\uFFFD"), strings.Count(string(body), "\uFFFD"); n > had {
+			t.Errorf("%s: %d U+FFFD after decoding, %d before", tt.file, n, had)
+		}
+		if !strings.Contains(string(got), tt.want) {
+			t.Errorf("%s: decoded page lacks %q", tt.file, tt.want)
+		}
+	}
+}

@@ -66,10 +66,18 @@ func Sanitize(s string, base *url.URL) string {
 	if strings.TrimSpace(s) == "" {
 		return ""
 	}
+	if !strings.ContainsAny(s, "<&") {
+		// Plain text, as many summaries are: what the policy would make of it.
+		return strings.TrimSpace(textEscaper.Replace(s))
+	}
 	out := resolveOutput(policy.Sanitize(s), base)
 	// Character references such as &#2; come out of the policy as raw characters.
 	return strings.TrimSpace(cleanText(out))
 }
+
+// textEscaper escapes text as the policy's tokenizer does: line ends
+// normalized, then html.EscapeString's five characters.
+var textEscaper = strings.NewReplacer("\r\n", "\n", "\r", "\n", "\x00", "", `'`, "&#39;", `"`, "&#34;", ">", "&gt;")
 
 // resolveOutput resolves relative URLs and promotes lazy-loaded images in
 // the policy's output. That output is regular — text holds no raw '<' or

@@ -82,7 +82,8 @@ func TestPlainText(t *testing.T) {
 
 func FuzzSanitize(f *testing.F) {
 	for _, s := range []string{`<p onclick="x">a<img data-src="b.jpg"></p>`, `<a href="javascript:x">y</a>`, "<table><tr><td>1",
-		`<a href="http://a.example/">a</a><img src="https://b.example/1.png">`, `<IMG SRC = "/img/7.jpg">`} {
+		`<a href="http://a.example/">a</a><img src="https://b.example/1.png">`, `<IMG SRC = "/img/7.jpg">`,
+		"纯文本 \"引号\" 'single' a > b\r\nline\rend\x00"} {
 		f.Add(s)
 	}
 	base, _ := url.Parse("http://example.com/a/b.html")
@@ -93,6 +94,11 @@ func FuzzSanitize(f *testing.F) {
 		}
 		if strings.IndexFunc(out, forbidden) >= 0 {
 			t.Errorf("Sanitize(%q) = %q: forbidden character", s, out)
+		}
+		if !strings.ContainsAny(s, "<&") {
+			if want := strings.TrimSpace(cleanText(policy.Sanitize(cleanText(s)))); out != want {
+				t.Errorf("Sanitize(%q) = %q, but the policy makes %q of it", s, out, want)
+			}
 		}
 		if bad := unsafeMarkup(out); bad != "" {
 			t.Errorf("Sanitize(%q) = %q: %s survived", s, out, bad)
