@@ -3,6 +3,7 @@ package sources
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -507,4 +508,74 @@ func FuzzParseFeed(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestParseFeedHostile feeds ParseFeed bodies built to hurt: nesting, entity
+// expansion, a huge single line, many items. Each must give a bounded result
+// or a clear error, never a panic.
+func TestParseFeedHostile(t *testing.T) {
+	src := testSource(t, "http://example.com/feed.xml")
+	var many strings.Builder
+	many.WriteString("<rss><channel>")
+	for i := range 20000 {
+		fmt.Fprintf(&many, "<item><title>第%d条</title><link>http://example.com/%d</link></item>", i, i)
+	}
+	many.WriteString("</channel></rss>")
+	tests := []struct {
+		name  string
+		doc   string
+		check func(t *testing.T, items []hub.Item, err error)
+	}{
+		{"nested extension elements", `<rss xmlns:x="http://x/"><channel><item><title>t</title>` + strings.Repeat("<x:a>", 20000) + strings.Repeat("</x:a>", 20000) + `</item></channel></rss>`,
+			func(t *testing.T, items []hub.Item, err error) {
+				if err == nil && len(items) != 1 {
+					t.Errorf("%d items, %v", len(items), err)
+				}
+			}},
+		{"nested html", `<rss><channel><item><title>t</title><description><![CDATA[` + strings.Repeat("<div><b>", 20000) + `x]]></description></item></channel></rss>`,
+			func(t *testing.T, items []hub.Item, err error) {
+				if err != nil || len(items) != 1 || !strings.Contains(items[0].Summary, "x") {
+					t.Errorf("%d items, %v", len(items), err)
+				}
+			}},
+		{"entity expansion", `<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;"><!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;">]><rss><channel><item><title>&c;</title></item></channel></rss>`,
+			func(t *testing.T, items []hub.Item, err error) {
+				for _, it := range items {
+					if strings.Contains(it.Title, "aaaaaaaaaaaaaaaaaaaa") {
+						t.Errorf("Title = %.40q…: entities expanded", it.Title)
+					}
+				}
+			}},
+		{"one huge line", `<rss><channel><item><title>` + strings.Repeat("长", 1<<20) + `</title><description>` + strings.Repeat("文", 1<<20) + `</description></item></channel></rss>`,
+			func(t *testing.T, items []hub.Item, err error) {
+				if err != nil || len(items) != 1 {
+					t.Fatalf("%d items, %v", len(items), err)
+				}
+				if n := utf8.RuneCountInString(items[0].Title); n != maxTitle {
+					t.Errorf("Title has %d runes, want %d", n, maxTitle)
+				}
+				if n := len(items[0].Summary); n > maxContent {
+					t.Errorf("Summary has %d bytes, want at most %d", n, maxContent)
+				}
+				checkClean(t, "Summary", items[0].Summary)
+			}},
+		{"many items", many.String(),
+			func(t *testing.T, items []hub.Item, err error) {
+				if err != nil || len(items) != 20000 {
+					t.Errorf("%d items, %v; want 20000", len(items), err)
+				}
+			}},
+		{"duplicate links, distinct items", `<rss><channel><item><title>一</title><link>http://e/</link></item><item><title>二</title><link>http://e/</link></item><item><title>一</title><link>http://e/</link></item></channel></rss>`,
+			func(t *testing.T, items []hub.Item, err error) {
+				if err != nil || len(items) != 2 || items[0].Key == items[1].Key {
+					t.Errorf("items = %+v, %v; want two with distinct keys", items, err)
+				}
+			}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			items, err := ParseFeed([]byte(tt.doc), "", src.URL, src)
+			tt.check(t, items, err)
+		})
+	}
 }
