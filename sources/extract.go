@@ -344,8 +344,8 @@ func (a *article) findBody() *html.Node {
 			best, bestScore = n, s
 		}
 	}
-	if best == nil && bodyScore(stats[root]) > 0 {
-		// A bare page: text straight in <body>, no blocks around it.
+	if st := stats[root]; best == nil && st != nil && st.text > st.link {
+		// A bare page, or one short text: <body> is the article.
 		best = root
 	}
 	return best

@@ -77,13 +77,16 @@ func (f *Fetcher) fetchHTML(ctx context.Context, src hub.Source, prev hub.FetchS
 	if loc == nil {
 		loc = time.UTC
 	}
-	gate := &hostGate{delay: rules.Delay}
+	// One gate per run keeps this run polite. A gate shared by every
+	// run of the Fetcher would keep sources on one host apart too.
+	gate := &hostGate{}
+	get := func(req Request) (*Response, error) { return gate.get(ctx, f.client, req, rules.Delay) }
 
 	req := Request{URL: sourceURL(src, prev)}
 	if !rules.Refetch {
 		req.ETag, req.LastModified = prev.ETag, prev.LastModified
 	}
-	resp, err := gate.get(ctx, f.client, req)
+	resp, err := get(req)
 	if err != nil {
 		return hub.FetchResult{}, fmt.Errorf("listing: %w", err)
 	}
@@ -128,7 +131,7 @@ func (f *Fetcher) fetchHTML(ctx context.Context, src hub.Source, prev hub.FetchS
 		if next == "" || visited[next] || n >= rules.MaxPages {
 			break
 		}
-		if page, err = gate.get(ctx, f.client, Request{URL: next}); err != nil {
+		if page, err = get(Request{URL: next}); err != nil {
 			if ctx.Err() != nil {
 				return hub.FetchResult{}, ctx.Err()
 			}
@@ -162,7 +165,7 @@ func (f *Fetcher) fetchHTML(ctx context.Context, src hub.Source, prev hub.FetchS
 		if err := ctx.Err(); err != nil {
 			return hub.FetchResult{}, err
 		}
-		it, err := f.fetchArticle(ctx, gate, link, &rules, src, loc)
+		it, err := f.fetchArticle(get, link, &rules, src, loc)
 		if err != nil {
 			if ctx.Err() != nil {
 				return hub.FetchResult{}, ctx.Err()
@@ -185,8 +188,8 @@ func (f *Fetcher) fetchHTML(ctx context.Context, src hub.Source, prev hub.FetchS
 }
 
 // fetchArticle fetches and reads one article page.
-func (f *Fetcher) fetchArticle(ctx context.Context, gate *hostGate, link string, rules *hub.HTMLRules, src hub.Source, loc *time.Location) (hub.Item, error) {
-	resp, err := gate.get(ctx, f.client, Request{URL: link})
+func (f *Fetcher) fetchArticle(get func(Request) (*Response, error), link string, rules *hub.HTMLRules, src hub.Source, loc *time.Location) (hub.Item, error) {
+	resp, err := get(Request{URL: link})
 	if err != nil {
 		return hub.Item{}, err
 	}
@@ -279,21 +282,22 @@ func resolveLink(base *url.URL, href string) string {
 	return u.String()
 }
 
-// hostGate keeps an HTML source's requests polite: one at a time to a host,
-// and delay between the end of one and the start of the next.
+// hostGate keeps requests polite: one at a time to a host, and a pause
+// between the end of one and the start of the next. Its zero value is ready
+// to use; it is safe for concurrent use.
 type hostGate struct {
-	delay time.Duration
 	mu    sync.Mutex
 	hosts map[string]*hostSlot
 }
 
 type hostSlot struct {
 	busy chan struct{} // holds a token while a request is in flight
-	next time.Time     // earliest start of the next request
+	next time.Time     // earliest start of the next request; guarded by busy
 }
 
-// get performs req through c once the host of req.URL is free and rested.
-func (g *hostGate) get(ctx context.Context, c *Client, req Request) (*Response, error) {
+// get performs req through c once the host of req.URL is free and has
+// rested, and makes the next request to it wait delay after this one ends.
+func (g *hostGate) get(ctx context.Context, c *Client, req Request, delay time.Duration) (*Response, error) {
 	u, err := url.Parse(req.URL)
 	if err != nil {
 		return nil, err
@@ -302,11 +306,13 @@ func (g *hostGate) get(ctx context.Context, c *Client, req Request) (*Response, 
 	if err != nil {
 		return nil, err
 	}
-	defer release()
+	defer release(delay)
 	return c.Get(ctx, req)
 }
 
-func (g *hostGate) acquire(ctx context.Context, host string) (func(), error) {
+// acquire waits until host is free and rested; release frees it, asking
+// the next request to wait delay.
+func (g *hostGate) acquire(ctx context.Context, host string) (release func(delay time.Duration), err error) {
 	g.mu.Lock()
 	if g.hosts == nil {
 		g.hosts = map[string]*hostSlot{}
@@ -333,8 +339,8 @@ func (g *hostGate) acquire(ctx context.Context, host string) (func(), error) {
 			return nil, ctx.Err()
 		}
 	}
-	return func() {
-		slot.next = time.Now().Add(g.delay)
+	return func(delay time.Duration) {
+		slot.next = time.Now().Add(delay)
 		<-slot.busy
 	}, nil
 }

@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/PuerkitoBio/goquery"
+	"golang.org/x/text/encoding/simplifiedchinese"
+	"golang.org/x/text/encoding/traditionalchinese"
 
 	"github.com/yizhan-hub/yizhan/hub"
 )
@@ -210,8 +212,8 @@ func TestFetchHTMLPolite(t *testing.T) {
 	const delay = 40 * time.Millisecond
 	src := p.source(hub.HTMLRules{Links: "ul.list a", Next: "a.next", MaxPages: 3, Delay: delay})
 
-	// Other sources on the same host fetch at the same time: each run is
-	// polite on its own; requests of one run never overlap.
+	// The listing's three pages and six articles, one at a time, each
+	// starting at least delay after the previous one ended.
 	res, err := f.Fetch(t.Context(), src, hub.FetchState{})
 	if err != nil {
 		t.Fatal(err)
@@ -232,12 +234,12 @@ func TestFetchHTMLPolite(t *testing.T) {
 
 func TestHostGateOneAtATime(t *testing.T) {
 	p := newPortal(t)
-	g := &hostGate{delay: 2 * time.Millisecond}
+	g := &hostGate{}
 	c := NewClient(ClientOptions{})
 	var wg sync.WaitGroup
 	for range 8 {
 		wg.Go(func() {
-			if _, err := g.get(t.Context(), c, Request{URL: p.srv.URL + "/n1/2020/0420/c1001-1.html"}); err != nil {
+			if _, err := g.get(t.Context(), c, Request{URL: p.srv.URL + "/n1/2020/0420/c1001-1.html"}, 2*time.Millisecond); err != nil {
 				t.Error(err)
 			}
 		})
@@ -260,7 +262,7 @@ func TestHostGateOneAtATime(t *testing.T) {
 	if _, err := g.acquire(ctx, "busy.example"); !errors.Is(err, context.Canceled) {
 		t.Errorf("acquire on a busy host with a cancelled context: %v, want context.Canceled", err)
 	}
-	release()
+	release(0)
 }
 
 func TestFetchHTMLKnownAndRefetch(t *testing.T) {
@@ -486,5 +488,65 @@ func TestSelectLinks(t *testing.T) {
 	}
 	if next != "http://www.example.cn/news/?page=2" {
 		t.Errorf("next = %q", next)
+	}
+}
+
+// TestDecodeHTMLPages checks the charset rules of issue 3 on article pages,
+// as fetchHTML uses them: header, <meta> anywhere in <head>, BOM, GB18030
+// for undeclared legacy bytes, honest bytes under a lying gb2312 <meta>, and
+// the source's encoding over everything.
+func TestDecodeHTMLPages(t *testing.T) {
+	const text = "朱镕基题写的校训，“实事求是”𠀀"
+	gbk := func(s string) []byte {
+		b, err := simplifiedchinese.GB18030.NewEncoder().Bytes([]byte(s))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	big5 := func(s string) []byte {
+		b, err := traditionalchinese.Big5.NewEncoder().Bytes([]byte(s))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	page := func(head string) string {
+		return "<html><head>" + head + "<title>标题</title></head><body><p>" + text + "</p></body></html>"
+	}
+	longHead := strings.Repeat(`<link rel="stylesheet" href="/css/a-rather-long-stylesheet-name.css">`+"\n", 60)
+	tests := []struct {
+		name, contentType, override string
+		body                        []byte
+		want                        string
+	}{
+		{"gbk bytes, meta gb2312", "", "", gbk(page(`<meta charset="gb2312">`)), text},
+		{"gbk bytes, http-equiv with content first", "", "", gbk(page(`<meta content="text/html; charset=gbk" http-equiv="Content-Type">`)), text},
+		{"gbk bytes, meta after 4 KB of head", "", "", gbk(page(longHead + `<meta http-equiv="Content-Type" content="text/html; charset=GBK">`)), text},
+		{"gbk bytes, header only", "text/html; charset=GBK", "", gbk(page("")), text},
+		{"gbk bytes, header gbk, meta claims utf-8", "text/html; charset=gbk", "", gbk(page(`<meta charset="utf-8">`)), text},
+		{"gbk bytes, nothing declared", "text/html", "", gbk(page("")), text},
+		{"gbk bytes, header lies utf-8", "text/html; charset=utf-8", "", gbk(page("")), text},
+		{"utf-8 bytes, meta lies gb2312", "", "", []byte(page(`<meta http-equiv="Content-Type" content="text/html; charset=GB2312">`)), text},
+		{"utf-8 bytes, header lies gbk", "text/html; charset=gbk", "", []byte(page("")), text},
+		{"utf-8 BOM, meta lies gb2312", "", "", append([]byte("\xef\xbb\xbf"), page(`<meta charset="gb2312">`)...), text},
+		{"override beats header and meta", "text/html; charset=utf-8", "gb18030", gbk(page(`<meta charset="utf-8">`)), text},
+		{"big5 bytes, meta big5", "", "", big5(`<html><head><meta charset="big5"><title>標題</title></head><body><p>朱鎔基題寫的校訓，實事求是</p></body></html>`), "朱鎔基題寫的校訓"},
+	}
+	for _, tt := range tests {
+		want := tt.want
+		got, err := DecodeHTML(tt.body, tt.contentType, tt.override)
+		if err != nil {
+			t.Errorf("%s: %v", tt.name, err)
+			continue
+		}
+		if !strings.Contains(string(got), want) || strings.ContainsRune(string(got), '\uFFFD') {
+			t.Errorf("%s: decoded to %q, want %q in it", tt.name, truncateRunes(string(got), 200), want)
+		}
+		u, _ := url.Parse("http://www.example.cn/a.html")
+		it, err := ExtractArticle(got, u, nil, time.UTC)
+		if err != nil || !strings.Contains(PlainText(it.Content), want) {
+			t.Errorf("%s: ExtractArticle = %q, %v", tt.name, it.Content, err)
+		}
 	}
 }
