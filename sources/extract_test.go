@@ -271,5 +271,23 @@ func FuzzExtractArticle(f *testing.F) {
 		if strings.Contains(strings.ToLower(it.Content), "<script") {
 			t.Errorf("content has a script: %q", it.Content)
 		}
+		for name, s := range map[string]string{"title": it.Title, "credit": it.Credit, "author": it.Author, "copyright": it.Copyright} {
+			if strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 }) {
+				t.Errorf("%s has a control character: %q", name, s)
+			}
+		}
 	})
+}
+
+func TestExtractArticleControlCharacters(t *testing.T) {
+	page := "<html><head><title>标题\x01一二三四_示例网</title></head><body><h1>标题\x01一二三四</h1>" +
+		"<div>2020-04-20 08:48 来源：示例\x0b日报 作者：张\x02三</div><div><p>正文第一段，有标点。正文还有，更多内容。</p><p>第二段，也有标点。</p></div></body></html>"
+	u, _ := url.Parse("http://www.example.cn/a.html")
+	it, err := ExtractArticle([]byte(page), u, nil, time.UTC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if it.Title != "标题一二三四" || it.Credit != "示例日报" || it.Author != "张三" {
+		t.Errorf("Title, Credit, Author = %q, %q, %q", it.Title, it.Credit, it.Author)
+	}
 }
