@@ -1,0 +1,509 @@
+package sqlite
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/yizhan-hub/yizhan/hub"
+)
+
+// itemColumns are the columns scanItems reads, in its order.
+const itemColumns = `id, source_id, key, first_seen, published, updated, url, title, image,
+	categories, credit, credit_url, via, author, copyright, summary, content`
+
+const insertItemSQL = `INSERT INTO items (source_id, key, hash, first_seen, published, updated, sort_date,
+	url, title, image, categories, credit, credit_url, via, author, copyright, summary, content)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+
+const updateItemSQL = `UPDATE items SET hash = ?, published = ?, updated = ?, sort_date = ?,
+	url = ?, title = ?, image = ?, categories = ?, credit = ?, credit_url = ?, via = ?, author = ?,
+	copyright = ?, summary = ?, content = ?
+	WHERE id = ?`
+
+// Reads. ORDER BY sort_date DESC, id DESC is answered by a backward scan of
+// an index on sort_date (whose entries end with the rowid), not by sorting
+// every row of a source; only the few rows fetched by id are sorted.
+// TestQueryPlans holds them to that.
+const (
+	channelSourcesSQL = `SELECT source_id FROM source_channels WHERE channel_id = ?`
+
+	sourceItemsSQL = `SELECT ` + itemColumns + ` FROM items INDEXED BY items_source_date
+		WHERE source_id = ? ORDER BY sort_date DESC, id DESC LIMIT ?`
+
+	sourceNewestSQL = `SELECT sort_date, id FROM items INDEXED BY items_source_date
+		WHERE source_id = ? ORDER BY sort_date DESC, id DESC LIMIT ?`
+
+	// The ticker walks all items newest first and keeps those of published
+	// sources, so each item comes once however many channels it is in.
+	// Unpublished sources are few, so the walk stops after about Limit rows.
+	latestSQL = `SELECT ` + itemColumns + ` FROM items INDEXED BY items_date
+		WHERE source_id IN (SELECT source_id FROM source_channels)
+		ORDER BY sort_date DESC, id DESC LIMIT ?`
+
+	// The ids come as a JSON array: one statement for any number of them.
+	byIDsSQL = `SELECT ` + itemColumns + ` FROM items
+		WHERE id IN (SELECT value FROM json_each(?))
+		ORDER BY sort_date DESC, id DESC`
+)
+
+// storedSQL reads what SaveItems needs of n items of one source.
+func storedSQL(n int) string {
+	return `SELECT key, id, hash, first_seen, published, updated FROM items
+		WHERE source_id = ? AND key IN (` + placeholders(n) + `)`
+}
+
+// knownURLsSQL reads which of n URLs one source has.
+func knownURLsSQL(n int) string {
+	return `SELECT DISTINCT url FROM items INDEXED BY items_source_url
+		WHERE source_id = ? AND url IN (` + placeholders(n) + `)`
+}
+
+// maxParams bounds the placeholders of one IN list, well under SQLite's
+// limit of 32766 variables.
+const maxParams = 500
+
+// SaveItems upserts the items of one source in one immediate transaction; see
+// hub.Store. An item repeating the key of an earlier one in items is skipped
+// and counted as Unchanged: feeds do repeat guids, and the first one wins. A zero now means time.Now().
+func (db *DB) SaveItems(ctx context.Context, sourceID string, items []hub.Item, now time.Time) (hub.SaveResult, error) {
+	res, err := db.saveItems(ctx, sourceID, items, now)
+	if err != nil {
+		return hub.SaveResult{}, fmt.Errorf("save items %s: %w", sourceID, err)
+	}
+	return res, nil
+}
+
+// pending is an item about to be saved, with the hash of its upstream fields.
+type pending struct {
+	it   *hub.Item
+	hash []byte
+}
+
+// stored is what SaveItems needs to know of an item already stored.
+type stored struct {
+	id        int64
+	hash      []byte
+	firstSeen int64
+	published sql.NullInt64
+	updated   sql.NullInt64
+}
+
+func (db *DB) saveItems(ctx context.Context, sourceID string, items []hub.Item, now time.Time) (hub.SaveResult, error) {
+	var res hub.SaveResult
+	if sourceID == "" {
+		return res, errors.New("empty source id")
+	}
+	if now.IsZero() {
+		now = time.Now()
+	}
+
+	batch := make([]pending, 0, len(items))
+	seen := make(map[string]bool, len(items))
+	var buf []byte
+	for i := range items {
+		it := &items[i]
+		switch {
+		case it.Key == "":
+			return res, fmt.Errorf("item %d (%q): empty key", i, it.URL)
+		case it.SourceID != "" && it.SourceID != sourceID:
+			return res, fmt.Errorf("item %q is of source %q", it.Key, it.SourceID)
+		}
+		if seen[it.Key] {
+			res.Unchanged++
+			continue
+		}
+		seen[it.Key] = true
+		buf = appendHashed(buf[:0], it)
+		sum := sha256.Sum256(buf)
+		batch = append(batch, pending{it: it, hash: sum[:16]})
+	}
+	if len(batch) == 0 {
+		return res, nil
+	}
+
+	tx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return res, err
+	}
+	defer tx.Rollback()
+
+	old, err := storedItems(ctx, tx, sourceID, batch)
+	if err != nil {
+		return res, err
+	}
+	insert := tx.StmtContext(ctx, db.insertItem)
+	update := tx.StmtContext(ctx, db.updateItem)
+	firstSeen := nanos(now)
+	for _, p := range batch {
+		it := p.it
+		cats, err := encodeCategories(it.Categories)
+		if err != nil {
+			return res, fmt.Errorf("item %q: %w", it.Key, err)
+		}
+		published, updated := nullNanos(it.Published), nullNanos(it.Updated)
+		o, ok := old[it.Key]
+		switch {
+		case !ok:
+			_, err = insert.ExecContext(ctx, sourceID, it.Key, p.hash, firstSeen, published, updated,
+				sortDate(published, updated, firstSeen),
+				it.URL, it.Title, it.Image, cats, it.Credit, it.CreditURL, it.Via, it.Author, it.Copyright,
+				it.Summary, it.Content)
+			res.New++
+		case bytes.Equal(o.hash, p.hash):
+			res.Unchanged++
+			continue
+		default:
+			// An upstream that drops an item's date (a page whose date line
+			// changed) must not move the item: keep the dates stored.
+			if !published.Valid {
+				published = o.published
+			}
+			if !updated.Valid {
+				updated = o.updated
+			}
+			_, err = update.ExecContext(ctx, p.hash, published, updated,
+				sortDate(published, updated, o.firstSeen),
+				it.URL, it.Title, it.Image, cats, it.Credit, it.CreditURL, it.Via, it.Author, it.Copyright,
+				it.Summary, it.Content, o.id)
+			res.Updated++
+		}
+		if err != nil {
+			return res, fmt.Errorf("item %q: %w", it.Key, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return res, err
+	}
+	return res, nil
+}
+
+// storedItems returns, by key, the stored items of the source among batch,
+// reading them with one query per maxParams keys.
+func storedItems(ctx context.Context, tx *sql.Tx, sourceID string, batch []pending) (map[string]stored, error) {
+	m := make(map[string]stored, len(batch))
+	for chunk := range slices.Chunk(batch, maxParams) {
+		args := make([]any, 0, 1+len(chunk))
+		args = append(args, sourceID)
+		for _, p := range chunk {
+			args = append(args, p.it.Key)
+		}
+		rows, err := tx.QueryContext(ctx, storedSQL(len(chunk)), args...)
+		if err != nil {
+			return nil, fmt.Errorf("read stored: %w", err)
+		}
+		for rows.Next() {
+			var key string
+			var s stored
+			if err := rows.Scan(&key, &s.id, &s.hash, &s.firstSeen, &s.published, &s.updated); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("read stored: %w", err)
+			}
+			m[key] = s
+		}
+		if err := rows.Close(); err != nil {
+			return nil, fmt.Errorf("read stored: %w", err)
+		}
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("read stored: %w", err)
+		}
+	}
+	return m, nil
+}
+
+// Items returns the newest published items of a channel, or of all channels;
+// see hub.Store. An unknown channel has no items.
+func (db *DB) Items(ctx context.Context, q hub.Query) ([]hub.Item, error) {
+	what := "latest"
+	if q.Channel != "" {
+		what = "channel " + q.Channel
+	}
+	if q.Limit <= 0 {
+		return nil, fmt.Errorf("items %s: limit %d is not positive", what, q.Limit)
+	}
+	var items []hub.Item
+	var err error
+	if q.Channel == "" {
+		items, err = db.latestItems(ctx, q.Limit)
+	} else {
+		items, err = db.channelItems(ctx, q.Channel, q.Limit)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("items %s: %w", what, err)
+	}
+	return items, nil
+}
+
+func (db *DB) latestItems(ctx context.Context, limit int) ([]hub.Item, error) {
+	rows, err := db.latest.QueryContext(ctx, limit)
+	if err != nil {
+		return nil, err
+	}
+	return scanItems(rows, limit)
+}
+
+// channelItems merges the newest items of each of the channel's sources,
+// each read from the items_source_date index, so that the cost grows with
+// the number of sources and limit, never with the number of items stored.
+func (db *DB) channelItems(ctx context.Context, channel string, limit int) ([]hub.Item, error) {
+	// One read transaction: every query below sees the same snapshot.
+	tx, err := db.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+
+	sources, err := queryStrings(ctx, tx.StmtContext(ctx, db.channelSources), channel)
+	if err != nil {
+		return nil, err
+	}
+	switch len(sources) {
+	case 0:
+		return nil, nil
+	case 1:
+		rows, err := tx.StmtContext(ctx, db.sourceItems).QueryContext(ctx, sources[0], limit)
+		if err != nil {
+			return nil, err
+		}
+		return scanItems(rows, limit)
+	}
+
+	type newest struct{ date, id int64 }
+	var cands []newest
+	newestOf := tx.StmtContext(ctx, db.sourceNewest)
+	for _, src := range sources {
+		rows, err := newestOf.QueryContext(ctx, src, limit)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var c newest
+			if err := rows.Scan(&c.date, &c.id); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			cands = append(cands, c)
+		}
+		if err := rows.Close(); err != nil {
+			return nil, err
+		}
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	slices.SortFunc(cands, func(a, b newest) int {
+		if a.date != b.date {
+			return compareDesc(a.date, b.date)
+		}
+		return compareDesc(a.id, b.id)
+	})
+	cands = cands[:min(limit, len(cands))]
+
+	ids := []byte{'['}
+	for i, c := range cands {
+		if i > 0 {
+			ids = append(ids, ',')
+		}
+		ids = strconv.AppendInt(ids, c.id, 10)
+	}
+	ids = append(ids, ']')
+	rows, err := tx.StmtContext(ctx, db.byIDs).QueryContext(ctx, string(ids))
+	if err != nil {
+		return nil, err
+	}
+	return scanItems(rows, len(cands))
+}
+
+// KnownURLs reports which of urls are stored as item URLs of the source; see
+// hub.Store. URLs not stored are absent from the map.
+func (db *DB) KnownURLs(ctx context.Context, sourceID string, urls []string) (map[string]bool, error) {
+	known := make(map[string]bool)
+	for chunk := range slices.Chunk(urls, maxParams) {
+		args := make([]any, 0, 1+len(chunk))
+		args = append(args, sourceID)
+		for _, u := range chunk {
+			args = append(args, u)
+		}
+		rows, err := db.r.QueryContext(ctx, knownURLsSQL(len(chunk)), args...)
+		if err != nil {
+			return nil, fmt.Errorf("known urls %s: %w", sourceID, err)
+		}
+		got, err := collectStrings(rows)
+		if err != nil {
+			return nil, fmt.Errorf("known urls %s: %w", sourceID, err)
+		}
+		for _, u := range got {
+			known[u] = true
+		}
+	}
+	return known, nil
+}
+
+// scanItems reads rows of itemColumns and closes rows.
+func scanItems(rows *sql.Rows, limit int) ([]hub.Item, error) {
+	defer rows.Close()
+	items := make([]hub.Item, 0, min(limit, 64))
+	for rows.Next() {
+		var it hub.Item
+		var firstSeen int64
+		var published, updated sql.NullInt64
+		var cats string
+		if err := rows.Scan(&it.ID, &it.SourceID, &it.Key, &firstSeen, &published, &updated,
+			&it.URL, &it.Title, &it.Image, &cats, &it.Credit, &it.CreditURL, &it.Via, &it.Author,
+			&it.Copyright, &it.Summary, &it.Content); err != nil {
+			return nil, err
+		}
+		it.FirstSeen = fromNanos(firstSeen)
+		it.Published = fromNullNanos(published)
+		it.Updated = fromNullNanos(updated)
+		if cats != "[]" {
+			if err := json.Unmarshal([]byte(cats), &it.Categories); err != nil {
+				return nil, fmt.Errorf("item %d: categories: %w", it.ID, err)
+			}
+		}
+		items = append(items, it)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+// queryStrings runs a prepared query of one text column.
+func queryStrings(ctx context.Context, st *sql.Stmt, args ...any) ([]string, error) {
+	rows, err := st.QueryContext(ctx, args...)
+	if err != nil {
+		return nil, err
+	}
+	return collectStrings(rows)
+}
+
+// collectStrings reads rows of one text column and closes rows.
+func collectStrings(rows *sql.Rows) ([]string, error) {
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}
+
+func placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?,", n), ",")
+}
+
+func compareDesc(a, b int64) int {
+	switch {
+	case a > b:
+		return -1
+	case a < b:
+		return 1
+	}
+	return 0
+}
+
+// appendHashed appends to b the fields of it that come from the upstream,
+// each length-prefixed so that no two items encode alike. ID, SourceID, Key
+// and FirstSeen are the store's, not the upstream's.
+func appendHashed(b []byte, it *hub.Item) []byte {
+	str := func(s string) {
+		b = binary.AppendUvarint(b, uint64(len(s)))
+		b = append(b, s...)
+	}
+	tm := func(t time.Time) {
+		if t.IsZero() {
+			b = append(b, 0)
+			return
+		}
+		b = append(b, 1)
+		b = binary.AppendVarint(b, nanos(t))
+	}
+	str(it.URL)
+	str(it.Title)
+	str(it.Summary)
+	str(it.Content)
+	str(it.Image)
+	b = binary.AppendUvarint(b, uint64(len(it.Categories)))
+	for _, c := range it.Categories {
+		str(c)
+	}
+	tm(it.Published)
+	tm(it.Updated)
+	str(it.Credit)
+	str(it.CreditURL)
+	str(it.Via)
+	str(it.Author)
+	str(it.Copyright)
+	return b
+}
+
+func encodeCategories(cats []string) (string, error) {
+	if len(cats) == 0 {
+		return "[]", nil
+	}
+	b, err := json.Marshal(cats)
+	if err != nil {
+		return "", fmt.Errorf("categories: %w", err)
+	}
+	return string(b), nil
+}
+
+// sortDate is hub.Item.Date in stored form.
+func sortDate(published, updated sql.NullInt64, firstSeen int64) int64 {
+	switch {
+	case published.Valid:
+		return published.Int64
+	case updated.Valid:
+		return updated.Int64
+	}
+	return firstSeen
+}
+
+// Times are stored as UTC unix nanoseconds, which order correctly whatever
+// zone they came in and cover the years 1678 to 2262; times outside are
+// clamped to that range (an upstream's year 1 or 9999 is noise anyway).
+var (
+	minTime = time.Unix(0, math.MinInt64)
+	maxTime = time.Unix(0, math.MaxInt64)
+)
+
+func nanos(t time.Time) int64 {
+	switch {
+	case t.Before(minTime):
+		return math.MinInt64
+	case t.After(maxTime):
+		return math.MaxInt64
+	}
+	return t.UnixNano()
+}
+
+// nullNanos stores the zero time as NULL: 0 is 1970-01-01, a real instant.
+func nullNanos(t time.Time) sql.NullInt64 {
+	if t.IsZero() {
+		return sql.NullInt64{}
+	}
+	return sql.NullInt64{Int64: nanos(t), Valid: true}
+}
+
+func fromNanos(n int64) time.Time { return time.Unix(0, n).UTC() }
+
+func fromNullNanos(n sql.NullInt64) time.Time {
+	if !n.Valid {
+		return time.Time{}
+	}
+	return fromNanos(n.Int64)
+}
