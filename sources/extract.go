@@ -225,13 +225,20 @@ func (a *article) title() (string, *html.Node) {
 		best     string
 		bestNode *html.Node
 	)
+	site := a.metaFirst("sitename", "og:site_name", "application-name")
 	a.doc.Find("body h1, body h2, body h3, body [class], body [id]").Each(func(_ int, s *goquery.Selection) {
 		n := s.Get(0)
 		if n.DataAtom != atom.H1 && n.DataAtom != atom.H2 && n.DataAtom != atom.H3 &&
 			!titleLike.MatchString(nodeAttr(n, "class")+" "+nodeAttr(n, "id")) {
 			return
 		}
+		if inFurniture(n) {
+			return
+		}
 		t := oneLine(nodeText(n))
+		if t == site {
+			return
+		}
 		if len(t) <= len(best) || utf8.RuneCountInString(t) < 4 || utf8.RuneCountInString(t) > 200 || page == "" {
 			return
 		}
@@ -247,7 +254,7 @@ func (a *article) title() (string, *html.Node) {
 	}
 	var h1 string
 	a.doc.Find("body h1").EachWithBreak(func(_ int, s *goquery.Selection) bool {
-		if t := oneLine(nodeText(s.Get(0))); utf8.RuneCountInString(t) >= 4 {
+		if t := oneLine(nodeText(s.Get(0))); utf8.RuneCountInString(t) >= 4 && t != site && t != page && !inFurniture(s.Get(0)) {
 			h1, bestNode = t, s.Get(0)
 			return false
 		}
@@ -256,8 +263,56 @@ func (a *article) title() (string, *html.Node) {
 	if h1 != "" {
 		return h1, bestNode
 	}
+	if t, n := a.titleAboveByline(); t != "" {
+		return t, n
+	}
 	return stripped, nil
 }
+
+// inFurniture reports whether n sits in a page header, navigation, logo or
+// footer, where the site's name is set as a heading.
+func inFurniture(n *html.Node) bool {
+	for p := n; p != nil; p = p.Parent {
+		if p.Type != html.ElementNode {
+			continue
+		}
+		switch p.DataAtom {
+		case atom.Header, atom.Nav, atom.Footer:
+			return true
+		}
+		if isJunk(p) || strings.Contains(strings.ToLower(nodeAttr(p, "class")+" "+nodeAttr(p, "id")), "logo") {
+			return true
+		}
+	}
+	return false
+}
+
+// titleAboveByline finds the headline of pages whose <title> is only the
+// site's name: the short line right above the first byline, a line of plain
+// text with a date and a 来源 or 发布 label.
+func (a *article) titleAboveByline() (string, *html.Node) {
+	for i := 1; i < len(a.blocks); i++ {
+		b := &a.blocks[i]
+		if b.runes() > 100 || !bylineLabel.MatchString(b.plain) {
+			continue
+		}
+		if _, _, ok := dateIn(b.plain, a.loc); !ok {
+			continue
+		}
+		for j := i - 1; j >= 0 && j >= i-3; j-- {
+			t := &a.blocks[j]
+			n := utf8.RuneCountInString(t.plain)
+			if n >= 4 && n <= 80 && t.plain == t.text && !strings.HasSuffix(t.plain, "。") && !inFurniture(t.node) {
+				return t.text, t.node
+			}
+		}
+		return "", nil
+	}
+	return "", nil
+}
+
+// bylineLabel matches the labels of a byline line.
+var bylineLabel = regexp.MustCompile(`来源|稿源|出处|发布|时间|日期|作者|编辑`)
 
 // Body.
 

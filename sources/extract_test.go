@@ -291,3 +291,23 @@ func TestExtractArticleControlCharacters(t *testing.T) {
 		t.Errorf("Title, Credit, Author = %q, %q, %q", it.Title, it.Credit, it.Author)
 	}
 }
+
+// A government CMS whose <title> is only the site's name, set again as the
+// logo's <h1>: the headline is the line above the byline.
+func TestExtractArticleTitleIsSiteName(t *testing.T) {
+	sh := shanghaiZone(t)
+	it := readArticle(t, filepath.Join("testdata", "html", "gov_title_is_site_name.html"), "", "http://www.example.gov.cn/art/2020/4/1/art_1.html", nil)
+	if want := "关于2020年清明节期间文明祭扫的通告"; it.Title != want {
+		t.Errorf("Title = %q, want %q", it.Title, want)
+	}
+	if want := time.Date(2020, 4, 1, 9, 30, 0, 0, sh); !it.Published.Equal(want) {
+		t.Errorf("Published = %v, want %v", it.Published, want)
+	}
+	if it.Credit != "市民政局" || it.Copyright != "版权所有：示例市人民政府" {
+		t.Errorf("Credit, Copyright = %q, %q", it.Credit, it.Copyright)
+	}
+	body := PlainText(it.Content)
+	if !strings.HasPrefix(body, "清明节将至") || strings.Contains(body, "浏览次数") || strings.Contains(body, "政务公开") {
+		t.Errorf("body = %q", body)
+	}
+}
