@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"mime"
 	"net/url"
 	"strings"
 	"sync"
@@ -193,6 +194,9 @@ func (f *Fetcher) fetchArticle(get func(Request) (*Response, error), link string
 	if err != nil {
 		return hub.Item{}, err
 	}
+	if ct := resp.Header.Get("Content-Type"); !htmlType(ct) {
+		return hub.Item{}, fmt.Errorf("not an HTML page: %s", ct)
+	}
 	body, err := DecodeHTML(resp.Body, resp.Header.Get("Content-Type"), src.Encoding)
 	if err != nil {
 		return hub.Item{}, err
@@ -210,6 +214,17 @@ func (f *Fetcher) fetchArticle(get func(Request) (*Response, error), link string
 	it.URL = link
 	Attribute(&it, src)
 	return it, nil
+}
+
+// htmlType reports whether a Content-Type may be an HTML page: text/html,
+// XHTML, or nothing at all (many portals send none); not a PDF or an image
+// a listing links to.
+func htmlType(ct string) bool {
+	mt, _, err := mime.ParseMediaType(ct)
+	if ct == "" || err != nil {
+		return strings.TrimSpace(ct) == "" || strings.Contains(strings.ToLower(ct), "html")
+	}
+	return mt == "text/html" || mt == "application/xhtml+xml" || mt == "text/plain" || mt == "application/octet-stream"
 }
 
 // listingLinks reads a listing page: the absolute URLs of the links rules

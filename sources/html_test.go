@@ -32,6 +32,7 @@ type portal struct {
 	inFlight atomic.Int32
 	maxSeen  atomic.Int32
 	broken   map[string]bool // paths answered 500
+	pdf      map[string]bool // paths answered with a PDF
 
 	mu   sync.Mutex
 	log  []request
@@ -58,7 +59,7 @@ var portalPages = map[string]struct{ file, title string }{
 }
 
 func newPortal(t *testing.T) *portal {
-	p := &portal{t: t, broken: map[string]bool{}, etag: `"listing-v1"`}
+	p := &portal{t: t, broken: map[string]bool{}, pdf: map[string]bool{}, etag: `"listing-v1"`}
 	p.srv = httptest.NewServer(http.HandlerFunc(p.serve))
 	t.Cleanup(p.srv.Close)
 	return p
@@ -90,6 +91,11 @@ func (p *portal) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	if p.broken[r.URL.Path] {
 		http.Error(w, "boom", http.StatusInternalServerError)
+		return
+	}
+	if p.pdf[r.URL.Path] {
+		w.Header().Set("Content-Type", "application/pdf")
+		w.Write([]byte("%PDF-1.4 \xd6\xd0\xce\xc4"))
 		return
 	}
 	if r.URL.Path == "/list/index.html" {
@@ -427,6 +433,17 @@ func TestFetchHTMLFailures(t *testing.T) {
 	if res.ETag != "" || res.BodyHash != "" {
 		t.Errorf("partly failed run kept validators %q, %q; the broken article would never be retried", res.ETag, res.BodyHash)
 	}
+
+	// A link to an attachment is no article.
+	p.pdf["/list/c1001-3.html"] = true
+	res, err = f.Fetch(t.Context(), src, hub.FetchState{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Items) != 1 || len(res.Skipped) != 2 || !strings.Contains(res.Skipped[1].Error(), "not an HTML page: application/pdf") {
+		t.Errorf("a PDF link: %d items, skipped %v; want 1 and the PDF named", len(res.Items), res.Skipped)
+	}
+	p.pdf = map[string]bool{}
 
 	// Every article failing fails the fetch.
 	p.broken["/n1/2020/0420/c1001-1.html"] = true
