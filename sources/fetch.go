@@ -123,6 +123,10 @@ func (e *StatusError) Error() string {
 	return s
 }
 
+// RetryHint returns the upstream's Retry-After, so that hub.Runner backs off
+// at least that long (it implements hub.RetryHinter).
+func (e *StatusError) RetryHint() time.Duration { return e.RetryAfter }
+
 // Get fetches req.URL. It returns a *StatusError for an answer other than 2xx
 // or 304, ErrTooLarge when the decoded body exceeds MaxBody and
 // ErrTooManyRedirects when the redirects do not end.

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/yizhan-hub/yizhan/hub"
 )
 
 func TestClientGet(t *testing.T) {
@@ -231,5 +233,13 @@ func TestRetryAfter(t *testing.T) {
 		if got := retryAfter(tt.in, now); got != tt.want {
 			t.Errorf("retryAfter(%q) = %v, want %v", tt.in, got, tt.want)
 		}
+	}
+}
+
+func TestStatusErrorHintsTheRunner(t *testing.T) {
+	err := fmt.Errorf("fetch s: %w", &StatusError{URL: "http://x/", Code: 429, RetryAfter: 90 * time.Second})
+	var h hub.RetryHinter
+	if !errors.As(err, &h) || h.RetryHint() != 90*time.Second {
+		t.Errorf("StatusError does not give the runner its Retry-After: %v", err)
 	}
 }
