@@ -55,6 +55,7 @@ type Report struct {
 	NotModified bool
 	Busy        bool      // the source was already running; nothing was done
 	Deferred    time.Time // set when a scheduled run was skipped because the source backs off until then
+	Skipped     int       // parts of a successful fetch left out (FetchResult.Skipped)
 	Err         error
 }
 
@@ -161,6 +162,10 @@ func (r *Runner) fetch(ctx context.Context, src Source, scheduled bool, rep *Rep
 		return fmt.Errorf("fetch %s: %w", src.ID, ferr)
 	}
 	rep.NotModified = res.NotModified
+	rep.Skipped = len(res.Skipped)
+	for _, err := range res.Skipped {
+		r.opts.Logger.Warn("part of fetch skipped", "source", src.ID, "err", err)
+	}
 	if res.ETag != "" || res.LastModified != "" || !res.NotModified {
 		st.ETag, st.LastModified = res.ETag, res.LastModified
 	}

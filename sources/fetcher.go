@@ -29,6 +29,7 @@ type Fetcher struct {
 	client *Client
 	known  KnownURLs
 	now    func() time.Time
+	hosts  hostGate // politeness across every HTML source on one host
 }
 
 var _ hub.Fetcher = (*Fetcher)(nil)

@@ -80,7 +80,7 @@ func (f *Fetcher) fetchHTML(ctx context.Context, src hub.Source, prev hub.FetchS
 	}
 	// One gate per run keeps this run polite. A gate shared by every
 	// run of the Fetcher would keep sources on one host apart too.
-	gate := &hostGate{}
+	gate := &f.hosts
 	get := func(req Request) (*Response, error) { return gate.get(ctx, f.client, req, rules.Delay) }
 
 	req := Request{URL: sourceURL(src, prev)}
