@@ -70,17 +70,63 @@ type SaveResult struct {
 func (r SaveResult) Changed() bool { return r.New+r.Updated > 0 }
 
 // FetchState is what the hub remembers about fetching one source.
+//
+// ConfigURL ties the state to the source's configured URL: when the
+// configuration names another URL, the runner starts the source afresh,
+// forgetting URL, the validators, Disabled and Suspect (see Runner.Run).
 type FetchState struct {
 	SourceID     string
 	ETag         string    // validator from the last 200 response
 	LastModified string    // validator from the last 200 response
 	BodyHash     string    // hash of the last body parsed, to skip identical bodies
 	URL          string    // permanent redirect target, if the upstream moved
+	ConfigURL    string    // the source's configured URL when this state was recorded
 	LastTry      time.Time // zero if never tried
 	LastSuccess  time.Time // zero if never succeeded
 	LastError    string    // empty after a success
 	Failures     int       // consecutive failures
-	NextTry      time.Time // earliest next attempt (backoff, Retry-After); zero means on schedule
+	NextTry      time.Time // earliest next attempt (backoff, Retry-After, the upstream's ttl); zero means on schedule
+	// Disabled says why the hub stopped fetching the source on schedule
+	// ("HTTP 410 Gone"); empty while it is fetched. A successful fetch (a
+	// manual `yizhan fetch SOURCE`) or a new configured URL clears it.
+	Disabled string
+	// Suspect says why the last successful fetch looks wrong (no items where
+	// there used to be many, empty titles, mojibake); empty when it looked
+	// right. What was stored before stays.
+	Suspect   string
+	LastCount int // items the last successful, modified fetch yielded
+}
+
+// Source states, as FetchState.Status names them for `yizhan sources`,
+// /status and the yizhan_source_state metric.
+const (
+	StateOK         = "ok"
+	StateFailing    = "failing"     // the last try failed and the source is due again
+	StateBackingOff = "backing off" // the last try failed; the next waits for NextTry
+	StateSuspect    = "suspect"     // the last fetch succeeded but looks wrong
+	StateDisabled   = "disabled"    // not fetched on schedule: see Disabled
+	StateNever      = "never fetched"
+)
+
+// States lists every state Status returns.
+var States = []string{StateOK, StateFailing, StateBackingOff, StateSuspect, StateDisabled, StateNever}
+
+// Status names the source's state at now, one of States. A source the
+// configuration disables is the caller's to report as StateDisabled.
+func (st FetchState) Status(now time.Time) string {
+	switch {
+	case st.Disabled != "":
+		return StateDisabled
+	case st.LastTry.IsZero():
+		return StateNever
+	case st.Failures > 0 && st.NextTry.After(now):
+		return StateBackingOff
+	case st.Failures > 0:
+		return StateFailing
+	case st.Suspect != "":
+		return StateSuspect
+	}
+	return StateOK
 }
 
 // SourceStat is a source's fetch state and how many items it has stored.

@@ -49,7 +49,8 @@ func (db *DB) syncSources(ctx context.Context, channels map[string][]string) err
 	return tx.Commit()
 }
 
-const fetchStateColumns = `etag, last_modified, body_hash, url, last_try, last_success, last_error, failures, next_try`
+const fetchStateColumns = `etag, last_modified, body_hash, url, last_try, last_success, last_error, failures, next_try,
+	config_url, disabled, suspect, last_count`
 
 // FetchState returns a source's fetch state; see hub.Store.
 func (db *DB) FetchState(ctx context.Context, sourceID string) (hub.FetchState, error) {
@@ -71,15 +72,18 @@ func (db *DB) SaveFetchState(ctx context.Context, st hub.FetchState) error {
 		return errors.New("save fetch state: empty source id")
 	}
 	_, err := db.w.ExecContext(ctx, `INSERT INTO fetch_state (source_id, `+fetchStateColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (source_id) DO UPDATE SET
 			etag = excluded.etag, last_modified = excluded.last_modified,
 			body_hash = excluded.body_hash, url = excluded.url,
 			last_try = excluded.last_try, last_success = excluded.last_success,
 			last_error = excluded.last_error, failures = excluded.failures,
-			next_try = excluded.next_try`,
+			next_try = excluded.next_try, config_url = excluded.config_url,
+			disabled = excluded.disabled, suspect = excluded.suspect,
+			last_count = excluded.last_count`,
 		st.SourceID, st.ETag, st.LastModified, st.BodyHash, st.URL,
-		nullNanos(st.LastTry), nullNanos(st.LastSuccess), st.LastError, st.Failures, nullNanos(st.NextTry))
+		nullNanos(st.LastTry), nullNanos(st.LastSuccess), st.LastError, st.Failures, nullNanos(st.NextTry),
+		st.ConfigURL, st.Disabled, st.Suspect, st.LastCount)
 	if err != nil {
 		return fmt.Errorf("save fetch state %s: %w", st.SourceID, err)
 	}
@@ -93,7 +97,8 @@ func (db *DB) SourceStats(ctx context.Context) ([]hub.SourceStat, error) {
 		SELECT s.source_id, coalesce(n.items, 0),
 			coalesce(f.etag, ''), coalesce(f.last_modified, ''), coalesce(f.body_hash, ''),
 			coalesce(f.url, ''), f.last_try, f.last_success, coalesce(f.last_error, ''),
-			coalesce(f.failures, 0), f.next_try
+			coalesce(f.failures, 0), f.next_try, coalesce(f.config_url, ''),
+			coalesce(f.disabled, ''), coalesce(f.suspect, ''), coalesce(f.last_count, 0)
 		FROM (SELECT source_id FROM fetch_state
 			UNION SELECT source_id FROM source_items WHERE items > 0) AS s
 		LEFT JOIN fetch_state AS f ON f.source_id = s.source_id
@@ -108,7 +113,8 @@ func (db *DB) SourceStats(ctx context.Context) ([]hub.SourceStat, error) {
 		var s hub.SourceStat
 		var lastTry, lastSuccess, nextTry sql.NullInt64
 		if err := rows.Scan(&s.SourceID, &s.Items, &s.ETag, &s.LastModified, &s.BodyHash, &s.URL,
-			&lastTry, &lastSuccess, &s.LastError, &s.Failures, &nextTry); err != nil {
+			&lastTry, &lastSuccess, &s.LastError, &s.Failures, &nextTry,
+			&s.ConfigURL, &s.Disabled, &s.Suspect, &s.LastCount); err != nil {
 			return nil, fmt.Errorf("source stats: %w", err)
 		}
 		s.LastTry, s.LastSuccess, s.NextTry = fromNullNanos(lastTry), fromNullNanos(lastSuccess), fromNullNanos(nextTry)
@@ -123,7 +129,8 @@ func (db *DB) SourceStats(ctx context.Context) ([]hub.SourceStat, error) {
 func scanFetchState(row *sql.Row, st *hub.FetchState) error {
 	var lastTry, lastSuccess, nextTry sql.NullInt64
 	if err := row.Scan(&st.ETag, &st.LastModified, &st.BodyHash, &st.URL,
-		&lastTry, &lastSuccess, &st.LastError, &st.Failures, &nextTry); err != nil {
+		&lastTry, &lastSuccess, &st.LastError, &st.Failures, &nextTry,
+		&st.ConfigURL, &st.Disabled, &st.Suspect, &st.LastCount); err != nil {
 		return err
 	}
 	st.LastTry, st.LastSuccess, st.NextTry = fromNullNanos(lastTry), fromNullNanos(lastSuccess), fromNullNanos(nextTry)

@@ -392,3 +392,39 @@ func TestCloseTwice(t *testing.T) {
 		t.Errorf("Ping after Close: nil error, want an error")
 	}
 }
+
+// TestMigrateKeepsFetchState upgrades a database made by 0001 alone: the
+// fetch state already stored survives 0002, which adds columns with
+// neutral values.
+func TestMigrateKeepsFetchState(t *testing.T) {
+	ctx := t.Context()
+	first, err := migrations.ReadFile("migrations/0001_init.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "old.db")
+	db, err := open(ctx, path, fstest.MapFS{"migrations/0001_init.sql": {Data: first}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := hub.FetchState{SourceID: "a", ETag: `"e"`, URL: "http://example.com/new", LastTry: time.Unix(100, 0), Failures: 2, LastError: "boom"}
+	if _, err := db.w.ExecContext(ctx, `INSERT INTO fetch_state (source_id, etag, last_modified, body_hash, url, last_try, last_error, failures)
+		VALUES (?, ?, '', '', ?, ?, ?, ?)`, old.SourceID, old.ETag, old.URL, old.LastTry.UnixNano(), old.LastError, old.Failures); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	db, err = Open(ctx, path)
+	if err != nil {
+		t.Fatalf("open with every migration: %v", err)
+	}
+	defer db.Close()
+	got, err := db.FetchState(ctx, "a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.ETag != old.ETag || got.URL != old.URL || !got.LastTry.Equal(old.LastTry) || got.Failures != 2 ||
+		got.ConfigURL != "" || got.Disabled != "" || got.Suspect != "" || got.LastCount != 0 {
+		t.Errorf("FetchState after migrating = %+v, want %+v", got, old)
+	}
+}

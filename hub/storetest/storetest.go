@@ -543,6 +543,10 @@ func testFetchState(t *testing.T, s hub.Store) {
 		LastError:    "fetch a: 503 Service Unavailable",
 		Failures:     3,
 		NextTry:      at(6),
+		ConfigURL:    "https://example.com/feed.xml",
+		Disabled:     "HTTP 410 Gone",
+		Suspect:      "no items, where the last fetch had 40",
+		LastCount:    40,
 	}
 	if err := s.SaveFetchState(ctx, failing); err != nil {
 		t.Fatalf("SaveFetchState: %v", err)
@@ -574,7 +578,8 @@ func checkFetchState(t *testing.T, s hub.Store, want hub.FetchState) {
 func sameFetchState(a, b hub.FetchState) bool {
 	return a.SourceID == b.SourceID && a.ETag == b.ETag && a.LastModified == b.LastModified &&
 		a.BodyHash == b.BodyHash && a.URL == b.URL && a.LastError == b.LastError && a.Failures == b.Failures &&
-		a.LastTry.Equal(b.LastTry) && a.LastSuccess.Equal(b.LastSuccess) && a.NextTry.Equal(b.NextTry)
+		a.LastTry.Equal(b.LastTry) && a.LastSuccess.Equal(b.LastSuccess) && a.NextTry.Equal(b.NextTry) &&
+		a.ConfigURL == b.ConfigURL && a.Disabled == b.Disabled && a.Suspect == b.Suspect && a.LastCount == b.LastCount
 }
 
 func testSourceStats(t *testing.T, s hub.Store) {
@@ -587,7 +592,8 @@ func testSourceStats(t *testing.T, s hub.Store) {
 	save(t, s, "with-both", []hub.Item{item("with-both", "1", at(1)), item("with-both", "2", at(2))}, at(10))
 	save(t, s, "items-only", []hub.Item{item("items-only", "1", at(1))}, at(10))
 	both := hub.FetchState{SourceID: "with-both", ETag: `"e"`, LastTry: at(10), LastSuccess: at(10)}
-	stateOnly := hub.FetchState{SourceID: "state-only", LastTry: at(10), LastError: "timeout", Failures: 1}
+	stateOnly := hub.FetchState{SourceID: "state-only", LastTry: at(10), LastError: "HTTP 410 Gone", Failures: 1,
+		Disabled: "HTTP 410 Gone", Suspect: "most titles empty", LastCount: 7, ConfigURL: "http://example.com/"}
 	for _, st := range []hub.FetchState{both, stateOnly} {
 		if err := s.SaveFetchState(ctx, st); err != nil {
 			t.Fatalf("SaveFetchState: %v", err)
