@@ -9,12 +9,12 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
+	"strconv"
 	"strings"
 
 	"github.com/yizhan-hub/yizhan/hub"
@@ -251,39 +251,34 @@ func plural(n int, one, many string) string {
 	return many
 }
 
-// errUsage marks errors that are the caller's mistake (exit 2).
-var errUsage = errors.New("usage")
-
 // pickSources returns the sources named by ids, or every enabled source when
-// ids is empty. Naming a disabled source fetches it anyway.
+// ids is empty; naming a disabled source fetches it anyway. Ids that name no
+// configured source make an error.
 func pickSources(cfg *Config, ids []string) ([]hub.Source, error) {
+	var picked []hub.Source
 	if len(ids) == 0 {
-		var refs []hub.Source
 		for _, s := range cfg.Sources {
 			if s.Enabled {
-				refs = append(refs, s)
+				picked = append(picked, s)
 			}
 		}
-		return refs, nil
+		return picked, nil
 	}
-	var (
-		refs    []hub.Source
-		unknown []string
-		seen    = make(map[string]bool)
-	)
+	var unknown []string
+	seen := make(map[string]bool)
 	for _, id := range ids {
 		s, ok := cfg.Source(id)
 		switch {
 		case !ok:
-			unknown = append(unknown, fmt.Sprintf("%q", id))
+			unknown = append(unknown, strconv.Quote(id))
 		case !seen[id]:
-			refs = append(refs, s)
+			picked = append(picked, s)
 		}
 		seen[id] = true
 	}
 	if len(unknown) > 0 {
-		return nil, fmt.Errorf("%w: unknown %s %s (see yizhan sources)", errUsage,
+		return nil, fmt.Errorf("unknown %s %s (yizhan sources lists them)",
 			plural(len(unknown), "source", "sources"), strings.Join(unknown, ", "))
 	}
-	return refs, nil
+	return picked, nil
 }

@@ -1,0 +1,118 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/yizhan-hub/yizhan/hub"
+	"github.com/yizhan-hub/yizhan/hub/sqlite"
+	"github.com/yizhan-hub/yizhan/sources"
+)
+
+// openStore opens the configured database, creating its directory if needed,
+// and records which channels each configured source feeds.
+func openStore(ctx context.Context, cfg *Config) (hub.Store, error) {
+	if dir := filepath.Dir(cfg.Hub.Database); dir != "" {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, err
+		}
+	}
+	db, err := sqlite.Open(ctx, cfg.Hub.Database)
+	if err != nil {
+		return nil, err
+	}
+	if err := db.SyncSources(ctx, cfg.SourceChannels()); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("sync sources: %w", err)
+	}
+	return db, nil
+}
+
+func cmdFetch(ctx context.Context, e *env, args []string) int {
+	cfg, ids, logger, code := start(e, "fetch", args)
+	if code != exitOK {
+		return code
+	}
+	srcs, err := pickSources(cfg, ids)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "yizhan fetch: %v\n", err)
+		return exitUsage
+	}
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	store, err := openStore(ctx, cfg)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "yizhan fetch: %v\n", err)
+		return exitFail
+	}
+	defer store.Close()
+	runner := hub.NewRunner(hub.RunnerOptions{
+		Store:   store,
+		Fetcher: sources.New(sources.Options{Client: newClient(cfg), Known: store}),
+		Logger:  logger,
+	})
+	if failed := fetchAll(ctx, runner, srcs, e.stdout); failed > 0 {
+		return exitFail
+	}
+	return exitOK
+}
+
+// fetchAll runs every source at once (the runner bounds how many fetch at a
+// time) and prints one line per source, in the order given, as soon as it and
+// those before it are done. It returns how many failed.
+func fetchAll(ctx context.Context, runner *hub.Runner, srcs []hub.Source, w io.Writer) (failed int) {
+	width := 0
+	for _, s := range srcs {
+		width = max(width, len(s.ID))
+	}
+	done := make([]chan hub.Report, len(srcs))
+	for i, src := range srcs {
+		done[i] = make(chan hub.Report, 1)
+		go func() { done[i] <- runner.Run(ctx, src) }()
+	}
+	for i, src := range srcs {
+		rep := <-done[i]
+		if rep.Err != nil {
+			failed++
+		}
+		fmt.Fprintf(w, "%-*s  %s\n", width, src.ID, summary(rep))
+	}
+	return failed
+}
+
+// summary describes one run in a line: "new 12  updated 0  unchanged 38  (1.2s)".
+func summary(rep hub.Report) string {
+	took := fmt.Sprintf("(%s)", rep.Duration.Round(100*time.Millisecond))
+	if rep.Duration < 100*time.Millisecond {
+		took = fmt.Sprintf("(%s)", rep.Duration.Round(time.Millisecond))
+	}
+	switch {
+	case rep.Err != nil:
+		return "error: " + errorText(rep.SourceID, rep.Err)
+	case rep.Busy:
+		return "skipped: already running"
+	case rep.NotModified:
+		return "not modified  " + took
+	}
+	r := rep.Result
+	return fmt.Sprintf("new %d  updated %d  unchanged %d  %s", r.New, r.Updated, r.Unchanged, took)
+}
+
+// errorText is err without the "fetch SOURCE-ID: " prefixes that repeat
+// what the line already says.
+func errorText(id string, err error) string {
+	msg := err.Error()
+	for _, p := range []string{"fetch " + id + ": ", "run " + id + ": "} {
+		for strings.HasPrefix(msg, p) {
+			msg = msg[len(p):]
+		}
+	}
+	return oneLine(msg, 0)
+}

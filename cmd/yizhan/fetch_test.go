@@ -1,0 +1,113 @@
+package main
+
+import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"strings"
+	"sync/atomic"
+	"testing"
+)
+
+// upstream serves previewFeed at /politics.xml with an ETag (answering 304
+// to it), and 404 elsewhere. It counts the feed requests.
+func upstream(t *testing.T) (*httptest.Server, *atomic.Int32) {
+	t.Helper()
+	var hits atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/politics.xml" {
+			http.NotFound(w, r)
+			return
+		}
+		hits.Add(1)
+		if r.Header.Get("If-None-Match") == `"v1"` {
+			w.WriteHeader(http.StatusNotModified)
+			return
+		}
+		w.Header().Set("Content-Type", "application/rss+xml; charset=utf-8")
+		w.Header().Set("ETag", `"v1"`)
+		fmt.Fprint(w, previewFeed)
+	}))
+	t.Cleanup(srv.Close)
+	return srv, &hits
+}
+
+// hubConfig is a config.toml with a working source, a broken one and a
+// disabled one, all on upstream up.
+func hubConfig(up string) string {
+	return fmt.Sprintf(`
+[hub]
+listen = "127.0.0.1:0"
+base_url = "http://hub.example"
+
+[[channel]]
+id = "politics"
+title = "时政"
+
+[[source]]
+id = "people-politics"
+name = "人民网 · 时政"
+url = "%[1]s/politics.xml"
+channels = ["politics"]
+attribution = "人民网"
+schedule = "@every 15m"
+
+[[source]]
+id = "broken"
+url = "%[1]s/absent.xml"
+channels = ["politics"]
+
+[[source]]
+id = "off"
+url = "%[1]s/politics.xml"
+channels = ["politics"]
+enabled = false
+`, up)
+}
+
+func TestFetch(t *testing.T) {
+	up, hits := upstream(t)
+	cfg := writeConfig(t, hubConfig(up.URL))
+
+	code, stdout, stderr := runCmd(t, nil, "fetch", "-config", cfg)
+	if code != 1 {
+		t.Errorf("fetch with a broken source = %d, want 1; stderr %s", code, stderr)
+	}
+	want := []*regexp.Regexp{
+		regexp.MustCompile(`^people-politics  new 1  updated 0  unchanged 0  \(\d+(\.\d+)?m?s\)$`),
+		regexp.MustCompile(`^broken           error: .*404`),
+	}
+	lines := strings.Split(strings.TrimSpace(stdout), "\n")
+	if len(lines) != len(want) {
+		t.Fatalf("fetch printed %d lines, want %d (the disabled source is skipped):\n%s", len(lines), len(want), stdout)
+	}
+	for i, re := range want {
+		if !re.MatchString(lines[i]) {
+			t.Errorf("line %d = %q, want it to match %s", i, lines[i], re)
+		}
+	}
+
+	code, stdout, _ = runCmd(t, nil, "fetch", "people-politics", "-config", cfg)
+	if code != 0 || !strings.HasPrefix(stdout, "people-politics  not modified  (") {
+		t.Errorf("second fetch = %d, %q; want 0 and not modified", code, stdout)
+	}
+
+	// A named disabled source is fetched; it stores the same item again
+	// under its own id.
+	code, stdout, _ = runCmd(t, nil, "fetch", "-config", cfg, "off")
+	if code != 0 || !strings.HasPrefix(stdout, "off  new 1  updated 0  unchanged 0") {
+		t.Errorf("fetch off = %d, %q; want 0 and one new item", code, stdout)
+	}
+	if got := hits.Load(); got != 3 {
+		t.Errorf("upstream saw %d feed requests, want 3", got)
+	}
+
+	code, _, stderr = runCmd(t, nil, "fetch", "-config", cfg, "people-politics", "nope")
+	if code != 2 || !strings.Contains(stderr, `unknown source "nope"`) {
+		t.Errorf("fetch nope = %d, stderr %q; want 2 and the unknown id", code, stderr)
+	}
+	if got := hits.Load(); got != 3 {
+		t.Errorf("fetch with an unknown id fetched anyway (%d requests)", got)
+	}
+}

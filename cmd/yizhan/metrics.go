@@ -1,0 +1,133 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/yizhan-hub/yizhan/hub"
+)
+
+// metrics are the hub's own Prometheus metrics. Labels are source ids and
+// fixed words only, so their number is bounded by the configuration.
+type metrics struct {
+	fetches  *prometheus.CounterVec   // by source and result
+	duration *prometheus.HistogramVec // by source
+	saved    *prometheus.CounterVec   // by source and change (new, updated)
+	reloads  *prometheus.CounterVec   // by result (ok, error)
+}
+
+// newMetrics registers the hub's metrics, the Go runtime's and the process's
+// on reg. rows is called at each scrape for every source's current state.
+func newMetrics(reg prometheus.Registerer, rows func(ctx context.Context) ([]sourceRow, error), logger *slog.Logger) *metrics {
+	m := &metrics{
+		fetches: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "yizhan_fetches_total",
+			Help: "Fetches of a source by result: new, updated, unchanged, not_modified, busy, deferred or error.",
+		}, []string{"source", "result"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "yizhan_fetch_duration_seconds",
+			Help:    "Time one fetch of a source took, storing included.",
+			Buckets: []float64{0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120},
+		}, []string{"source"}),
+		saved: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "yizhan_items_saved_total",
+			Help: "Items written to the store by source and change: new or updated.",
+		}, []string{"source", "change"}),
+		reloads: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "yizhan_config_reloads_total",
+			Help: "Configuration reloads by result: ok or error (the running configuration was kept).",
+		}, []string{"result"}),
+	}
+	reg.MustRegister(m.fetches, m.duration, m.saved, m.reloads,
+		&stateCollector{rows: rows, logger: logger},
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+	)
+	return m
+}
+
+// observe records one run of the Runner.
+func (m *metrics) observe(rep hub.Report) {
+	m.fetches.WithLabelValues(rep.SourceID, rep.Outcome()).Inc()
+	if rep.Busy || !rep.Deferred.IsZero() {
+		return
+	}
+	m.duration.WithLabelValues(rep.SourceID).Observe(rep.Duration.Seconds())
+	if rep.Result.New > 0 {
+		m.saved.WithLabelValues(rep.SourceID, "new").Add(float64(rep.Result.New))
+	}
+	if rep.Result.Updated > 0 {
+		m.saved.WithLabelValues(rep.SourceID, "updated").Add(float64(rep.Result.Updated))
+	}
+}
+
+// sourceStates are the states a source can be in, as yizhan_source_state labels.
+var sourceStates = append(slices.Clone(hub.States), stateGone)
+
+var (
+	descItems = prometheus.NewDesc("yizhan_source_items",
+		"Items stored for a source.", []string{"source"}, nil)
+	descState = prometheus.NewDesc("yizhan_source_state",
+		"1 for the state a source is in (ok, failing, backing_off, suspect, disabled, never_fetched, not_configured), 0 for the others.",
+		[]string{"source", "state"}, nil)
+	descFailures = prometheus.NewDesc("yizhan_source_consecutive_failures",
+		"Failed fetches of a source since its last success.", []string{"source"}, nil)
+	descLastSuccess = prometheus.NewDesc("yizhan_source_last_success_timestamp_seconds",
+		"When a source was last fetched successfully (Unix time; absent if never).", []string{"source"}, nil)
+	descLastTry = prometheus.NewDesc("yizhan_source_last_try_timestamp_seconds",
+		"When a source was last tried (Unix time; absent if never).", []string{"source"}, nil)
+	descNextRun = prometheus.NewDesc("yizhan_source_next_run_timestamp_seconds",
+		"When a source runs next (Unix time; absent if not scheduled).", []string{"source"}, nil)
+)
+
+// stateCollector reads every source's state from the store at scrape time,
+// so the figures are never stale and need no bookkeeping on reload.
+type stateCollector struct {
+	rows   func(ctx context.Context) ([]sourceRow, error)
+	logger *slog.Logger
+}
+
+func (c *stateCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{descItems, descState, descFailures, descLastSuccess, descLastTry, descNextRun} {
+		ch <- d
+	}
+}
+
+func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	rows, err := c.rows(ctx)
+	if err != nil {
+		c.logger.Warn("metrics: read source state", "err", err)
+		ch <- prometheus.NewInvalidMetric(descItems, err)
+		return
+	}
+	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
+	}
+	stampGauge := func(d *prometheus.Desc, t time.Time, id string) {
+		if !t.IsZero() {
+			gauge(d, float64(t.UnixNano())/1e9, id)
+		}
+	}
+	for _, r := range rows {
+		gauge(descItems, float64(r.Items), r.ID)
+		gauge(descFailures, float64(r.Failures), r.ID)
+		for _, s := range sourceStates {
+			v := 0.0
+			if s == r.State {
+				v = 1
+			}
+			gauge(descState, v, r.ID, strings.ReplaceAll(s, " ", "_"))
+		}
+		stampGauge(descLastSuccess, r.LastSuccess, r.ID)
+		stampGauge(descLastTry, r.LastTry, r.ID)
+		stampGauge(descNextRun, r.NextRun, r.ID)
+	}
+}

@@ -1,0 +1,333 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/net/netutil"
+
+	"github.com/yizhan-hub/yizhan/feeds"
+	"github.com/yizhan-hub/yizhan/hub"
+	"github.com/yizhan-hub/yizhan/sources"
+)
+
+// Serving limits. Feed readers send small requests; anything slower or bigger
+// is a broken or hostile client.
+const (
+	readHeaderTimeout = 10 * time.Second
+	readTimeout       = 30 * time.Second
+	writeTimeout      = 60 * time.Second
+	idleTimeout       = 120 * time.Second
+	maxHeaderBytes    = 32 << 10
+	maxConnections    = 1024
+	shutdownTimeout   = 15 * time.Second // for in-flight requests and fetches together
+	watchInterval     = 2 * time.Second  // how often serve looks at the config file
+)
+
+func cmdServe(ctx context.Context, e *env, args []string) int {
+	cfg, rest, logger, code := start(e, "serve", args)
+	if code != exitOK {
+		return code
+	}
+	if len(rest) > 0 {
+		fmt.Fprintln(e.stderr, "usage: yizhan serve [-config FILE]")
+		return exitUsage
+	}
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	a, err := newApp(ctx, cfg, logger)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "yizhan serve: %v\n", err)
+		return exitFail
+	}
+	defer a.close()
+	ln, err := net.Listen("tcp", cfg.Hub.Listen)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "yizhan serve: %v\n", err)
+		return exitFail
+	}
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	go a.watch(ctx, hup, watchInterval)
+
+	logger.Info("serving", "url", cfg.Hub.BaseURL, "listen", ln.Addr().String(),
+		"config", cfg.File, "channels", len(cfg.Channels), "sources", len(cfg.Sources), "version", versionString())
+	if err := a.serve(ctx, ln, stop); err != nil {
+		logger.Error("serve", "err", err)
+		return exitFail
+	}
+	logger.Info("stopped")
+	return exitOK
+}
+
+// app is a running hub: the store, the fetcher, the runner and its scheduler,
+// and the HTTP handler, wired as serve runs them. Tests build it with newApp
+// and drive it through serve, reload and watch.
+type app struct {
+	logger   *slog.Logger
+	store    hub.Store
+	fetcher  *swapFetcher
+	runner   *hub.Runner
+	sched    *hub.Scheduler
+	handler  *feeds.Handler
+	registry *prometheus.Registry
+	metrics  *metrics
+	http     *http.Server
+
+	mu  sync.Mutex // serialises reloads
+	cfg atomic.Pointer[Config]
+}
+
+// newApp opens the store and builds everything serve runs; nothing is started.
+func newApp(ctx context.Context, cfg *Config, logger *slog.Logger) (*app, error) {
+	store, err := openStore(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	a := &app{logger: logger, store: store, registry: prometheus.NewRegistry()}
+	a.cfg.Store(cfg)
+	a.metrics = newMetrics(a.registry, a.rows, logger)
+	a.fetcher = &swapFetcher{}
+	a.fetcher.set(cfg, store)
+	a.runner = hub.NewRunner(hub.RunnerOptions{
+		Store:    store,
+		Fetcher:  a.fetcher,
+		Logger:   logger,
+		OnChange: func(src hub.Source, _ hub.SaveResult) { a.handler.Cache().Invalidate(src.Channels...) },
+		OnReport: a.metrics.observe,
+	})
+	a.sched = hub.NewScheduler(a.runner, cfg.Hub.Timezone, logger)
+	if err := a.sched.Update(cfg.Sources); err != nil {
+		store.Close()
+		return nil, err
+	}
+	a.handler = feeds.NewHandler(feeds.Options{
+		Config:     feedsConfig(cfg),
+		Store:      store,
+		Registerer: a.registry,
+		Gatherer:   a.registry,
+		Logger:     logger,
+		NextRun:    a.sched.NextRun,
+	})
+	a.http = &http.Server{
+		Handler:           a.handler,
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	return a, nil
+}
+
+// serve runs the scheduler and answers HTTP on ln until ctx is done, then
+// shuts both down within shutdownTimeout. stop, if not nil, is called once
+// shutdown begins, so that a second SIGINT kills the process.
+func (a *app) serve(ctx context.Context, ln net.Listener, stop func()) error {
+	a.sched.Start(ctx)
+	errc := make(chan error, 1)
+	go func() { errc <- a.http.Serve(netutil.LimitListener(ln, maxConnections)) }()
+	var err error
+	select {
+	case err = <-errc:
+	case <-ctx.Done():
+	}
+	if stop != nil {
+		stop()
+	}
+	a.logger.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
+	defer cancel()
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		// Fetches see ctx cancelled and roll back; Stop waits for them.
+		a.sched.Stop()
+	})
+	if serr := a.http.Shutdown(sctx); serr != nil {
+		err = errors.Join(err, fmt.Errorf("shutdown: %w", serr))
+	}
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-sctx.Done():
+		err = errors.Join(err, errors.New("shutdown: fetches still running after "+shutdownTimeout.String()))
+	}
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	return err
+}
+
+func (a *app) close() error { return a.store.Close() }
+
+// config returns the configuration in force.
+func (a *app) config() *Config { return a.cfg.Load() }
+
+// rows returns every source's state for the metrics.
+func (a *app) rows(ctx context.Context) ([]sourceRow, error) {
+	stats, err := a.store.SourceStats(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return statusRows(a.config(), stats, time.Now(), a.sched.NextRun), nil
+}
+
+// reload reads the configuration file again and, if it validates, puts it in
+// force: the store learns the new channel memberships, the feeds the new
+// channels and settings, the scheduler the new sources and schedules. A file
+// that does not validate changes nothing; its problems are logged.
+func (a *app) reload(ctx context.Context, why string) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	old := a.config()
+	cfg, err := loadConfig(old.File)
+	if err != nil {
+		for _, e := range flatten(err) {
+			a.logger.Error("config problem", "err", e)
+		}
+		a.logger.Error("config reload refused; the running configuration stays in force", "config", old.File, "trigger", why)
+		a.metrics.reloads.WithLabelValues("error").Inc()
+		return false
+	}
+	if err := a.apply(ctx, old, cfg); err != nil {
+		a.logger.Error("config reload failed; the running configuration stays in force", "config", old.File, "err", err)
+		a.metrics.reloads.WithLabelValues("error").Inc()
+		return false
+	}
+	a.metrics.reloads.WithLabelValues("ok").Inc()
+	a.logger.Info("config reloaded", "config", cfg.File, "trigger", why,
+		"channels", len(cfg.Channels), "sources", len(cfg.Sources))
+	return true
+}
+
+func (a *app) apply(ctx context.Context, old, cfg *Config) error {
+	// What the running process cannot change keeps its old value.
+	if cfg.Hub.Listen != old.Hub.Listen {
+		a.logger.Warn("hub.listen changes on restart", "listen", old.Hub.Listen)
+		cfg.Hub.Listen = old.Hub.Listen
+	}
+	if cfg.Hub.Database != old.Hub.Database {
+		a.logger.Warn("hub.database changes on restart", "database", old.Hub.Database)
+		cfg.Hub.Database = old.Hub.Database
+	}
+	if cfg.Hub.Timezone.String() != old.Hub.Timezone.String() {
+		a.logger.Warn("hub.timezone applies to dates now and to schedules on restart", "timezone", cfg.Hub.Timezone.String())
+	}
+	if err := a.store.SyncSources(ctx, cfg.SourceChannels()); err != nil {
+		return fmt.Errorf("sync sources: %w", err)
+	}
+	if cfg.Hub.UserAgent != old.Hub.UserAgent {
+		a.fetcher.set(cfg, a.store)
+	}
+	a.cfg.Store(cfg)
+	a.handler.SetConfig(feedsConfig(cfg))
+	return a.sched.Update(cfg.Sources)
+}
+
+// watch reloads the configuration on SIGHUP and when its file changes, until
+// ctx is done. A change is a new size, modification time or content; a file
+// that is briefly missing (an editor replacing it) is looked at again on the
+// next tick.
+func (a *app) watch(ctx context.Context, hup <-chan os.Signal, every time.Duration) {
+	last := fileVersion(a.config().File)
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-hup:
+			last = fileVersion(a.config().File)
+			a.reload(ctx, "SIGHUP")
+		case <-tick.C:
+			v := fileVersion(a.config().File)
+			if v.missing || v.same(last) {
+				continue
+			}
+			last = v
+			a.reload(ctx, "file changed")
+		}
+	}
+}
+
+// fileState identifies one state of a file.
+type fileState struct {
+	missing bool
+	size    int64
+	mtime   time.Time
+	data    []byte
+}
+
+func fileVersion(path string) fileState {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return fileState{missing: true}
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return fileState{missing: true}
+	}
+	return fileState{size: fi.Size(), mtime: fi.ModTime(), data: data}
+}
+
+// same reports whether v has the content of w; a touch alone is no change.
+func (v fileState) same(w fileState) bool {
+	if v.size == w.size && v.mtime.Equal(w.mtime) {
+		return true
+	}
+	return bytes.Equal(v.data, w.data)
+}
+
+// feedsConfig is the part of cfg the feeds handler needs. A channel's feeds
+// may be cached for as long as its most frequent enabled source waits
+// between runs.
+func feedsConfig(cfg *Config) feeds.Config {
+	maxAge := make(map[string]time.Duration)
+	for _, s := range cfg.Sources {
+		if !s.Enabled {
+			continue
+		}
+		d := hub.ScheduleInterval(s.Schedule, cfg.Hub.Timezone)
+		for _, c := range s.Channels {
+			if d > 0 && (maxAge[c] == 0 || d < maxAge[c]) {
+				maxAge[c] = d
+			}
+		}
+	}
+	return feeds.Config{
+		Settings: cfg.Hub,
+		Channels: cfg.Channels,
+		Sources:  cfg.Sources,
+		MaxAge:   func(id string) time.Duration { return maxAge[id] },
+	}
+}
+
+// swapFetcher is the Runner's fetcher, replaced when a reload changes the
+// User-Agent (the HTTP client carries it).
+type swapFetcher struct {
+	f atomic.Pointer[sources.Fetcher]
+}
+
+func (s *swapFetcher) set(cfg *Config, known sources.KnownURLs) {
+	s.f.Store(sources.New(sources.Options{Client: newClient(cfg), Known: known}))
+}
+
+func (s *swapFetcher) Fetch(ctx context.Context, src hub.Source, prev hub.FetchState) (hub.FetchResult, error) {
+	return s.f.Load().Fetch(ctx, src, prev)
+}

@@ -1,0 +1,137 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/yizhan-hub/yizhan/hub"
+)
+
+func cmdSources(ctx context.Context, e *env, args []string) int {
+	cfg, rest, _, code := start(e, "sources", args)
+	if code != exitOK {
+		return code
+	}
+	if len(rest) > 0 {
+		fmt.Fprintln(e.stderr, "usage: yizhan sources [-config FILE]")
+		return exitUsage
+	}
+	store, err := openStore(ctx, cfg)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "yizhan sources: %v\n", err)
+		return exitFail
+	}
+	defer store.Close()
+	stats, err := store.SourceStats(ctx)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "yizhan sources: %v\n", err)
+		return exitFail
+	}
+	printSources(e.stdout, cfg, statusRows(cfg, stats, time.Now(), nil))
+	return exitOK
+}
+
+// stateGone is the state of a source the store has items or state of but
+// the configuration no longer names.
+const stateGone = "not configured"
+
+// sourceRow is one source's state as `yizhan sources` and the metrics show it.
+type sourceRow struct {
+	ID          string
+	State       string // one of hub.States, or stateGone
+	Note        string // why a source is disabled or suspect
+	Failures    int
+	LastTry     time.Time
+	LastSuccess time.Time
+	LastError   string
+	Items       int
+	NextRun     time.Time // zero: not scheduled
+}
+
+// statusRows joins the configured sources with their stored state, in
+// configuration order, followed by sources the store still has items of but
+// the configuration no longer names. nextRun, if not nil, gives the
+// scheduler's next run; otherwise it is computed from the schedule.
+func statusRows(cfg *Config, stats []hub.SourceStat, now time.Time, nextRun func(id string) time.Time) []sourceRow {
+	byID := make(map[string]hub.SourceStat, len(stats))
+	for _, st := range stats {
+		byID[st.SourceID] = st
+	}
+	var rows []sourceRow
+	for _, src := range cfg.Sources {
+		st := byID[src.ID]
+		delete(byID, src.ID)
+		r := sourceRow{
+			ID: src.ID, State: st.Status(now), Failures: st.Failures, LastTry: st.LastTry,
+			LastSuccess: st.LastSuccess, LastError: st.LastError, Items: st.Items,
+		}
+		switch {
+		case !src.Enabled:
+			r.State = hub.StateDisabled
+		case st.Disabled != "":
+			r.Note = "disabled: " + st.Disabled
+		case st.Suspect != "" && r.State == hub.StateSuspect:
+			r.Note = "suspect: " + st.Suspect
+		}
+		if r.State != hub.StateDisabled {
+			if nextRun != nil {
+				r.NextRun = nextRun(src.ID)
+			} else if sched, err := hub.ParseSchedule(src.Schedule); err == nil {
+				r.NextRun = sched.Next(now.In(cfg.Hub.Timezone))
+			}
+			if st.Failures > 0 && st.NextTry.After(r.NextRun) {
+				r.NextRun = st.NextTry
+			}
+		}
+		rows = append(rows, r)
+	}
+	var gone []sourceRow
+	for _, st := range byID {
+		gone = append(gone, sourceRow{
+			ID: st.SourceID, State: stateGone, Failures: st.Failures, LastTry: st.LastTry,
+			LastSuccess: st.LastSuccess, LastError: st.LastError, Items: st.Items,
+		})
+	}
+	slices.SortFunc(gone, func(a, b sourceRow) int { return strings.Compare(a.ID, b.ID) })
+	return append(rows, gone...)
+}
+
+// printSources prints rows as a table, times in the hub's time zone.
+func printSources(w io.Writer, cfg *Config, rows []sourceRow) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "SOURCE\tSTATE\tLAST TRY\tLAST SUCCESS\tITEMS\tNEXT RUN\tLAST ERROR")
+	for _, r := range rows {
+		state := r.State
+		if r.Failures > 0 {
+			state += " (" + strconv.Itoa(r.Failures) + "×)"
+		}
+		next := stamp(r.NextRun, cfg.Hub.Timezone)
+		if r.State == hub.StateNever {
+			next = "soon after serve starts"
+		}
+		lastErr := "-"
+		switch {
+		case r.LastError != "":
+			lastErr = oneLine(errorText(r.ID, errors.New(r.LastError)), 80)
+		case r.Note != "":
+			lastErr = oneLine(r.Note, 80)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\n", r.ID, state,
+			stamp(r.LastTry, cfg.Hub.Timezone), stamp(r.LastSuccess, cfg.Hub.Timezone), r.Items, next, lastErr)
+	}
+	tw.Flush()
+}
+
+func stamp(t time.Time, loc *time.Location) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.In(loc).Format("2006-01-02 15:04:05")
+}

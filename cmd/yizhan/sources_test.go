@@ -1,0 +1,142 @@
+package main
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/yizhan-hub/yizhan/hub"
+)
+
+func TestSources(t *testing.T) {
+	up, _ := upstream(t)
+	cfg := writeConfig(t, hubConfig(up.URL))
+
+	code, stdout, stderr := runCmd(t, nil, "sources", "-config", cfg)
+	if code != 0 {
+		t.Fatalf("sources = %d, stderr %s", code, stderr)
+	}
+	for _, want := range []string{
+		"SOURCE           STATE          LAST TRY",
+		"people-politics  never fetched  -",
+		"off              disabled       -",
+	} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("sources output lacks %q:\n%s", want, stdout)
+		}
+	}
+
+	runCmd(t, nil, "fetch", "-config", cfg)
+	_, stdout, _ = runCmd(t, nil, "sources", "-config", cfg)
+	lines := strings.Split(stdout, "\n")
+	if len(lines) < 4 {
+		t.Fatalf("sources printed:\n%s", stdout)
+	}
+	for _, tt := range []struct {
+		line int
+		re   string
+	}{
+		{1, `^people-politics  ok  +\d{4}-\d\d-\d\d \d\d:\d\d:\d\d  \d{4}-\d\d-\d\d \d\d:\d\d:\d\d  1  +\d{4}-\d\d-\d\d \d\d:\d\d:\d\d  -$`},
+		{2, `^broken  +backing off \(1×\)  \d{4}-\d\d-\d\d \d\d:\d\d:\d\d  -  +0  +\d{4}-.*404`},
+		{3, `^off  +disabled  +-  +-  +0  +-  +-$`},
+	} {
+		if !regexp.MustCompile(tt.re).MatchString(lines[tt.line]) {
+			t.Errorf("line %d = %q, want it to match %s", tt.line, lines[tt.line], tt.re)
+		}
+	}
+
+	// A source removed from the configuration still shows, with its items.
+	cfg2 := strings.Replace(hubConfig(up.URL), `id = "people-politics"`, `id = "people-politics-2"`, 1)
+	path := writeConfig(t, cfg2)
+	// Same database: point the second config at the first one's file.
+	path2 := strings.TrimSuffix(cfg, "config.toml") + "yizhan.db"
+	writeFile(t, path, strings.Replace(cfg2, "[hub]", fmt.Sprintf("[hub]\ndatabase = %q", path2), 1))
+	_, stdout, _ = runCmd(t, nil, "sources", "-config", path)
+	if !regexp.MustCompile(`(?m)^people-politics  +not configured  .*  1  +-  +-$`).MatchString(stdout) {
+		t.Errorf("sources after removing people-politics:\n%s", stdout)
+	}
+}
+
+func TestStatusRows(t *testing.T) {
+	cfg, err := parseConfig("config.toml", []byte(`
+[[channel]]
+id = "c"
+[[source]]
+id = "ok"
+url = "http://example.com/"
+channels = ["c"]
+schedule = "0 8 * * *"
+[[source]]
+id = "failing"
+url = "http://example.com/"
+channels = ["c"]
+[[source]]
+id = "backing-off"
+url = "http://example.com/"
+channels = ["c"]
+schedule = "0 8 * * *"
+[[source]]
+id = "suspect"
+url = "http://example.com/"
+channels = ["c"]
+[[source]]
+id = "gone"
+url = "http://example.com/"
+channels = ["c"]
+[[source]]
+id = "off"
+url = "http://example.com/"
+channels = ["c"]
+enabled = false
+[[source]]
+id = "new"
+url = "http://example.com/"
+channels = ["c"]
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 11, 26, 12, 0, 0, 0, cfg.Hub.Timezone)
+	before := now.Add(-time.Hour)
+	stats := []hub.SourceStat{
+		{FetchState: hub.FetchState{SourceID: "removed", LastTry: before}, Items: 4},
+		{FetchState: hub.FetchState{SourceID: "ok", LastTry: before, LastSuccess: before}, Items: 3},
+		{FetchState: hub.FetchState{SourceID: "failing", LastTry: before, Failures: 2, LastError: "fetch failing: HTTP 500", NextTry: before}},
+		{FetchState: hub.FetchState{SourceID: "backing-off", LastTry: before, Failures: 1, LastError: "timeout", NextTry: now.Add(48 * time.Hour)}},
+		{FetchState: hub.FetchState{SourceID: "suspect", LastTry: before, LastSuccess: before, Suspect: "no items where there were 50"}},
+		{FetchState: hub.FetchState{SourceID: "gone", LastTry: before, Failures: 1, LastError: "HTTP 410 Gone", Disabled: "HTTP 410 Gone"}},
+		{FetchState: hub.FetchState{SourceID: "off", LastTry: before, LastSuccess: before}, Items: 9},
+	}
+	tomorrow8 := time.Date(2026, 11, 27, 8, 0, 0, 0, cfg.Hub.Timezone)
+	want := []sourceRow{
+		{ID: "ok", State: "ok", LastTry: before, LastSuccess: before, Items: 3, NextRun: tomorrow8},
+		{ID: "failing", State: "failing", Failures: 2, LastTry: before, LastError: "fetch failing: HTTP 500", NextRun: now.Add(30 * time.Minute)},
+		{ID: "backing-off", State: "backing off", Failures: 1, LastTry: before, LastError: "timeout", NextRun: now.Add(48 * time.Hour)},
+		{ID: "suspect", State: "suspect", LastTry: before, LastSuccess: before, Note: "suspect: no items where there were 50", NextRun: now.Add(30 * time.Minute)},
+		{ID: "gone", State: "disabled", Failures: 1, LastTry: before, LastError: "HTTP 410 Gone", Note: "disabled: HTTP 410 Gone"},
+		{ID: "off", State: "disabled", LastTry: before, LastSuccess: before, Items: 9},
+		{ID: "new", State: "never fetched", NextRun: now.Add(30 * time.Minute)},
+		{ID: "removed", State: "not configured", LastTry: before, Items: 4},
+	}
+	got := statusRows(cfg, stats, now, nil)
+	if len(got) != len(want) {
+		t.Fatalf("got %d rows, want %d: %+v", len(got), len(want), got)
+	}
+	for i := range want {
+		g, w := got[i], want[i]
+		if g.ID != w.ID || g.State != w.State || g.Failures != w.Failures || g.Items != w.Items ||
+			g.Note != w.Note || g.LastError != w.LastError || !g.LastTry.Equal(w.LastTry) ||
+			!g.LastSuccess.Equal(w.LastSuccess) || !g.NextRun.Equal(w.NextRun) {
+			t.Errorf("row %d = %+v\nwant %+v", i, g, w)
+		}
+	}
+
+	// A running scheduler's next run wins over the computed one.
+	sched := now.Add(7 * time.Minute)
+	got = statusRows(cfg, stats, now, func(string) time.Time { return sched })
+	if !got[0].NextRun.Equal(sched) {
+		t.Errorf("NextRun = %v, want the scheduler's %v", got[0].NextRun, sched)
+	}
+}
