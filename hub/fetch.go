@@ -1,6 +1,9 @@
 package hub
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // Fetcher fetches a source once and returns what it found. sources.Fetcher
 // implements it for every kind.
@@ -20,6 +23,10 @@ type FetchResult struct {
 	LastModified string
 	BodyHash     string
 	MovedTo      string // set when the upstream answered with a permanent redirect
+	// MinInterval is how long the upstream asks to be left alone after this
+	// fetch (RSS <ttl>, Cache-Control max-age); zero if it asks nothing. The
+	// runner defers scheduled runs that long, at most MaxMinInterval.
+	MinInterval time.Duration
 	// Skipped are the parts of a successful fetch that failed and were left
 	// out: an HTML source's article pages that could not be fetched or read.
 	// The fetch still succeeded; the runner logs them.

@@ -55,18 +55,24 @@ type Report struct {
 	NotModified bool
 	Busy        bool      // the source was already running; nothing was done
 	Deferred    time.Time // set when a scheduled run was skipped because the source backs off until then
-	Skipped     int       // parts of a successful fetch left out (FetchResult.Skipped)
-	Err         error
+	// Disabled is FetchState.Disabled when a scheduled run was skipped for
+	// it, or when this run's failure disabled the source.
+	Disabled string
+	Suspect  string // why the fetch, though successful, looks wrong (FetchState.Suspect)
+	Skipped  int    // parts of a successful fetch left out (FetchResult.Skipped)
+	Err      error
 }
 
 // Outcome names a report's result in one word: new, updated, unchanged,
-// not_modified, busy, deferred or error. It is the metrics label.
+// not_modified, busy, deferred, disabled or error. It is the metrics label.
 func (r Report) Outcome() string {
 	switch {
 	case r.Err != nil:
 		return "error"
 	case r.Busy:
 		return "busy"
+	case r.Disabled != "":
+		return "disabled"
 	case !r.Deferred.IsZero():
 		return "deferred"
 	case r.NotModified:
@@ -99,12 +105,29 @@ func NewRunner(opts RunnerOptions) *Runner {
 
 // Run fetches src now, whatever its backoff, stores the items and records the
 // fetch state. A failed fetch stores nothing and removes nothing.
+//
+// What Run records beyond success and failure:
+//
+//   - An HTTP 410 Gone (a GoneReporter error) disables the source: scheduled
+//     runs skip it until a run succeeds (Run is what `yizhan fetch SOURCE`
+//     calls) or the configured URL changes.
+//   - A permanent redirect is remembered in FetchState.URL, which the
+//     fetchers use instead of the configured URL.
+//   - When src.URL differs from the configured URL the state was recorded
+//     under, the source starts afresh: the remembered redirect, validators,
+//     backoff, Disabled and Suspect are forgotten.
+//   - A successful fetch that looks wrong (see judge) is suspect: items that
+//     would replace good stored ones with empty or undecodable text are not
+//     stored, and the validators are not advanced so the next run reads the
+//     upstream again.
+//   - The upstream's MinInterval defers scheduled runs after a success.
 func (r *Runner) Run(ctx context.Context, src Source) Report {
 	return r.run(ctx, src, false)
 }
 
 // RunScheduled is Run for the scheduler: a source that is backing off after
-// failures, or was asked by its upstream to wait, is skipped until then.
+// failures, was asked by its upstream to wait, or that the hub disabled, is
+// skipped.
 func (r *Runner) RunScheduled(ctx context.Context, src Source) Report {
 	return r.run(ctx, src, true)
 }
@@ -139,13 +162,25 @@ func (r *Runner) fetch(ctx context.Context, src Source, scheduled bool, rep *Rep
 		return fmt.Errorf("run %s: %w", src.ID, err)
 	}
 	st.SourceID = src.ID
+	if st.ConfigURL != src.URL {
+		if st.ConfigURL != "" {
+			st = FetchState{SourceID: src.ID, LastTry: st.LastTry, LastSuccess: st.LastSuccess}
+		}
+		st.ConfigURL = src.URL
+	}
+	if scheduled && st.Disabled != "" {
+		rep.Disabled = st.Disabled
+		return nil
+	}
 	if scheduled && rep.Start.Before(st.NextTry) {
 		rep.Deferred = st.NextTry
 		return nil
 	}
 	res, ferr := r.opts.Fetcher.Fetch(ctx, src, st)
 	if ferr == nil && !res.NotModified {
-		rep.Result, ferr = r.opts.Store.SaveItems(ctx, src.ID, res.Items, rep.Start)
+		var keep []Item
+		keep, rep.Suspect = judge(res.Items, st.LastCount)
+		rep.Result, ferr = r.opts.Store.SaveItems(ctx, src.ID, keep, rep.Start)
 	}
 	st.LastTry = rep.Start
 	if ferr != nil {
@@ -156,6 +191,10 @@ func (r *Runner) fetch(ctx context.Context, src Source, scheduled bool, rep *Rep
 		st.Failures++
 		st.LastError = ferr.Error()
 		st.NextTry = rep.Start.Add(backoff(st.Failures, ferr))
+		if g := GoneReporter(nil); errors.As(ferr, &g) && g.Gone() {
+			st.Disabled = "HTTP 410 Gone: the upstream removed it"
+			rep.Disabled = st.Disabled
+		}
 		if err := r.saveState(st); err != nil {
 			return errors.Join(fmt.Errorf("fetch %s: %w", src.ID, ferr), err)
 		}
@@ -166,16 +205,31 @@ func (r *Runner) fetch(ctx context.Context, src Source, scheduled bool, rep *Rep
 	for _, err := range res.Skipped {
 		r.opts.Logger.Warn("part of fetch skipped", "source", src.ID, "err", err)
 	}
-	if res.ETag != "" || res.LastModified != "" || !res.NotModified {
-		st.ETag, st.LastModified = res.ETag, res.LastModified
+	if !res.NotModified {
+		st.Suspect = rep.Suspect
+		if rep.Suspect == "" {
+			st.LastCount = len(res.Items)
+		} else {
+			r.opts.Logger.Warn("fetch looks wrong", "source", src.ID, "items", len(res.Items), "err", rep.Suspect)
+		}
 	}
-	if res.BodyHash != "" {
-		st.BodyHash = res.BodyHash
+	// A suspect body is read again next time, so that a fix (the source's
+	// encoding, or the upstream's) shows without waiting for new content.
+	if rep.Suspect == "" {
+		if res.ETag != "" || res.LastModified != "" || !res.NotModified {
+			st.ETag, st.LastModified = res.ETag, res.LastModified
+		}
+		if res.BodyHash != "" {
+			st.BodyHash = res.BodyHash
+		}
 	}
 	if res.MovedTo != "" {
 		st.URL = res.MovedTo
 	}
-	st.LastSuccess, st.LastError, st.Failures, st.NextTry = rep.Start, "", 0, time.Time{}
+	st.LastSuccess, st.LastError, st.Failures, st.NextTry, st.Disabled = rep.Start, "", 0, time.Time{}, ""
+	if res.MinInterval > 0 {
+		st.NextTry = rep.Start.Add(min(res.MinInterval, MaxMinInterval))
+	}
 	if err := r.saveState(st); err != nil {
 		return err
 	}

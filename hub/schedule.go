@@ -224,8 +224,12 @@ func (s *Scheduler) log(rep Report) {
 		s.logger.Info("fetch skipped: still running", "source", rep.SourceID)
 	case !rep.Deferred.IsZero():
 		s.logger.Debug("fetch deferred", "source", rep.SourceID, "until", rep.Deferred)
+	case rep.Err != nil && rep.Disabled != "":
+		s.logger.Warn("fetch failed, source disabled", "source", rep.SourceID, "duration", rep.Duration, "err", rep.Err)
 	case rep.Err != nil:
 		s.logger.Warn("fetch failed", "source", rep.SourceID, "duration", rep.Duration, "err", rep.Err)
+	case rep.Disabled != "":
+		s.logger.Debug("fetch skipped: disabled", "source", rep.SourceID, "err", rep.Disabled)
 	default:
 		s.logger.Info("fetched", "source", rep.SourceID, "status", rep.Outcome(),
 			"new", rep.Result.New, "updated", rep.Result.Updated, "duration", rep.Duration)
