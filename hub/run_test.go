@@ -64,6 +64,9 @@ func (m *memStore) SaveFetchState(_ context.Context, st FetchState) error {
 func (m *memStore) SourceStats(context.Context) ([]SourceStat, error) { return nil, nil }
 func (m *memStore) Ping(context.Context) error                        { return nil }
 func (m *memStore) Close() error                                      { return nil }
+func (m *memStore) Prune(context.Context, []Channel, time.Time) (PruneResult, error) {
+	return PruneResult{}, nil
+}
 
 func (m *memStore) count() int {
 	m.mu.Lock()

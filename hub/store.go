@@ -20,7 +20,9 @@ type Store interface {
 	// content changed is updated in place keeping its ID and FirstSeen, and an
 	// unchanged one is not written at all. An item with a zero Published keeps
 	// the date it was first stored with. Items of the source that are absent
-	// from items are left alone. now is the FirstSeen of new items.
+	// from items are left alone. now is the FirstSeen of new items. A key
+	// that Prune removed is skipped and counted in SaveResult.Pruned: a
+	// removed item does not come back (see Prune).
 	SaveItems(ctx context.Context, sourceID string, items []Item, now time.Time) (SaveResult, error)
 
 	// Items returns the newest items first (by Item.Date, ties broken by
@@ -32,7 +34,9 @@ type Store interface {
 	// not published).
 	SyncSources(ctx context.Context, channels map[string][]string) error
 
-	// KnownURLs reports which of urls are already stored as item URLs of the source.
+	// KnownURLs reports which of urls are already stored as item URLs of the
+	// source, or were until Prune removed their items, so that an HTML
+	// source does not fetch a removed article again.
 	KnownURLs(ctx context.Context, sourceID string, urls []string) (map[string]bool, error)
 
 	// FetchState returns a source's fetch state; a source never fetched has
@@ -45,6 +49,29 @@ type Store interface {
 	// SourceStats returns the fetch state and item count of every source that
 	// has either.
 	SourceStats(ctx context.Context) ([]SourceStat, error)
+
+	// Prune applies the channels' retention to the stored items. Channel c
+	// keeps an item of one of its sources when both hold:
+	//
+	//   - c.KeepDays is 0, or the item's Date is at most c.KeepDays days before now;
+	//   - c.KeepItems is 0, or the item is among the c.KeepItems newest items
+	//     of c, in the order of Items.
+	//
+	// An item is removed only when none of the channels its source feeds
+	// keeps it. A channel that is not in channels keeps everything, so the
+	// items of a source that feeds no channel, or a channel without a
+	// policy, are never removed; and an item kept by any one channel stays
+	// in all of its source's channels.
+	//
+	// Prune works in batches of at most PruneBatch items, each in its own
+	// short transaction, so that readers and SaveItems never wait long for
+	// it; when ctx ends it stops between two batches, keeping those done,
+	// and returns ctx's error with what it did. Every removed item leaves a
+	// tombstone of its source, key and URL: SaveItems skips the key and
+	// KnownURLs reports the URL. A tombstone whose key no SaveItems has
+	// carried for TombstoneTTL is forgotten, by Prune, and the item may be
+	// stored again if an upstream still has it.
+	Prune(ctx context.Context, channels []Channel, now time.Time) (PruneResult, error)
 
 	// Ping reports whether the store answers.
 	Ping(ctx context.Context) error
@@ -64,6 +91,7 @@ type SaveResult struct {
 	New       int
 	Updated   int
 	Unchanged int
+	Pruned    int // skipped: retention removed them before (Store.Prune)
 }
 
 // Changed reports whether SaveItems wrote anything.

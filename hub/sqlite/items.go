@@ -63,10 +63,15 @@ func storedSQL(n int) string {
 		WHERE source_id = ? AND key IN (` + placeholders(n) + `)`
 }
 
-// knownURLsSQL reads which of n URLs one source has.
+// knownURLsSQL reads which of n URLs one source has, or had until Prune
+// removed their items: ?1 is the source.
 func knownURLsSQL(n int) string {
+	in := numbered(2, n)
 	return `SELECT DISTINCT url FROM items INDEXED BY items_source_url
-		WHERE source_id = ? AND url IN (` + placeholders(n) + `)`
+		WHERE source_id = ?1 AND url IN (` + in + `)
+		UNION ALL
+		SELECT url FROM pruned_items INDEXED BY pruned_items_source_url
+		WHERE source_id = ?1 AND url IN (` + in + `)`
 }
 
 // maxParams bounds the placeholders of one IN list, well under SQLite's
@@ -75,7 +80,9 @@ const maxParams = 500
 
 // SaveItems upserts the items of one source in one immediate transaction; see
 // hub.Store. An item repeating the key of an earlier one in items is skipped
-// and counted as Unchanged: feeds do repeat guids, and the first one wins. A zero now means time.Now().
+// and counted as Unchanged: feeds do repeat guids, and the first one wins. A
+// zero now means time.Now(). A key with a tombstone (Prune) is skipped, and
+// its tombstone's seen_at moved to now, at most once a day.
 func (db *DB) SaveItems(ctx context.Context, sourceID string, items []hub.Item, now time.Time) (hub.SaveResult, error) {
 	res, err := db.saveItems(ctx, sourceID, items, now)
 	if err != nil {
@@ -142,6 +149,18 @@ func (db *DB) saveItems(ctx context.Context, sourceID string, items []hub.Item, 
 	if err != nil {
 		return res, err
 	}
+	var fresh []string
+	for _, p := range batch {
+		if _, ok := old[p.it.Key]; !ok {
+			fresh = append(fresh, p.it.Key)
+		}
+	}
+	var pruned map[string]bool
+	if len(fresh) > 0 {
+		if pruned, err = prunedKeys(ctx, tx, sourceID, fresh, now); err != nil {
+			return res, err
+		}
+	}
 	insert := tx.StmtContext(ctx, db.insertItem)
 	update := tx.StmtContext(ctx, db.updateItem)
 	firstSeen := nanos(now)
@@ -154,6 +173,9 @@ func (db *DB) saveItems(ctx context.Context, sourceID string, items []hub.Item, 
 		published, updated := nullNanos(it.Published), nullNanos(it.Updated)
 		o, ok := old[it.Key]
 		switch {
+		case !ok && pruned[it.Key]:
+			res.Pruned++
+			continue
 		case !ok:
 			_, err = insert.ExecContext(ctx, sourceID, it.Key, p.hash, firstSeen, published, updated,
 				sortDate(published, updated, firstSeen),
@@ -404,6 +426,19 @@ func collectStrings(rows *sql.Rows) ([]string, error) {
 
 func placeholders(n int) string {
 	return strings.TrimSuffix(strings.Repeat("?,", n), ",")
+}
+
+// numbered returns n placeholders numbered from first: "?2,?3".
+func numbered(first, n int) string {
+	b := make([]byte, 0, 4*n)
+	for i := range n {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, '?')
+		b = strconv.AppendInt(b, int64(first+i), 10)
+	}
+	return string(b)
 }
 
 func compareDesc(a, b int64) int {

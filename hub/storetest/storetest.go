@@ -47,6 +47,7 @@ func Run(t *testing.T, open func(t *testing.T) hub.Store) {
 		{"Concurrent", testConcurrent},
 		{"Ping", testPing},
 	}
+	tests = append(tests, pruneTests...)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := open(t)

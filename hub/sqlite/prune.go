@@ -1,0 +1,337 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"math"
+	"slices"
+	"time"
+
+	"github.com/yizhan-hub/yizhan/hub"
+)
+
+// pruneItemsSQL removes the oldest items of a source (?1) before a position
+// (sort_date ?2, id ?3) in the order of Items, at most ?4 of them, oldest
+// first: a forward walk of items_source_date, whose entries end with the id.
+const pruneItemsSQL = `DELETE FROM items WHERE id IN (
+	SELECT id FROM items INDEXED BY items_source_date
+	WHERE source_id = ?1 AND sort_date <= ?2 AND (sort_date < ?2 OR id < ?3)
+	ORDER BY sort_date, id LIMIT ?4)
+	RETURNING key, url`
+
+// tombstoneSQL records the removed items, given as a JSON array of [key, url].
+// "WHERE true" tells the parser that ON CONFLICT belongs to the INSERT.
+const tombstoneSQL = `INSERT INTO pruned_items (source_id, key, url, pruned_at, seen_at)
+	SELECT ?1, value->>0, value->>1, ?2, ?2 FROM json_each(?3) WHERE true
+	ON CONFLICT (source_id, key) DO UPDATE SET
+		url = excluded.url, pruned_at = excluded.pruned_at, seen_at = excluded.seen_at`
+
+// forgetSQL drops at most ?2 tombstones no fetch has carried since ?1.
+const forgetSQL = `DELETE FROM pruned_items WHERE (source_id, key) IN (
+	SELECT source_id, key FROM pruned_items INDEXED BY pruned_items_seen
+	WHERE seen_at < ?1 LIMIT ?2)`
+
+// prunedKeysSQL reads which of n keys of a source have tombstones.
+func prunedKeysSQL(n int) string {
+	return `SELECT key FROM pruned_items WHERE source_id = ? AND key IN (` + placeholders(n) + `)`
+}
+
+// seenSQL records that a fetch carried n tombstoned keys again, once a day:
+// ?1 is now, ?2 a day before, ?3 the source.
+func seenSQL(n int) string {
+	return `UPDATE pruned_items SET seen_at = ?1
+		WHERE source_id = ?3 AND seen_at < ?2 AND key IN (` + placeholders(n) + `)`
+}
+
+// Prune removes the items no channel keeps, in batches of hub.PruneBatch,
+// leaving tombstones; see hub.Store.
+func (db *DB) Prune(ctx context.Context, channels []hub.Channel, now time.Time) (hub.PruneResult, error) {
+	res, err := db.prune(ctx, channels, now)
+	if err != nil {
+		return res, fmt.Errorf("prune: %w", err)
+	}
+	return res, nil
+}
+
+// position is a place in the order of Items: (sort_date, id), newest last.
+type position struct{ date, id int64 }
+
+func (p position) before(q position) bool {
+	return p.date < q.date || p.date == q.date && p.id < q.id
+}
+
+// sourcePlan is what Prune removes of one source: the items before cut. It
+// holds for the channels the source fed when it was made.
+type sourcePlan struct {
+	source   string
+	channels []string
+	cut      position
+}
+
+func (db *DB) prune(ctx context.Context, channels []hub.Channel, now time.Time) (hub.PruneResult, error) {
+	var res hub.PruneResult
+	plans, err := db.prunePlans(ctx, channels, now)
+	if err != nil {
+		return res, err
+	}
+	for _, p := range plans {
+		for {
+			if err := ctx.Err(); err != nil {
+				return res, err
+			}
+			n, err := db.pruneBatch(ctx, p, now)
+			if err != nil {
+				return res, fmt.Errorf("source %s: %w", p.source, err)
+			}
+			if n > 0 {
+				if res.Sources == nil {
+					res.Sources = make(map[string]int)
+				}
+				res.Sources[p.source] += n
+				res.Removed += n
+			}
+			if n < hub.PruneBatch {
+				break
+			}
+		}
+	}
+	for {
+		if err := ctx.Err(); err != nil {
+			return res, err
+		}
+		r, err := db.w.ExecContext(ctx, forgetSQL, nanos(now.Add(-hub.TombstoneTTL)), hub.PruneBatch)
+		if err != nil {
+			return res, fmt.Errorf("forget tombstones: %w", err)
+		}
+		n, err := r.RowsAffected()
+		if err != nil {
+			return res, fmt.Errorf("forget tombstones: %w", err)
+		}
+		res.Forgotten += int(n)
+		if n < hub.PruneBatch {
+			return res, nil
+		}
+	}
+}
+
+// prunePlans works out, on one snapshot, where each source's items stop
+// being kept by every channel it feeds. Sources whose items all stay have
+// no plan.
+func (db *DB) prunePlans(ctx context.Context, channels []hub.Channel, now time.Time) ([]sourcePlan, error) {
+	policy := make(map[string]hub.Channel, len(channels))
+	for _, c := range channels {
+		if c.KeepDays > 0 || c.KeepItems > 0 {
+			policy[c.ID] = c
+		}
+	}
+	if len(policy) == 0 {
+		return nil, nil
+	}
+
+	tx, err := db.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+
+	rows, err := tx.QueryContext(ctx, `SELECT source_id, channel_id FROM source_channels ORDER BY source_id, channel_id`)
+	if err != nil {
+		return nil, err
+	}
+	feeds := make(map[string][]string)   // source → its channels
+	members := make(map[string][]string) // channel → its sources
+	for rows.Next() {
+		var src, ch string
+		if err := rows.Scan(&src, &ch); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		feeds[src] = append(feeds[src], ch)
+		members[ch] = append(members[ch], src)
+	}
+	if err := rows.Close(); err != nil {
+		return nil, err
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+
+	// cuts[c] is where channel c stops keeping; absent, c keeps everything.
+	cuts := make(map[string]position)
+	newest := tx.StmtContext(ctx, db.sourceNewest)
+	for id, c := range policy {
+		if len(members[id]) == 0 {
+			continue
+		}
+		cut, limited := position{math.MinInt64, math.MinInt64}, false
+		if c.KeepDays > 0 {
+			cut, limited = position{nanos(now.Add(-time.Duration(c.KeepDays) * 24 * time.Hour)), math.MinInt64}, true
+		}
+		if c.KeepItems > 0 {
+			nth, ok, err := nthNewest(ctx, newest, members[id], c.KeepItems)
+			if err != nil {
+				return nil, fmt.Errorf("channel %s: %w", id, err)
+			}
+			if ok && cut.before(nth) {
+				cut, limited = nth, true
+			}
+		}
+		if limited {
+			cuts[id] = cut
+		}
+	}
+
+	var plans []sourcePlan
+	for _, src := range slices.Sorted(maps.Keys(feeds)) {
+		p := sourcePlan{source: src, channels: feeds[src], cut: position{math.MaxInt64, math.MaxInt64}}
+		for _, ch := range p.channels {
+			cut, ok := cuts[ch]
+			if !ok {
+				p.channels = nil // one channel keeps everything
+				break
+			}
+			if cut.before(p.cut) {
+				p.cut = cut
+			}
+		}
+		if p.channels != nil {
+			plans = append(plans, p)
+		}
+	}
+	return plans, nil
+}
+
+// nthNewest returns the position of the n-th newest item of the sources
+// together, reading at most n positions of each from its index; ok is false
+// when they have fewer than n items.
+func nthNewest(ctx context.Context, newest *sql.Stmt, sources []string, n int) (_ position, ok bool, _ error) {
+	var all []position
+	for _, src := range sources {
+		rows, err := newest.QueryContext(ctx, src, n)
+		if err != nil {
+			return position{}, false, err
+		}
+		for rows.Next() {
+			var p position
+			if err := rows.Scan(&p.date, &p.id); err != nil {
+				rows.Close()
+				return position{}, false, err
+			}
+			all = append(all, p)
+		}
+		if err := rows.Close(); err != nil {
+			return position{}, false, err
+		}
+		if err := rows.Err(); err != nil {
+			return position{}, false, err
+		}
+	}
+	if len(all) < n {
+		return position{}, false, nil
+	}
+	slices.SortFunc(all, func(a, b position) int {
+		switch {
+		case b.before(a):
+			return -1
+		case a.before(b):
+			return 1
+		}
+		return 0
+	})
+	return all[n-1], true, nil
+}
+
+// pruneBatch removes, in one immediate transaction, up to hub.PruneBatch of
+// the oldest items before p.cut, leaving their tombstones. It returns how
+// many it removed.
+func (db *DB) pruneBatch(ctx context.Context, p sourcePlan, now time.Time) (int, error) {
+	tx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, err
+	}
+	defer tx.Rollback()
+
+	rows, err := tx.QueryContext(ctx, `SELECT channel_id FROM source_channels WHERE source_id = ? ORDER BY channel_id`, p.source)
+	if err != nil {
+		return 0, err
+	}
+	chans, err := collectStrings(rows)
+	if err != nil {
+		return 0, err
+	}
+	if !slices.Equal(chans, p.channels) {
+		// A reload changed the source's channels since the plan was
+		// made, and perhaps what they keep: the next Prune plans again.
+		return 0, nil
+	}
+
+	rows, err = tx.QueryContext(ctx, pruneItemsSQL, p.source, p.cut.date, p.cut.id, hub.PruneBatch)
+	if err != nil {
+		return 0, err
+	}
+	var removed [][2]string
+	for rows.Next() {
+		var key, url string
+		if err := rows.Scan(&key, &url); err != nil {
+			rows.Close()
+			return 0, err
+		}
+		removed = append(removed, [2]string{key, url})
+	}
+	if err := rows.Close(); err != nil {
+		return 0, err
+	}
+	if err := rows.Err(); err != nil {
+		return 0, err
+	}
+	if len(removed) == 0 {
+		return 0, nil
+	}
+	js, err := json.Marshal(removed)
+	if err != nil {
+		return 0, err
+	}
+	if _, err := tx.ExecContext(ctx, tombstoneSQL, p.source, nanos(now), string(js)); err != nil {
+		return 0, fmt.Errorf("tombstones: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, err
+	}
+	return len(removed), nil
+}
+
+// prunedKeys returns which of keys of the source have tombstones, and
+// records that a fetch carried them again.
+func prunedKeys(ctx context.Context, tx *sql.Tx, sourceID string, keys []string, now time.Time) (map[string]bool, error) {
+	pruned := make(map[string]bool)
+	for chunk := range slices.Chunk(keys, maxParams) {
+		args := make([]any, 0, 3+len(chunk))
+		args = append(args, sourceID)
+		for _, k := range chunk {
+			args = append(args, k)
+		}
+		rows, err := tx.QueryContext(ctx, prunedKeysSQL(len(chunk)), args...)
+		if err != nil {
+			return nil, fmt.Errorf("read tombstones: %w", err)
+		}
+		got, err := collectStrings(rows)
+		if err != nil {
+			return nil, fmt.Errorf("read tombstones: %w", err)
+		}
+		if len(got) == 0 {
+			continue
+		}
+		args = append(args[:0], nanos(now), nanos(now.Add(-24*time.Hour)), sourceID)
+		for _, k := range got {
+			pruned[k] = true
+			args = append(args, k)
+		}
+		if _, err := tx.ExecContext(ctx, seenSQL(len(got)), args...); err != nil {
+			return nil, fmt.Errorf("refresh tombstones: %w", err)
+		}
+	}
+	return pruned, nil
+}
