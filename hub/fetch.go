@@ -23,6 +23,10 @@ type FetchResult struct {
 	LastModified string
 	BodyHash     string
 	MovedTo      string // set when the upstream answered with a permanent redirect
+	// Listed is how many items the upstream lists, stored already or not:
+	// an HTML source returns only articles it had not stored, but its
+	// listing may link to many more. Zero means len(Items).
+	Listed int
 	// MinInterval is how long the upstream asks to be left alone after this
 	// fetch (RSS <ttl>, Cache-Control max-age); zero if it asks nothing. The
 	// runner defers scheduled runs that long, at most MaxMinInterval.

@@ -41,22 +41,23 @@ func (st FetchState) NextRun(scheduled time.Time) time.Time {
 	return scheduled
 }
 
-// judge looks at the items of a successful fetch of a source whose last
-// sound fetch yielded lastCount items. It returns the items to store and,
-// when the fetch looks wrong, why:
+// judge looks at the items of a successful fetch whose upstream listed
+// listed items (items holds the new ones or all of them), of a source whose
+// last sound fetch listed lastCount. It returns the items to store and, when
+// the fetch looks wrong, why:
 //
-//   - no items at all, where the last sound fetch had SuspectDropFrom or more
+//   - nothing listed, where the last sound fetch had SuspectDropFrom or more
 //     (nothing is removed in any case);
 //   - more than half of three or more items without a title: the untitled
 //     ones are not stored, for they would replace stored titles with
 //     nothing or publish entries no reader can list;
 //   - more than SuspectMojibake of the text U+FFFD: the items holding that
 //     much are not stored, so the copies stored before stay as they were.
-func judge(items []Item, lastCount int) (keep []Item, suspect string) {
+func judge(items []Item, listed, lastCount int) (keep []Item, suspect string) {
+	if listed == 0 && lastCount >= SuspectDropFrom {
+		return nil, fmt.Sprintf("no items, where the last sound fetch had %d", lastCount)
+	}
 	if len(items) == 0 {
-		if lastCount >= SuspectDropFrom {
-			return nil, fmt.Sprintf("no items, where the last sound fetch had %d", lastCount)
-		}
 		return nil, ""
 	}
 	var untitled, runes, bad int

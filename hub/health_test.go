@@ -60,23 +60,25 @@ func TestJudge(t *testing.T) {
 	tests := []struct {
 		name      string
 		items     []Item
+		listed    int // zero: len(items)
 		lastCount int
 		wantKeep  int
 		suspect   string // part of the reason; empty: not suspect
 	}{
-		{"sound", titled("一", "二", "三"), 3, 3, ""},
-		{"none after many", nil, 40, 0, "no items, where the last sound fetch had 40"},
-		{"none after few", nil, 4, 0, ""},
-		{"none ever", nil, 0, 0, ""},
-		{"most titles empty", titled("一", "", " ", ""), 4, 1, "3 of 4 items have no title; 3 items held back"},
-		{"some titles empty", titled("一", "二", "", ""), 4, 4, ""},
-		{"two items, both untitled", titled("", ""), 2, 2, ""},
-		{"mojibake", titled("一", "二"+mojibake, "三"+mojibake), 3, 1, "U+FFFD"},
-		{"one stray U+FFFD", titled("一\uFFFD", "二", "三", "四", "五"), 5, 5, ""},
+		{"sound", titled("一", "二", "三"), 0, 3, 3, ""},
+		{"none after many", nil, 0, 40, 0, "no items, where the last sound fetch had 40"},
+		{"none new, many listed", nil, 40, 40, 0, ""},
+		{"none after few", nil, 0, 4, 0, ""},
+		{"none ever", nil, 0, 0, 0, ""},
+		{"most titles empty", titled("一", "", " ", ""), 0, 4, 1, "3 of 4 items have no title; 3 items held back"},
+		{"some titles empty", titled("一", "二", "", ""), 0, 4, 4, ""},
+		{"two items, both untitled", titled("", ""), 0, 2, 2, ""},
+		{"mojibake", titled("一", "二"+mojibake, "三"+mojibake), 0, 3, 1, "U+FFFD"},
+		{"one stray U+FFFD", titled("一\uFFFD", "二", "三", "四", "五"), 0, 5, 5, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			keep, suspect := judge(tt.items, tt.lastCount)
+			keep, suspect := judge(tt.items, max(tt.listed, len(tt.items)), tt.lastCount)
 			if len(keep) != tt.wantKeep {
 				t.Errorf("kept %d items, want %d", len(keep), tt.wantKeep)
 			}

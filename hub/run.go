@@ -179,7 +179,7 @@ func (r *Runner) fetch(ctx context.Context, src Source, scheduled bool, rep *Rep
 	res, ferr := r.opts.Fetcher.Fetch(ctx, src, st)
 	if ferr == nil && !res.NotModified {
 		var keep []Item
-		keep, rep.Suspect = judge(res.Items, st.LastCount)
+		keep, rep.Suspect = judge(res.Items, max(res.Listed, len(res.Items)), st.LastCount)
 		rep.Result, ferr = r.opts.Store.SaveItems(ctx, src.ID, keep, rep.Start)
 	}
 	st.LastTry = rep.Start
@@ -208,7 +208,7 @@ func (r *Runner) fetch(ctx context.Context, src Source, scheduled bool, rep *Rep
 	if !res.NotModified {
 		st.Suspect = rep.Suspect
 		if rep.Suspect == "" {
-			st.LastCount = len(res.Items)
+			st.LastCount = max(res.Listed, len(res.Items))
 		} else {
 			r.opts.Logger.Warn("fetch looks wrong", "source", src.ID, "items", len(res.Items), "err", rep.Suspect)
 		}

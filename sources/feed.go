@@ -57,6 +57,7 @@ func (f *Fetcher) fetchFeed(ctx context.Context, src hub.Source, prev hub.FetchS
 		ETag:         resp.Header.Get("ETag"),
 		LastModified: resp.Header.Get("Last-Modified"),
 		MovedTo:      resp.MovedTo,
+		MinInterval:  max(resp.MaxAge, rssTTL(resp.Body)),
 	}
 	if resp.NotModified {
 		// A 304 may omit the validators; keep sending the old ones.

@@ -103,9 +103,10 @@ type Response struct {
 	URL         string // final URL, after redirects
 	Status      int
 	Header      http.Header
-	Body        []byte // decoded (gunzipped); empty for a 304
-	NotModified bool   // the upstream answered 304
-	MovedTo     string // set when every redirect on the way was permanent (301/308)
+	Body        []byte        // decoded (gunzipped); empty for a 304
+	NotModified bool          // the upstream answered 304
+	MovedTo     string        // set when every redirect on the way was permanent (301/308)
+	MaxAge      time.Duration // Cache-Control max-age; zero if none
 }
 
 // StatusError is an upstream's answer other than 2xx or 304.
@@ -126,6 +127,10 @@ func (e *StatusError) Error() string {
 // RetryHint returns the upstream's Retry-After, so that hub.Runner backs off
 // at least that long (it implements hub.RetryHinter).
 func (e *StatusError) RetryHint() time.Duration { return e.RetryAfter }
+
+// Gone reports a 410: the upstream removed the resource for good, and
+// hub.Runner disables the source (it implements hub.GoneReporter).
+func (e *StatusError) Gone() bool { return e.Code == http.StatusGone }
 
 // Get fetches req.URL. It returns a *StatusError for an answer other than 2xx
 // or 304, ErrTooLarge when the decoded body exceeds MaxBody and
@@ -157,6 +162,7 @@ func (c *Client) Get(ctx context.Context, req Request) (*Response, error) {
 		Status:  resp.StatusCode,
 		Header:  resp.Header,
 		MovedTo: movedTo(resp),
+		MaxAge:  maxAge(resp.Header),
 	}
 	switch {
 	case resp.StatusCode == http.StatusNotModified:

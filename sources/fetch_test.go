@@ -243,3 +243,13 @@ func TestStatusErrorHintsTheRunner(t *testing.T) {
 		t.Errorf("StatusError does not give the runner its Retry-After: %v", err)
 	}
 }
+
+func TestStatusErrorGoneDisables(t *testing.T) {
+	for code, want := range map[int]bool{410: true, 404: false, 500: false} {
+		err := fmt.Errorf("fetch s: %w", &StatusError{URL: "http://x/", Code: code})
+		var g hub.GoneReporter
+		if !errors.As(err, &g) || g.Gone() != want {
+			t.Errorf("HTTP %d: Gone() = %v, want %v", code, g != nil && g.Gone(), want)
+		}
+	}
+}

@@ -91,7 +91,7 @@ func (f *Fetcher) fetchHTML(ctx context.Context, src hub.Source, prev hub.FetchS
 	if err != nil {
 		return hub.FetchResult{}, fmt.Errorf("listing: %w", err)
 	}
-	res := hub.FetchResult{MovedTo: resp.MovedTo}
+	res := hub.FetchResult{MovedTo: resp.MovedTo, MinInterval: resp.MaxAge}
 	if resp.NotModified {
 		res.NotModified = true
 		res.ETag, res.LastModified, res.BodyHash = prev.ETag, prev.LastModified, prev.BodyHash
@@ -144,6 +144,7 @@ func (f *Fetcher) fetchHTML(ctx context.Context, src hub.Source, prev hub.FetchS
 		return hub.FetchResult{}, fmt.Errorf("listing: html.links %q selects no article links on %s", rules.Links, resp.URL)
 	}
 
+	res.Listed = len(links)
 	todo := links
 	if !rules.Refetch {
 		known, err := f.known.KnownURLs(ctx, src.ID, links)

@@ -297,6 +297,10 @@ func TestFetchHTMLKnownAndRefetch(t *testing.T) {
 	if err != nil || len(res.Items) != 0 {
 		t.Errorf("all known: %d items, %v; want none and no error", len(res.Items), err)
 	}
+	// Nothing new is not nothing listed: the runner must not call it suspect.
+	if res.Listed != 3 {
+		t.Errorf("all known: Listed = %d, want 3", res.Listed)
+	}
 	if got := paths(p.requests()); !slices.Equal(got, []string{"/list/index.html"}) {
 		t.Errorf("all known: requests = %q, want the listing only", got)
 	}
