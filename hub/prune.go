@@ -18,8 +18,12 @@ const PruneBatch = 500
 // for weeks, carrying its keys all that while without SaveItems seeing them.
 const TombstoneTTL = 90 * 24 * time.Hour
 
-// PruneInterval is how often a Pruner applies retention.
-const PruneInterval = time.Hour
+// PruneInterval is how often a Pruner applies retention, and PruneDelay how
+// long after it starts: the first fetches of a starting hub go first.
+const (
+	PruneInterval = time.Hour
+	PruneDelay    = time.Minute
+)
 
 // PruneResult counts what Store.Prune did.
 type PruneResult struct {
@@ -33,6 +37,7 @@ type PrunerOptions struct {
 	Store    Store
 	Channels []Channel     // whose KeepDays and KeepItems apply; see SetChannels
 	Interval time.Duration // between two prunes; default PruneInterval
+	Delay    time.Duration // before the first; default PruneDelay
 	Logger   *slog.Logger
 	Now      func() time.Time
 	// OnPrune is called after a prune that removed items, once they are
@@ -40,8 +45,8 @@ type PrunerOptions struct {
 	OnPrune func(PruneResult)
 }
 
-// Pruner applies the channels' retention to a Store (Store.Prune) when it
-// starts and every Interval after.
+// Pruner applies the channels' retention to a Store (Store.Prune) soon
+// after it starts and every Interval after.
 type Pruner struct {
 	opts PrunerOptions
 
@@ -55,6 +60,9 @@ type Pruner struct {
 func NewPruner(opts PrunerOptions) *Pruner {
 	if opts.Interval <= 0 {
 		opts.Interval = PruneInterval
+	}
+	if opts.Delay <= 0 {
+		opts.Delay = PruneDelay
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
@@ -90,9 +98,14 @@ func (p *Pruner) Prune(ctx context.Context) (PruneResult, error) {
 	return res, err
 }
 
-// Run prunes at once, then every Interval, until ctx is done. It logs what
-// each prune removed and any error.
+// Run prunes after Delay, then every Interval, until ctx is done. It logs
+// what each prune removed and any error.
 func (p *Pruner) Run(ctx context.Context) {
+	select {
+	case <-ctx.Done():
+		return
+	case <-time.After(p.opts.Delay):
+	}
 	tick := time.NewTicker(p.opts.Interval)
 	defer tick.Stop()
 	for {

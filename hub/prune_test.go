@@ -44,6 +44,7 @@ func TestPrunerRun(t *testing.T) {
 		Store:    st,
 		Channels: []Channel{{ID: "c", KeepDays: 30}},
 		Interval: 20 * time.Millisecond,
+		Delay:    time.Millisecond,
 		Logger:   slog.New(slog.DiscardHandler),
 		OnPrune: func(res PruneResult) {
 			mu.Lock()
@@ -55,12 +56,12 @@ func TestPrunerRun(t *testing.T) {
 	done := make(chan struct{})
 	go func() { p.Run(ctx); close(done) }()
 
-	// The first prune runs at once, the next after Interval, with the
-	// channels of the latest SetChannels.
+	// The first prune runs after Delay, the next after Interval, with
+	// the channels of the latest SetChannels.
 	select {
 	case <-st.called:
 	case <-time.After(time.Second):
-		t.Fatal("Run did not prune at once")
+		t.Fatal("Run did not prune after Delay")
 	}
 	p.SetChannels([]Channel{{ID: "c", KeepItems: 10}})
 	<-st.called
