@@ -44,6 +44,7 @@ base_url = "http://hub.example"
 [[channel]]
 id = "politics"
 title = "时政"
+keep_days = 0 # the fixtures date from 2020
 
 [[source]]
 id = "people-politics"

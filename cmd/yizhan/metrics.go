@@ -20,6 +20,7 @@ type metrics struct {
 	duration *prometheus.HistogramVec // by source
 	saved    *prometheus.CounterVec   // by source and change (new, updated)
 	reloads  *prometheus.CounterVec   // by result (ok, error)
+	removed  *prometheus.CounterVec   // by source
 }
 
 // newMetrics registers the hub's metrics, the Go runtime's and the process's
@@ -43,8 +44,12 @@ func newMetrics(reg prometheus.Registerer, rows func(ctx context.Context) ([]sou
 			Name: "yizhan_config_reloads_total",
 			Help: "Configuration reloads by result: ok or error (the running configuration was kept).",
 		}, []string{"result"}),
+		removed: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "yizhan_items_pruned_total",
+			Help: "Items removed by retention (keep_days, keep_items), by source.",
+		}, []string{"source"}),
 	}
-	reg.MustRegister(m.fetches, m.duration, m.saved, m.reloads,
+	reg.MustRegister(m.fetches, m.duration, m.saved, m.reloads, m.removed,
 		&stateCollector{rows: rows, logger: logger},
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
@@ -64,6 +69,13 @@ func (m *metrics) observe(rep hub.Report) {
 	}
 	if rep.Result.Updated > 0 {
 		m.saved.WithLabelValues(rep.SourceID, "updated").Add(float64(rep.Result.Updated))
+	}
+}
+
+// pruned records what one retention pass removed.
+func (m *metrics) pruned(res hub.PruneResult) {
+	for src, n := range res.Sources {
+		m.removed.WithLabelValues(src).Add(float64(n))
 	}
 }
 

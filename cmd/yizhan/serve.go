@@ -82,6 +82,7 @@ type app struct {
 	fetcher  *swapFetcher
 	runner   *hub.Runner
 	sched    *hub.Scheduler
+	pruner   *hub.Pruner
 	handler  *feeds.Handler
 	registry *prometheus.Registry
 	metrics  *metrics
@@ -114,6 +115,15 @@ func newApp(ctx context.Context, cfg *Config, logger *slog.Logger) (*app, error)
 		store.Close()
 		return nil, err
 	}
+	a.pruner = hub.NewPruner(hub.PrunerOptions{
+		Store:    store,
+		Channels: cfg.Channels,
+		Logger:   logger,
+		OnPrune: func(res hub.PruneResult) {
+			a.metrics.pruned(res)
+			a.handler.Cache().InvalidateAll()
+		},
+	})
 	a.handler = feeds.NewHandler(feeds.Options{
 		Config:     feedsConfig(cfg),
 		Store:      store,
@@ -135,11 +145,13 @@ func newApp(ctx context.Context, cfg *Config, logger *slog.Logger) (*app, error)
 	return a, nil
 }
 
-// serve runs the scheduler and answers HTTP on ln until ctx is done, then
+// serve runs the scheduler and retention and answers HTTP on ln until ctx is done, then
 // shuts both down within shutdownTimeout. stop, if not nil, is called once
 // shutdown begins, so that a second SIGINT kills the process.
 func (a *app) serve(ctx context.Context, ln net.Listener, stop func()) error {
 	a.sched.Start(ctx)
+	var wg sync.WaitGroup
+	wg.Go(func() { a.pruner.Run(ctx) })
 	errc := make(chan error, 1)
 	go func() { errc <- a.http.Serve(netutil.LimitListener(ln, maxConnections)) }()
 	var err error
@@ -153,7 +165,6 @@ func (a *app) serve(ctx context.Context, ln net.Listener, stop func()) error {
 	a.logger.Info("shutting down")
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
 	defer cancel()
-	var wg sync.WaitGroup
 	wg.Go(func() {
 		// Fetches see ctx cancelled and roll back; Stop waits for them.
 		a.sched.Stop()
@@ -236,6 +247,7 @@ func (a *app) apply(ctx context.Context, old, cfg *Config) error {
 		a.fetcher.set(cfg, a.store)
 	}
 	a.cfg.Store(cfg)
+	a.pruner.SetChannels(cfg.Channels)
 	a.handler.SetConfig(feedsConfig(cfg))
 	return a.sched.Update(cfg.Sources)
 }

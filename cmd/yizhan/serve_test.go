@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"strings"
 	"sync"
@@ -271,5 +272,48 @@ func TestServeCommand(t *testing.T) {
 	code, _, stderr := runCmd(t, nil, "serve", "-config", path)
 	if code != 1 || !strings.Contains(stderr, "address already in use") {
 		t.Errorf("serve on a busy port = %d, %q; want 1 and the error", code, stderr)
+	}
+}
+
+func TestServeRetention(t *testing.T) {
+	feed := strings.Replace(previewFeed, "</channel>", `<item>
+  <title>旧闻一则</title>
+  <link>http://example.com/old.html</link>
+  <guid>old</guid>
+  <pubDate>Mon, 20 Apr 2020 08:00:00 +0800</pubDate>
+</item>
+</channel>`, 1)
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/rss+xml")
+		io.WriteString(w, feed)
+	}))
+	defer up.Close()
+	path := writeConfig(t, `
+[[channel]]
+id = "politics"
+keep_days = 0
+keep_items = 1
+
+[[source]]
+id = "people-politics"
+url = "`+up.URL+`/politics.xml"
+channels = ["politics"]
+`)
+	ta := startApp(t, path)
+	eventually(t, "the first fetch", func() bool {
+		_, body := ta.get(t, "/feeds/politics.rss")
+		return strings.Contains(body, "旧闻一则")
+	})
+	res, err := ta.pruner.Prune(t.Context())
+	if err != nil || res.Removed != 1 {
+		t.Fatalf("Prune = %+v, %v; want one item removed", res, err)
+	}
+	_, body := ta.get(t, "/feeds/politics.rss")
+	if strings.Contains(body, "旧闻一则") || !strings.Contains(body, "国务院常务会议部署稳就业举措") {
+		t.Errorf("after retention the feed is:\n%s", body)
+	}
+	_, metrics := ta.get(t, "/metrics")
+	if !strings.Contains(metrics, `yizhan_items_pruned_total{source="people-politics"} 1`) {
+		t.Errorf("/metrics lacks the pruned item")
 	}
 }
