@@ -92,9 +92,30 @@ func NewHandler(opts Options) *Handler {
 	return h
 }
 
-// ServeHTTP implements http.Handler.
+// ServeHTTP implements http.Handler. A path with a "." or ".." segment,
+// percent-encoded or not, is refused with 400: clients remove dot segments
+// before sending (RFC 3986, 5.2.4), so only a probe for path traversal sends
+// one, and http.ServeMux would redirect it to the cleaned path.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if hasDotSegment(r.URL.EscapedPath()) {
+		http.Error(w, "bad request: the path has a . or .. segment", http.StatusBadRequest)
+		return
+	}
 	h.mux.ServeHTTP(w, r)
+}
+
+// hasDotSegment reports whether an escaped path has a segment that is "."
+// or ".." once decoded; "a%2F..%2Fb" is one segment, not a dot segment.
+func hasDotSegment(escaped string) bool {
+	for seg := range strings.SplitSeq(escaped, "/") {
+		if len(seg) > 6 || !strings.Contains(seg, ".") && !strings.Contains(seg, "%") {
+			continue
+		}
+		if s, err := url.PathUnescape(seg); err == nil && (s == "." || s == "..") {
+			return true
+		}
+	}
+	return false
 }
 
 // Cache returns the handler's cache, whose Invalidate the ingest runner

@@ -49,6 +49,12 @@ func TestRoutes(t *testing.T) {
 		{"GET", "/feeds/theory%2F..%2Flatest.rss", 404, "text/plain; charset=utf-8", ""},
 		{"GET", "/feeds/" + strings.Repeat("a", 100000) + ".rss", 404, "text/plain; charset=utf-8", ""},
 		{"GET", "/feeds/..%2F..%2Fetc%2Fpasswd", 404, "text/plain; charset=utf-8", ""},
+		{"GET", "/feeds/../../etc/passwd", 400, "text/plain; charset=utf-8", ""},
+		{"GET", "/feeds/%2e%2e/x", 400, "text/plain; charset=utf-8", ""},
+		{"GET", "/feeds/theory.rss/../../", 400, "text/plain; charset=utf-8", ""},
+		{"GET", "/./feeds/theory.rss", 400, "text/plain; charset=utf-8", ""},
+		{"GET", "/feeds/%2E./theory.rss", 400, "text/plain; charset=utf-8", ""},
+		{"GET", "/feeds/..theory.rss", 404, "text/plain; charset=utf-8", ""},
 		{"GET", "/nosuch", 404, "text/plain; charset=utf-8", ""},
 		{"GET", "/metrics", 404, "text/plain; charset=utf-8", ""}, // no Gatherer given
 		{"POST", "/feeds/theory.rss", 405, "text/plain; charset=utf-8", ""},
