@@ -11,7 +11,8 @@ type Fetcher interface {
 	// Fetch gets the source, sending prev's validators. It returns an error
 	// when the upstream could not be read or parsed; a partial result is never
 	// returned with a nil error. A 304, or a body identical to the last one,
-	// is a result with NotModified set, not an error.
+	// is a result with NotModified set, not an error. Errors name the source
+	// ("fetch people-politics: …"): the runner passes them on as they are.
 	Fetch(ctx context.Context, src Source, prev FetchState) (FetchResult, error)
 }
 

@@ -186,7 +186,7 @@ func (r *Runner) fetch(ctx context.Context, src Source, scheduled bool, rep *Rep
 	if ferr != nil {
 		if ctx.Err() != nil && errors.Is(ferr, ctx.Err()) {
 			// Shutting down is not the upstream's failure; leave its state alone.
-			return fmt.Errorf("fetch %s: %w", src.ID, ferr)
+			return ferr
 		}
 		st.Failures++
 		st.LastError = ferr.Error()
@@ -196,9 +196,9 @@ func (r *Runner) fetch(ctx context.Context, src Source, scheduled bool, rep *Rep
 			rep.Disabled = st.Disabled
 		}
 		if err := r.saveState(st); err != nil {
-			return errors.Join(fmt.Errorf("fetch %s: %w", src.ID, ferr), err)
+			return errors.Join(ferr, err)
 		}
-		return fmt.Errorf("fetch %s: %w", src.ID, ferr)
+		return ferr
 	}
 	rep.NotModified = res.NotModified
 	rep.Skipped = len(res.Skipped)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -23,6 +24,11 @@ func ParseSchedule(spec string) (sched cron.Schedule, err error) {
 			sched, err = nil, fmt.Errorf("parse schedule %q: %v", spec, p)
 		}
 	}()
+	for _, tz := range []string{"CRON_TZ=", "TZ="} {
+		if zone, ok := strings.CutPrefix(spec, tz); ok && !strings.Contains(strings.TrimSpace(zone), " ") {
+			return nil, fmt.Errorf("parse schedule %q: %s must be followed by a space and a schedule, e.g. \"%sAsia/Shanghai 0 8 * * *\"", spec, tz+"Zone", tz)
+		}
+	}
 	sched, err = cronParser.Parse(spec)
 	if err != nil {
 		return nil, fmt.Errorf("parse schedule %q: %w", spec, err)

@@ -2,6 +2,7 @@ package hub
 
 import (
 	"context"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -90,5 +91,12 @@ func TestSchedulerUpdate(t *testing.T) {
 	}
 	if !s.NextRun("b").IsZero() {
 		t.Error("removed source b is still scheduled")
+	}
+}
+
+func TestParseScheduleBareZoneSaysWhy(t *testing.T) {
+	_, err := ParseSchedule("CRON_TZ=Asia/Shanghai")
+	if err == nil || !strings.Contains(err.Error(), "followed by a space") {
+		t.Errorf("ParseSchedule(bare CRON_TZ) = %v, want an explanation", err)
 	}
 }
