@@ -73,9 +73,12 @@ func (f *Fetcher) fetchFeed(ctx context.Context, src hub.Source, prev hub.FetchS
 		res.NotModified = true
 		return res, nil
 	}
-	res.Items, err = ParseFeed(resp.Body, resp.Header.Get("Content-Type"), resp.URL, src)
+	res.Items, res.Listed, err = parseFeed(resp.Body, resp.Header.Get("Content-Type"), resp.URL, src)
 	if err != nil {
 		return hub.FetchResult{}, err
+	}
+	if res.Listed > MaxFeedItems {
+		res.Skipped = append(res.Skipped, fmt.Errorf("the feed lists %d items: kept the newest %d", res.Listed, MaxFeedItems))
 	}
 	return res, nil
 }
@@ -91,14 +94,22 @@ func orElse(a, b string) string {
 // 1.0/1.1, in any charset DecodeXML knows) into attributed, sanitized items.
 // feedURL is where the body came from: relative links are resolved against
 // it (after xml:base). contentType is the response's Content-Type header.
-// An empty body, or one that is not a feed, is an error.
+// An empty body, or one that is not a feed, is an error. Of a feed listing
+// more than MaxFeedItems items, the newest MaxFeedItems are returned.
 func ParseFeed(body []byte, contentType, feedURL string, src hub.Source) ([]hub.Item, error) {
+	items, _, err := parseFeed(body, contentType, feedURL, src)
+	return items, err
+}
+
+// parseFeed is ParseFeed, also returning how many items the feed listed:
+// more than it returns when the feed has over MaxFeedItems.
+func parseFeed(body []byte, contentType, feedURL string, src hub.Source) ([]hub.Item, int, error) {
 	if len(bytes.TrimSpace(body)) == 0 {
-		return nil, fmt.Errorf("parse feed: %w: empty body", ErrNotFeed)
+		return nil, 0, fmt.Errorf("parse feed: %w: empty body", ErrNotFeed)
 	}
 	doc, err := DecodeXML(body, contentType, src.Encoding)
 	if err != nil {
-		return nil, fmt.Errorf("parse feed: %w", err)
+		return nil, 0, fmt.Errorf("parse feed: %w", err)
 	}
 	kind := gofeed.DetectFeedType(bytes.NewReader(doc[:min(len(doc), 4096)]))
 	if kind == gofeed.FeedTypeRSS {
@@ -106,20 +117,25 @@ func ParseFeed(body []byte, contentType, feedURL string, src hub.Source) ([]hub.
 	}
 	if kind == gofeed.FeedTypeUnknown {
 		if looksLikeHTML(doc) {
-			return nil, fmt.Errorf("parse feed: %w: got an HTML page", ErrNotFeed)
+			return nil, 0, fmt.Errorf("parse feed: %w: got an HTML page", ErrNotFeed)
 		}
-		return nil, fmt.Errorf("parse feed: %w: no RSS, Atom or JSON Feed root", ErrNotFeed)
+		return nil, 0, fmt.Errorf("parse feed: %w: no RSS, Atom or JSON Feed root", ErrNotFeed)
 	}
 	name := map[gofeed.FeedType]string{gofeed.FeedTypeRSS: "rss", gofeed.FeedTypeAtom: "atom", gofeed.FeedTypeJSON: "json feed"}[kind]
+	doc, listed, err := trimItems(doc, kind, MaxFeedItems, src.Timezone)
+	if err != nil {
+		return nil, 0, fmt.Errorf("parse %s: %w", name, err)
+	}
 	feed, err := parseSafely(doc)
 	if err != nil {
-		return nil, fmt.Errorf("parse %s: %w", name, err)
+		return nil, 0, fmt.Errorf("parse %s: %w", name, err)
 	}
 	base, _ := url.Parse(feedURL)
 	if base != nil && !base.IsAbs() {
 		base = nil
 	}
-	return feedItems(feed, base, src), nil
+	items := feedItems(feed, base, src)
+	return items, max(listed, len(items)), nil
 }
 
 // cstToOffset rewrites RSS dates that end in "CST" to end in "+0800".
