@@ -23,7 +23,14 @@ type FetchResult struct {
 	ETag         string // validators to send next time
 	LastModified string
 	BodyHash     string
-	MovedTo      string // set when the upstream answered with a permanent redirect
+	// ItemHashes is the fetcher's record of this body's items, for
+	// FetchState.ItemHashes; empty when it keeps none.
+	ItemHashes string
+	// Unchanged counts the items of the body that prev.ItemHashes showed to
+	// be as stored already: they are left out of Items and counted in
+	// SaveResult.Unchanged. Listed includes them.
+	Unchanged int
+	MovedTo   string // set when the upstream answered with a permanent redirect
 	// Listed is how many items the upstream lists, stored already or not:
 	// an HTML source returns only articles it had not stored, but its
 	// listing may link to many more. Zero means len(Items).

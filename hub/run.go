@@ -181,6 +181,9 @@ func (r *Runner) fetch(ctx context.Context, src Source, scheduled bool, rep *Rep
 		var keep []Item
 		keep, rep.Suspect = judge(res.Items, max(res.Listed, len(res.Items)), st.LastCount)
 		rep.Result, ferr = r.opts.Store.SaveItems(ctx, src.ID, keep, rep.Start)
+		if ferr == nil {
+			rep.Result.Unchanged += res.Unchanged
+		}
 	}
 	st.LastTry = rep.Start
 	if ferr != nil {
@@ -221,6 +224,9 @@ func (r *Runner) fetch(ctx context.Context, src Source, scheduled bool, rep *Rep
 		}
 		if res.BodyHash != "" {
 			st.BodyHash = res.BodyHash
+		}
+		if !res.NotModified {
+			st.ItemHashes = res.ItemHashes
 		}
 	}
 	if res.MovedTo != "" {

@@ -254,3 +254,46 @@ func TestRunnerOneAtATimeAndGlobalLimit(t *testing.T) {
 		t.Errorf("busy reports = %d, want at least 4", busy)
 	}
 }
+
+// TestRunnerItemHashes: the fetcher's record of a body's items is handed
+// back on the next fetch after a sound one, kept through a 304, not taken
+// from a suspect fetch, and the items it showed unchanged are counted.
+func TestRunnerItemHashes(t *testing.T) {
+	tr := newTestRunner(t)
+	src := Source{ID: "s"}
+	items := []Item{{Key: "a", Title: "甲"}, {Key: "b", Title: "乙"}, {Key: "c", Title: "丙"}}
+	tr.fetch = func(FetchState) (FetchResult, error) {
+		return FetchResult{Items: items, BodyHash: "h1", ItemHashes: "abc"}, nil
+	}
+	tr.Run(t.Context(), src)
+	if got := tr.state().ItemHashes; got != "abc" {
+		t.Fatalf("ItemHashes = %q after a sound fetch, want %q", got, "abc")
+	}
+
+	tr.fetch = func(FetchState) (FetchResult, error) { return FetchResult{NotModified: true}, nil }
+	tr.Run(t.Context(), src)
+	if got := tr.prevs[1].ItemHashes; got != "abc" {
+		t.Errorf("prev.ItemHashes = %q, want %q", got, "abc")
+	}
+
+	// One new item, three known: the report counts all four.
+	tr.fetch = func(FetchState) (FetchResult, error) {
+		return FetchResult{Items: []Item{{Key: "d", Title: "丁"}}, Unchanged: 3, Listed: 4, BodyHash: "h2", ItemHashes: "abcd"}, nil
+	}
+	rep := tr.Run(t.Context(), src)
+	if want := (SaveResult{New: 1, Unchanged: 3}); rep.Result != want {
+		t.Errorf("Result = %+v, want %+v", rep.Result, want)
+	}
+	if st := tr.state(); st.ItemHashes != "abcd" || st.LastCount != 4 {
+		t.Errorf("state = %+v, want ItemHashes abcd, LastCount 4", st)
+	}
+
+	// Items held back as suspect were not stored: their record is not kept.
+	tr.fetch = func(FetchState) (FetchResult, error) {
+		return FetchResult{Items: []Item{{Key: "e", Title: "\uFFFD\uFFFD"}}, Unchanged: 4, Listed: 5, BodyHash: "h3", ItemHashes: "abcde"}, nil
+	}
+	tr.Run(t.Context(), src)
+	if st := tr.state(); st.Suspect == "" || st.ItemHashes != "abcd" {
+		t.Errorf("after a suspect fetch: %+v, want suspect with ItemHashes abcd", st)
+	}
+}

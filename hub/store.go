@@ -123,6 +123,11 @@ type FetchState struct {
 	// right. What was stored before stays.
 	Suspect   string
 	LastCount int // items the last successful, modified fetch yielded
+	// ItemHashes is the fetcher's opaque record of the items of the last
+	// body it read (sources keeps a hash of each item's bytes and of its
+	// key), so that the next fetch skips the items that did not change. The
+	// runner keeps it only from a sound fetch whose items were all stored.
+	ItemHashes string
 }
 
 // Source states, as FetchState.Status names them for `yizhan sources`,

@@ -50,7 +50,7 @@ func (db *DB) syncSources(ctx context.Context, channels map[string][]string) err
 }
 
 const fetchStateColumns = `etag, last_modified, body_hash, url, last_try, last_success, last_error, failures, next_try,
-	config_url, disabled, suspect, last_count`
+	config_url, disabled, suspect, last_count, item_hashes`
 
 // FetchState returns a source's fetch state; see hub.Store.
 func (db *DB) FetchState(ctx context.Context, sourceID string) (hub.FetchState, error) {
@@ -72,7 +72,7 @@ func (db *DB) SaveFetchState(ctx context.Context, st hub.FetchState) error {
 		return errors.New("save fetch state: empty source id")
 	}
 	_, err := db.w.ExecContext(ctx, `INSERT INTO fetch_state (source_id, `+fetchStateColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (source_id) DO UPDATE SET
 			etag = excluded.etag, last_modified = excluded.last_modified,
 			body_hash = excluded.body_hash, url = excluded.url,
@@ -80,10 +80,10 @@ func (db *DB) SaveFetchState(ctx context.Context, st hub.FetchState) error {
 			last_error = excluded.last_error, failures = excluded.failures,
 			next_try = excluded.next_try, config_url = excluded.config_url,
 			disabled = excluded.disabled, suspect = excluded.suspect,
-			last_count = excluded.last_count`,
+			last_count = excluded.last_count, item_hashes = excluded.item_hashes`,
 		st.SourceID, st.ETag, st.LastModified, st.BodyHash, st.URL,
 		nullNanos(st.LastTry), nullNanos(st.LastSuccess), st.LastError, st.Failures, nullNanos(st.NextTry),
-		st.ConfigURL, st.Disabled, st.Suspect, st.LastCount)
+		st.ConfigURL, st.Disabled, st.Suspect, st.LastCount, []byte(st.ItemHashes))
 	if err != nil {
 		return fmt.Errorf("save fetch state %s: %w", st.SourceID, err)
 	}
@@ -130,7 +130,7 @@ func scanFetchState(row *sql.Row, st *hub.FetchState) error {
 	var lastTry, lastSuccess, nextTry sql.NullInt64
 	if err := row.Scan(&st.ETag, &st.LastModified, &st.BodyHash, &st.URL,
 		&lastTry, &lastSuccess, &st.LastError, &st.Failures, &nextTry,
-		&st.ConfigURL, &st.Disabled, &st.Suspect, &st.LastCount); err != nil {
+		&st.ConfigURL, &st.Disabled, &st.Suspect, &st.LastCount, &st.ItemHashes); err != nil {
 		return err
 	}
 	st.LastTry, st.LastSuccess, st.NextTry = fromNullNanos(lastTry), fromNullNanos(lastSuccess), fromNullNanos(nextTry)

@@ -548,6 +548,7 @@ func testFetchState(t *testing.T, s hub.Store) {
 		Disabled:     "HTTP 410 Gone",
 		Suspect:      "no items, where the last fetch had 40",
 		LastCount:    40,
+		ItemHashes:   "m\x00\xff\x01 not text",
 	}
 	if err := s.SaveFetchState(ctx, failing); err != nil {
 		t.Fatalf("SaveFetchState: %v", err)
@@ -580,7 +581,8 @@ func sameFetchState(a, b hub.FetchState) bool {
 	return a.SourceID == b.SourceID && a.ETag == b.ETag && a.LastModified == b.LastModified &&
 		a.BodyHash == b.BodyHash && a.URL == b.URL && a.LastError == b.LastError && a.Failures == b.Failures &&
 		a.LastTry.Equal(b.LastTry) && a.LastSuccess.Equal(b.LastSuccess) && a.NextTry.Equal(b.NextTry) &&
-		a.ConfigURL == b.ConfigURL && a.Disabled == b.Disabled && a.Suspect == b.Suspect && a.LastCount == b.LastCount
+		a.ConfigURL == b.ConfigURL && a.Disabled == b.Disabled && a.Suspect == b.Suspect && a.LastCount == b.LastCount &&
+		a.ItemHashes == b.ItemHashes
 }
 
 func testSourceStats(t *testing.T, s hub.Store) {
