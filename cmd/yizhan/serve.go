@@ -87,6 +87,7 @@ type app struct {
 	registry *prometheus.Registry
 	metrics  *metrics
 	http     *http.Server
+	fresh    freshConns
 
 	mu  sync.Mutex // serialises reloads
 	cfg atomic.Pointer[Config]
@@ -141,8 +142,40 @@ func newApp(ctx context.Context, cfg *Config, logger *slog.Logger) (*app, error)
 		MaxHeaderBytes:    maxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+		ConnState:         a.fresh.track,
 	}
 	return a, nil
+}
+
+// freshConns are connections that have not yet sent a whole request.
+// http.Server.Shutdown waits up to 5 s for such a connection before it counts
+// as idle; a client that connects and then says nothing would hold every
+// shutdown that long, so shutdown closes them at once.
+type freshConns struct {
+	mu sync.Mutex
+	m  map[net.Conn]struct{}
+}
+
+func (f *freshConns) track(c net.Conn, state http.ConnState) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if state == http.StateNew {
+		if f.m == nil {
+			f.m = make(map[net.Conn]struct{})
+		}
+		f.m[c] = struct{}{}
+		return
+	}
+	delete(f.m, c)
+}
+
+func (f *freshConns) closeAll() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for c := range f.m {
+		c.Close()
+	}
+	clear(f.m)
 }
 
 // serve runs the scheduler and retention and answers HTTP on ln until ctx is done, then
@@ -169,6 +202,7 @@ func (a *app) serve(ctx context.Context, ln net.Listener, stop func()) error {
 		// Fetches see ctx cancelled and roll back; Stop waits for them.
 		a.sched.Stop()
 	})
+	a.fresh.closeAll()
 	if serr := a.http.Shutdown(sctx); serr != nil {
 		err = errors.Join(err, fmt.Errorf("shutdown: %w", serr))
 	}
