@@ -10,6 +10,7 @@ import (
 	"html"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -67,18 +68,38 @@ func (f *Fetcher) fetchFeed(ctx context.Context, src hub.Source, prev hub.FetchS
 		res.BodyHash = prev.BodyHash
 		return res, nil
 	}
-	sum := sha256.Sum256(resp.Body)
-	res.BodyHash = hex.EncodeToString(sum[:])
+	read, err := ReadFeed(resp.Body, resp.Header.Get("Content-Type"), resp.URL, src, prev)
+	if err != nil {
+		return hub.FetchResult{}, err
+	}
+	read.ETag, read.LastModified, read.MovedTo, read.MinInterval = res.ETag, res.LastModified, res.MovedTo, res.MinInterval
+	return read, nil
+}
+
+// ReadFeed is what a fetch of a feed source makes of a body the upstream
+// sent (a 200): the items of ParseFeed, except what prev shows to be stored
+// already. A body identical to the last one read for the same source
+// configuration is a result with NotModified set. Of a changed body, the
+// items whose bytes (and everything outside the items that could change how
+// they read) are as in the last body are counted in Unchanged, not parsed;
+// the result's ItemHashes records this body's items for the next fetch.
+func ReadFeed(body []byte, contentType, feedURL string, src hub.Source, prev hub.FetchState) (hub.FetchResult, error) {
+	fp := fingerprint(src, feedURL)
+	h := sha256.New()
+	h.Write(fp)
+	h.Write(body)
+	res := hub.FetchResult{BodyHash: hex.EncodeToString(h.Sum(nil))}
 	if res.BodyHash == prev.BodyHash {
 		res.NotModified = true
 		return res, nil
 	}
-	res.Items, res.Listed, err = parseFeed(resp.Body, resp.Header.Get("Content-Type"), resp.URL, src)
+	r, err := parseFeed(body, contentType, feedURL, src, fp, prev.ItemHashes)
 	if err != nil {
 		return hub.FetchResult{}, err
 	}
-	if res.Listed > MaxFeedItems {
-		res.Skipped = append(res.Skipped, fmt.Errorf("the feed lists %d items: kept the newest %d", res.Listed, MaxFeedItems))
+	res.Items, res.Listed, res.Unchanged, res.ItemHashes = r.items, r.listed, r.unchanged, r.memo
+	if r.listed > MaxFeedItems {
+		res.Skipped = append(res.Skipped, fmt.Errorf("the feed lists %d items: kept the newest %d", r.listed, MaxFeedItems))
 	}
 	return res, nil
 }
@@ -97,45 +118,146 @@ func orElse(a, b string) string {
 // An empty body, or one that is not a feed, is an error. Of a feed listing
 // more than MaxFeedItems items, the newest MaxFeedItems are returned.
 func ParseFeed(body []byte, contentType, feedURL string, src hub.Source) ([]hub.Item, error) {
-	items, _, err := parseFeed(body, contentType, feedURL, src)
-	return items, err
+	r, err := parseFeed(body, contentType, feedURL, src, fingerprint(src, feedURL), "")
+	return r.items, err
 }
 
-// parseFeed is ParseFeed, also returning how many items the feed listed:
-// more than it returns when the feed has over MaxFeedItems.
-func parseFeed(body []byte, contentType, feedURL string, src hub.Source) ([]hub.Item, int, error) {
+// feedRead is what parseFeed read of a feed.
+type feedRead struct {
+	items     []hub.Item
+	listed    int    // items the feed listed: more than items when it had over MaxFeedItems, or some were unchanged
+	unchanged int    // items skipped as unchanged by the memo
+	memo      string // the memo of this body's items (hub.FetchResult.ItemHashes), if any
+}
+
+// parseFeed is ParseFeed, skipping the items that memo (the last body's
+// hub.FetchState.ItemHashes) shows unchanged; fp is the fingerprint of src
+// and feedURL.
+func parseFeed(body []byte, contentType, feedURL string, src hub.Source, fp []byte, memo string) (feedRead, error) {
 	if len(bytes.TrimSpace(body)) == 0 {
-		return nil, 0, fmt.Errorf("parse feed: %w: empty body", ErrNotFeed)
+		return feedRead{}, fmt.Errorf("parse feed: %w: empty body", ErrNotFeed)
 	}
 	doc, err := DecodeXML(body, contentType, src.Encoding)
 	if err != nil {
-		return nil, 0, fmt.Errorf("parse feed: %w", err)
+		return feedRead{}, fmt.Errorf("parse feed: %w", err)
 	}
 	kind := gofeed.DetectFeedType(bytes.NewReader(doc[:min(len(doc), 4096)]))
-	if kind == gofeed.FeedTypeRSS {
-		doc = cstToOffset(doc)
-	}
 	if kind == gofeed.FeedTypeUnknown {
 		if looksLikeHTML(doc) {
-			return nil, 0, fmt.Errorf("parse feed: %w: got an HTML page", ErrNotFeed)
+			return feedRead{}, fmt.Errorf("parse feed: %w: got an HTML page", ErrNotFeed)
 		}
-		return nil, 0, fmt.Errorf("parse feed: %w: no RSS, Atom or JSON Feed root", ErrNotFeed)
+		return feedRead{}, fmt.Errorf("parse feed: %w: no RSS, Atom or JSON Feed root", ErrNotFeed)
 	}
 	name := map[gofeed.FeedType]string{gofeed.FeedTypeRSS: "rss", gofeed.FeedTypeAtom: "atom", gofeed.FeedTypeJSON: "json feed"}[kind]
 	doc, listed, err := trimItems(doc, kind, MaxFeedItems, src.Timezone)
 	if err != nil {
-		return nil, 0, fmt.Errorf("parse %s: %w", name, err)
-	}
-	feed, err := parseSafely(doc)
-	if err != nil {
-		return nil, 0, fmt.Errorf("parse %s: %w", name, err)
+		return feedRead{}, fmt.Errorf("parse %s: %w", name, err)
 	}
 	base, _ := url.Parse(feedURL)
 	if base != nil && !base.IsAbs() {
 		base = nil
 	}
-	items := feedItems(feed, base, src)
-	return items, max(listed, len(items)), nil
+	var r feedRead
+	if l, ok := scanXML(doc, kind); ok {
+		r, err = readItems(doc, l, kind, base, src, fp, memo)
+	} else {
+		var feed *gofeed.Feed
+		if kind == gofeed.FeedTypeRSS {
+			doc = cstToOffset(doc)
+		}
+		if feed, err = parseSafely(doc); err == nil {
+			r.items, _ = feedItems(feed, base, src, nil)
+		}
+	}
+	if err != nil {
+		return feedRead{}, fmt.Errorf("parse %s: %w", name, err)
+	}
+	r.listed = max(listed, r.listed, len(r.items))
+	return r, nil
+}
+
+// scanXML is scanLayout for RSS and Atom documents.
+func scanXML(doc []byte, kind gofeed.FeedType) (layout, bool) {
+	if kind != gofeed.FeedTypeRSS && kind != gofeed.FeedTypeAtom {
+		return layout{}, false
+	}
+	return scanLayout(doc)
+}
+
+// readItems reads the items of an RSS or Atom document whose layout the
+// scan found: only those whose hash is not in memo, unless a parsed item
+// turns out to share its key with a skipped one (a feed's duplicate keys
+// are told apart by their order, so it needs them all), or gofeed does not
+// see the items the scan saw.
+func readItems(doc []byte, l layout, kind gofeed.FeedType, base *url.URL, src hub.Source, fp []byte, memo string) (feedRead, error) {
+	hashes := itemHashes(doc, l, fp)
+	known := decodeMemo([]byte(memo))
+	keep := make([]bool, len(hashes))
+	skipped := make(map[keyHash]bool)
+	unchanged := 0
+	for i, h := range hashes {
+		k, ok := known[h]
+		keep[i] = !ok
+		if ok {
+			skipped[k] = true
+			unchanged++
+		}
+	}
+	entries := make([]memoEntry, len(hashes))
+	for i, h := range hashes {
+		entries[i] = memoEntry{item: h, key: known[h]}
+	}
+	if len(hashes) > 0 && unchanged == len(hashes) {
+		return feedRead{listed: len(hashes), unchanged: unchanged, memo: string(encodeMemo(entries))}, nil
+	}
+	if unchanged == 0 {
+		keep = nil
+	}
+	for {
+		out, v := rebuild(doc, l, keep)
+		if kind == gofeed.FeedTypeRSS {
+			out = cstToOffset(out)
+		}
+		feed, err := parseSafely(out)
+		if err != nil && keep != nil {
+			keep = nil // let the whole document say what is wrong
+			continue
+		}
+		if err != nil {
+			return feedRead{}, err
+		}
+		items, keys := feedItems(feed, base, src, v)
+		kept := len(hashes) - unchanged
+		if keep == nil {
+			kept = len(hashes)
+		}
+		if len(keys) != kept {
+			if keep != nil {
+				keep = nil
+				continue
+			}
+			// gofeed saw other items than the scan: keep no memo.
+			return feedRead{items: items, listed: len(hashes)}, nil
+		}
+		if keep != nil && slices.ContainsFunc(keys, func(k string) bool { return skipped[hashKey(k)] }) {
+			keep = nil
+			continue
+		}
+		r := feedRead{items: items, listed: len(hashes)}
+		if keep != nil {
+			r.unchanged = unchanged
+		}
+		j := 0
+		for i := range entries {
+			if keep != nil && !keep[i] {
+				continue
+			}
+			entries[i].key = hashKey(keys[j])
+			j++
+		}
+		r.memo = string(encodeMemo(entries))
+		return r, nil
+	}
 }
 
 // cstToOffset rewrites RSS dates that end in "CST" to end in "+0800".
@@ -167,8 +289,11 @@ func looksLikeHTML(doc []byte) bool {
 	return htmlStart.Match(doc[:min(len(doc), 1024)])
 }
 
-// feedItems translates a parsed feed into items, in the feed's order, each key once.
-func feedItems(feed *gofeed.Feed, base *url.URL, src hub.Source) []hub.Item {
+// feedItems translates a parsed feed into items, in the feed's order, each
+// key once, restoring the texts v kept. keys are the keys of the feed's
+// items, in the feed's order, before duplicates among them were told apart
+// or dropped; "" for an item gofeed gave as nil.
+func feedItems(feed *gofeed.Feed, base *url.URL, src hub.Source, v *vault) (items []hub.Item, keys []string) {
 	orig := feed.OriginalFeed()
 	var (
 		rssItems  []*rss.Item
@@ -190,7 +315,8 @@ func feedItems(feed *gofeed.Feed, base *url.URL, src hub.Source) []hub.Item {
 	if loc == nil {
 		loc = time.UTC
 	}
-	items := make([]hub.Item, 0, len(feed.Items))
+	items = make([]hub.Item, 0, len(feed.Items))
+	keys = make([]string, len(feed.Items))
 	seen := make(map[string]string, len(feed.Items)) // key: text hash
 	for i, fi := range feed.Items {
 		if fi == nil {
@@ -203,7 +329,7 @@ func feedItems(feed *gofeed.Feed, base *url.URL, src hub.Source) []hub.Item {
 			pageBase = u
 		}
 		it.Title = clipRunes(PlainText(firstSet(fi.Title, mediaTitle(fi))), maxTitle)
-		content, summary := fi.Content, fi.Description
+		content, summary := v.restore(fi.Content), v.restore(fi.Description)
 		it.Published = itemTime(fi.Published, fi.PublishedParsed, loc)
 		it.Updated = itemTime(fi.Updated, fi.UpdatedParsed, loc)
 		it.Author = personNames(fi)
@@ -261,6 +387,7 @@ func feedItems(feed *gofeed.Feed, base *url.URL, src hub.Source) []hub.Item {
 		it.Categories = feedCategories(fi.Categories)
 		it.Image = leadImage(fi, it.Content, it.Summary, pageBase)
 		it.Key = itemKey(fi.GUID, it.URL, it.Title, content+summary)
+		keys[i] = it.Key
 		// Items sharing a key are one item listed twice when their text is
 		// the same, else distinct items under a careless guid or link: the
 		// later ones get a key of their own, stable while their text is.
@@ -278,7 +405,7 @@ func feedItems(feed *gofeed.Feed, base *url.URL, src hub.Source) []hub.Item {
 		Attribute(&it, src)
 		items = append(items, it)
 	}
-	return items
+	return items, keys
 }
 
 // itemTime re-reads the raw date string in the source's zone: gofeed reads
@@ -521,8 +648,14 @@ func truncateHTML(s string) string {
 	if len(s) <= maxContent {
 		return s
 	}
-	// A rune cut in two becomes invalid UTF-8 and is dropped.
-	return strings.TrimSpace(policy.Sanitize(strings.ToValidUTF8(s[:maxContent], "")))
+	// A rune cut in two becomes invalid UTF-8 and is dropped. Sanitizing
+	// closes the elements left open, which may take the cut past the limit
+	// again: cut shorter until it fits.
+	for n := maxContent; ; n -= n / 8 {
+		if cut := strings.TrimSpace(policy.Sanitize(strings.ToValidUTF8(s[:n], ""))); len(cut) <= maxContent {
+			return cut
+		}
+	}
 }
 
 func firstSet(ss ...string) string {
