@@ -149,7 +149,7 @@ func parseFeed(body []byte, contentType, feedURL string, src hub.Source, fp []by
 		return feedRead{}, fmt.Errorf("parse feed: %w: no RSS, Atom or JSON Feed root", ErrNotFeed)
 	}
 	name := map[gofeed.FeedType]string{gofeed.FeedTypeRSS: "rss", gofeed.FeedTypeAtom: "atom", gofeed.FeedTypeJSON: "json feed"}[kind]
-	doc, listed, err := trimItems(doc, kind, MaxFeedItems, src.Timezone)
+	doc, listed, err := boundFeed(doc, kind, src.Timezone)
 	if err != nil {
 		return feedRead{}, fmt.Errorf("parse %s: %w", name, err)
 	}

@@ -2,6 +2,7 @@ package sources
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -103,4 +104,29 @@ func FuzzTrimItems(f *testing.F) {
 			t.Errorf("trimmed document still has %d items, limit %d", m, limit)
 		}
 	})
+}
+
+func TestCheckMarkup(t *testing.T) {
+	tests := []struct {
+		doc  string
+		fail string // part of the error; empty: within the bounds
+	}{
+		{`<a><b/><c x="1"/></a>`, ""},
+		{`<a><b><c><d/></c></b></a>`, ""},
+		{`<a><b><c><d></d></c></b></a>`, "nested more than 3"},
+		{`<a/><b/><c/><d/><e/><f/>`, "more than 5 elements"},
+		{`<a><!-- <b><c><d> --></a>`, ""},
+		{`<a><![CDATA[<b><c><d><e><f><g>]]></a>`, ""},
+		{`<?xml version="1.0"?><!DOCTYPE a [<!ENTITY x "<b><c><d>">]><a>&x;</a>`, ""},
+		{`<a x="/>" y='>'><b z="<c><d>"/></a>`, ""},
+		{`</x></y></z><a><b><c></c></b></a>`, ""}, // stray end tags do not bank depth
+		{`<a><b><c><d`, ""},                       // truncated: gofeed says so
+		{`<a><!-- never closed <b><c><d>`, ""},
+	}
+	for _, tt := range tests {
+		err := checkMarkup([]byte(tt.doc), 5, 3)
+		if tt.fail == "" && err != nil || tt.fail != "" && (!errors.Is(err, ErrTooComplex) || !strings.Contains(err.Error(), tt.fail)) {
+			t.Errorf("checkMarkup(%q) = %v, want %q", tt.doc, err, tt.fail)
+		}
+	}
 }
