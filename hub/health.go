@@ -28,6 +28,18 @@ type GoneReporter interface {
 	Gone() bool
 }
 
+// ForURL returns st as it applies to a source now configured with url. A
+// state recorded under another configured URL belongs to that URL: its
+// remembered redirect, validators, backoff, Disabled and Suspect are
+// forgotten, and the source reads as never fetched until it is. A state
+// recorded before ConfigURL existed is taken as it is.
+func (st FetchState) ForURL(url string) FetchState {
+	if st.ConfigURL == "" || st.ConfigURL == url {
+		return st
+	}
+	return FetchState{SourceID: st.SourceID, ConfigURL: url}
+}
+
 // NextRun returns about when the source is next fetched on schedule, given
 // when its schedule fires next: never (the zero time) while the hub has
 // disabled it, and not before NextTry, which holds scheduled runs back.

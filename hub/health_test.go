@@ -278,3 +278,24 @@ func TestRunnerFailureNeverStores(t *testing.T) {
 		t.Errorf("a failed fetch stored %d items", n)
 	}
 }
+
+func TestFetchStateForURL(t *testing.T) {
+	now := time.Date(2026, 11, 26, 8, 0, 0, 0, time.UTC)
+	old := FetchState{SourceID: "s", ConfigURL: "http://a/", URL: "http://a/moved", ETag: `"1"`, LastTry: now,
+		Failures: 1, NextTry: now.Add(time.Hour), Disabled: "HTTP 410 Gone", LastCount: 9}
+	if got := old.ForURL("http://a/"); got != old {
+		t.Errorf("same URL: ForURL = %+v, want the state unchanged", got)
+	}
+	legacy := old
+	legacy.ConfigURL = ""
+	if got := legacy.ForURL("http://b/"); got != legacy {
+		t.Errorf("state from before ConfigURL: ForURL = %+v, want it unchanged", got)
+	}
+	got := old.ForURL("http://b/")
+	if want := (FetchState{SourceID: "s", ConfigURL: "http://b/"}); got != want {
+		t.Errorf("new URL: ForURL = %+v, want %+v", got, want)
+	}
+	if got.Status(now) != StateNever {
+		t.Errorf("new URL: Status = %q, want %q", got.Status(now), StateNever)
+	}
+}

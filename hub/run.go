@@ -162,12 +162,8 @@ func (r *Runner) fetch(ctx context.Context, src Source, scheduled bool, rep *Rep
 		return fmt.Errorf("run %s: %w", src.ID, err)
 	}
 	st.SourceID = src.ID
-	if st.ConfigURL != src.URL {
-		if st.ConfigURL != "" {
-			st = FetchState{SourceID: src.ID, LastTry: st.LastTry, LastSuccess: st.LastSuccess}
-		}
-		st.ConfigURL = src.URL
-	}
+	st = st.ForURL(src.URL)
+	st.ConfigURL = src.URL
 	if scheduled && st.Disabled != "" {
 		rep.Disabled = st.Disabled
 		return nil
