@@ -508,6 +508,10 @@ func TestStatus(t *testing.T) {
 	cfg.Sources = append(cfg.Sources,
 		hub.Source{ID: "failing", Name: "坏掉的<来源>", Kind: hub.KindFeed, Channels: []string{"theory"}, Enabled: true},
 		hub.Source{ID: "backoff", Name: "退避中", Kind: hub.KindFeed, Channels: []string{"theory"}, Enabled: true},
+		hub.Source{ID: "suspect", Kind: hub.KindFeed, URL: "http://s/", Channels: []string{"theory"}, Enabled: true},
+		hub.Source{ID: "gone", Kind: hub.KindFeed, URL: "http://g/", Channels: []string{"theory"}, Enabled: true},
+		hub.Source{ID: "ttl", Kind: hub.KindFeed, URL: "http://t/", Channels: []string{"theory"}, Enabled: true},
+		hub.Source{ID: "moved-on", Kind: hub.KindFeed, URL: "http://new/", Channels: []string{"theory"}, Enabled: true},
 	)
 	store := newMemStore(cfg)
 	store.stats = []hub.SourceStat{
@@ -517,6 +521,13 @@ func TestStatus(t *testing.T) {
 		{FetchState: hub.FetchState{SourceID: "backoff", LastTry: clock.Add(-time.Minute), LastError: "timeout",
 			Failures: 3, NextTry: clock.Add(2 * time.Hour)}},
 		{FetchState: hub.FetchState{SourceID: "removed-long-ago", LastTry: clock}, Items: 1},
+		{FetchState: hub.FetchState{SourceID: "suspect", ConfigURL: "http://s/", LastTry: clock, LastSuccess: clock,
+			Suspect: "no items, where the last sound fetch had 40"}, Items: 40},
+		{FetchState: hub.FetchState{SourceID: "gone", ConfigURL: "http://g/", LastTry: clock, Failures: 1, NextTry: clock.Add(time.Minute),
+			LastError: "fetch gone: http://g/: HTTP 410 Gone", Disabled: "HTTP 410 Gone: the upstream removed it"}},
+		{FetchState: hub.FetchState{SourceID: "ttl", ConfigURL: "http://t/", LastTry: clock, LastSuccess: clock, NextTry: clock.Add(3 * time.Hour)}},
+		{FetchState: hub.FetchState{SourceID: "moved-on", ConfigURL: "http://old/", LastTry: clock, Failures: 1,
+			LastError: "fetch moved-on: http://old/: HTTP 410 Gone", Disabled: "HTTP 410 Gone: the upstream removed it"}},
 	}
 	h := NewHandler(Options{Config: cfg, Store: store, Now: fixedNow,
 		NextRun: func(id string) time.Time { return clock.Add(15 * time.Minute) }})
@@ -540,6 +551,10 @@ func TestStatus(t *testing.T) {
 		{"bureau-notices", stateDisabled, nil},
 		{"failing", stateFailing, []string{"&lt;script&gt;", "坏掉的&lt;来源&gt;", "2025-03-02 19:00:00 +0800"}},
 		{"backoff", stateBackingOff, []string{"timeout", "2025-03-02 22:00:00 +0800", "连续失败 3 次"}}, // next run held back to NextTry
+		{"suspect", stateSuspect, []string{"suspect: no items, where the last sound fetch had 40", "2025-03-02 20:15:00 +0800"}},
+		{"gone", stateDisabled, []string{"HTTP 410 Gone", "<td>0</td><td>—</td>"}}, // no next run
+		{"ttl", stateOK, []string{"2025-03-02 23:00:00 +0800"}},                    // the upstream's ttl holds the schedule back
+		{"moved-on", stateNever, []string{"2025-03-02 20:15:00 +0800"}},            // the 410 was the old URL's
 	}
 	for _, tt := range tests {
 		row, ok := rows[tt.id]

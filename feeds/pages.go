@@ -19,7 +19,7 @@ const pageStyle = `body{font-family:system-ui,"PingFang SC","Microsoft YaHei",sa
 h1{font-size:1.6rem}h2{font-size:1.2rem;margin-top:2rem}
 table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.3rem .5rem;border-bottom:1px solid #ddd;vertical-align:top}
 .meta{color:#666;font-size:.9em}.feeds a{margin-right:.6rem}
-.ok{color:#176f2c}.failing{color:#b00020}.backing-off{color:#a15c00}.never-fetched,.disabled,.not-configured{color:#666}`
+.ok{color:#176f2c}.failing{color:#b00020}.backing-off,.suspect{color:#a15c00}.never-fetched,.disabled,.not-configured{color:#666}`
 
 var indexTemplate = template.Must(template.New("index").Parse(`<!DOCTYPE html>
 <html lang="zh-CN">
@@ -211,29 +211,34 @@ type statusRow struct {
 	Items                    string
 }
 
-// Source states shown on /status.
+// Source states shown on /status: hub.FetchState.Status's, and one for
+// sources no longer configured.
 const (
-	stateOK         = "ok"
-	stateFailing    = "failing"
-	stateBackingOff = "backing off"
-	stateNever      = "never fetched"
-	stateDisabled   = "disabled"
-	stateGone       = "not configured" // stored fetch state or items of a source no longer configured
+	stateOK         = hub.StateOK
+	stateFailing    = hub.StateFailing
+	stateBackingOff = hub.StateBackingOff
+	stateSuspect    = hub.StateSuspect
+	stateNever      = hub.StateNever
+	stateDisabled   = hub.StateDisabled // by the configuration, or by the hub (410 Gone)
+	stateGone       = "not configured"  // stored fetch state or items of a source no longer configured
 )
 
-// sourceState judges a source by its configuration and fetch state.
-func sourceState(src *hub.Source, st hub.FetchState, now time.Time) string {
-	switch {
-	case !src.Enabled:
-		return stateDisabled
-	case st.LastTry.IsZero():
-		return stateNever
-	case st.Failures > 0 && st.NextTry.After(now):
-		return stateBackingOff
-	case st.Failures > 0:
-		return stateFailing
+// sourceState judges a configured source by its configuration and fetch
+// state, as yizhan sources does, and says why when the hub disabled it or
+// its last fetch looks wrong.
+func sourceState(src *hub.Source, st hub.FetchState, now time.Time) (state, note string) {
+	if !src.Enabled {
+		return stateDisabled, ""
 	}
-	return stateOK
+	st = st.ForURL(src.URL)
+	state = st.Status(now)
+	switch state {
+	case stateDisabled:
+		note = "disabled: " + st.Disabled
+	case stateSuspect:
+		note = "suspect: " + st.Suspect
+	}
+	return state, note
 }
 
 // renderStatus renders /status: every configured source with its state,
@@ -259,15 +264,19 @@ func renderStatus(cfg *config, stats []hub.SourceStat, now time.Time, nextRun fu
 	for _, src := range cfg.srcOrder {
 		st := byID[src.ID]
 		delete(byID, src.ID)
-		state := sourceState(src, st.FetchState, now)
+		state, note := sourceState(src, st.FetchState, now)
 		var next time.Time
 		if src.Enabled {
 			if nextRun != nil {
 				next = nextRun(src.ID)
 			}
-			if st.NextTry.After(next) {
-				next = st.NextTry // backoff or Retry-After holds the schedule back
-			}
+			// Backoff, Retry-After or the upstream's ttl hold the schedule
+			// back; a source the hub disabled has no next run.
+			next = st.ForURL(src.URL).NextRun(next)
+		}
+		lastErr := st.LastError
+		if lastErr == "" {
+			lastErr = note
 		}
 		channels := ""
 		for i, ch := range src.Channels {
@@ -286,7 +295,7 @@ func renderStatus(cfg *config, stats []hub.SourceStat, now time.Time, nextRun fu
 			Class:       classOf(state),
 			LastTry:     stamp(st.LastTry),
 			LastSuccess: stamp(st.LastSuccess),
-			LastError:   clean(st.LastError),
+			LastError:   clean(lastErr),
 			NextRun:     stamp(next),
 			Items:       strconv.Itoa(st.Items),
 		})
