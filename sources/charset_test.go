@@ -195,3 +195,42 @@ func FuzzDecodeHTML(f *testing.F) {
 		}
 	})
 }
+
+// TestIndexForbidden holds the word-at-a-time scan to the rune-by-rune
+// definition, at every position of a forbidden character around word
+// boundaries and among full-width punctuation.
+func TestIndexForbidden(t *testing.T) {
+	text := "，新华社北京电：（记者）\t\n\r“引号”。" // U+FF0C, U+FF1A, U+FF08/09 begin with 0xEF
+	for _, bad := range []string{"\x00", "\x01", "\x1f", "\uFFFE", "\uFFFF"} {
+		for i := 0; i <= len(text); i++ {
+			if !utf8.ValidString(text[:i]) {
+				continue
+			}
+			s := text[:i] + bad + text[i:]
+			want := strings.IndexFunc(s, forbidden)
+			if got := indexForbidden(s); got != want {
+				t.Errorf("indexForbidden(%q) = %d, want %d", s, got, want)
+			}
+			if got := indexForbidden([]byte(s)); got != want {
+				t.Errorf("indexForbidden([]byte(%q)) = %d, want %d", s, got, want)
+			}
+		}
+	}
+	for i := range len(text) {
+		if got := indexForbidden(text[i:]); got != -1 {
+			t.Errorf("indexForbidden(%q) = %d, want -1", text[i:], got)
+		}
+	}
+}
+
+func FuzzIndexForbidden(f *testing.F) {
+	f.Add("，新华社北京电\uFFFF：（记者）\x00")
+	f.Fuzz(func(t *testing.T, s string) {
+		if !utf8.ValidString(s) {
+			return
+		}
+		if got, want := indexForbidden(s), strings.IndexFunc(s, forbidden); got != want {
+			t.Errorf("indexForbidden(%q) = %d, want %d", s, got, want)
+		}
+	})
+}

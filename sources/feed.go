@@ -317,7 +317,7 @@ func feedItems(feed *gofeed.Feed, base *url.URL, src hub.Source, v *vault) (item
 	}
 	items = make([]hub.Item, 0, len(feed.Items))
 	keys = make([]string, len(feed.Items))
-	seen := make(map[string]string, len(feed.Items)) // key: text hash
+	seen := make(map[string]*itemText, len(feed.Items))
 	for i, fi := range feed.Items {
 		if fi == nil {
 			continue
@@ -386,22 +386,22 @@ func feedItems(feed *gofeed.Feed, base *url.URL, src hub.Source, v *vault) (item
 		it.Copyright = clipRunes(PlainText(it.Copyright), maxField)
 		it.Categories = feedCategories(fi.Categories)
 		it.Image = leadImage(fi, it.Content, it.Summary, pageBase)
-		it.Key = itemKey(fi.GUID, it.URL, it.Title, content+summary)
+		text := &itemText{title: it.Title, content: content, summary: summary}
+		it.Key = itemKey(fi.GUID, it.URL, text)
 		keys[i] = it.Key
 		// Items sharing a key are one item listed twice when their text is
 		// the same, else distinct items under a careless guid or link: the
 		// later ones get a key of their own, stable while their text is.
-		sum := textHash(it.Title, content+summary)
 		if prev, dup := seen[it.Key]; dup {
-			if prev == sum {
+			if prev.hash() == text.hash() {
 				continue
 			}
-			it.Key += "#" + sum[:16]
+			it.Key += "#" + text.hash()[:16]
 			if _, dup := seen[it.Key]; dup {
 				continue
 			}
 		}
-		seen[it.Key] = sum
+		seen[it.Key] = text
 		Attribute(&it, src)
 		items = append(items, it)
 	}
@@ -423,22 +423,33 @@ func itemTime(raw string, parsed *time.Time, loc *time.Location) time.Time {
 
 // itemKey is an item's identity within its source: guid (or Atom id, JSON
 // id), else link, else a hash of title and content.
-func itemKey(guid, link, title, content string) string {
+func itemKey(guid, link string, text *itemText) string {
 	if k := strings.TrimSpace(guid); k != "" {
 		return cleanText(k)
 	}
 	if link != "" {
 		return link
 	}
-	return "sha256:" + textHash(title, content)
+	return "sha256:" + text.hash()
 }
 
-func textHash(title, content string) string {
-	h := sha256.New()
-	h.Write([]byte(title))
-	h.Write([]byte{0})
-	h.Write([]byte(content))
-	return hex.EncodeToString(h.Sum(nil))
+// itemText is an item's upstream title and texts, hashed only when needed:
+// for an item without guid or link, or one repeating another's key.
+type itemText struct {
+	title, content, summary string
+	sum                     string
+}
+
+// hash is the hex SHA-256 of title, a zero byte, content and summary.
+func (t *itemText) hash() string {
+	if t.sum == "" {
+		h := sha256.New()
+		for _, s := range []string{t.title, "\x00", t.content, t.summary} {
+			h.Write([]byte(s))
+		}
+		t.sum = hex.EncodeToString(h.Sum(nil))
+	}
+	return t.sum
 }
 
 // dublinCore is an item's first dc:name value. gofeed fills DublinCoreExt

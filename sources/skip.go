@@ -187,6 +187,14 @@ func (v *vault) restore(s string) string {
 	if v == nil || !strings.Contains(s, vaultOpen) {
 		return s
 	}
+	// Most often s is one placeholder: the text itself, not a copy.
+	if n, ok := strings.CutPrefix(s, vaultOpen); ok {
+		if n, ok := strings.CutSuffix(n, vaultClose); ok {
+			if i, err := strconv.Atoi(n); err == nil && i >= 0 && i < len(v.texts) {
+				return v.texts[i]
+			}
+		}
+	}
 	var b strings.Builder
 	for {
 		i := strings.Index(s, vaultOpen)
