@@ -574,6 +574,9 @@ func TestStatus(t *testing.T) {
 	if strings.Contains(body, "<script>") {
 		t.Errorf("status page is not escaped")
 	}
+	if row := rows["moved-on"]; strings.Contains(row, "连续失败") {
+		t.Errorf("moved-on: failures of the previous URL shown: %s", row)
+	}
 	if row := rows["removed-long-ago"]; !strings.Contains(row, ">"+stateGone+"<") {
 		t.Errorf("a source no longer configured is not listed as such: %q", row)
 	}

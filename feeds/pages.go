@@ -224,13 +224,13 @@ const (
 )
 
 // sourceState judges a configured source by its configuration and fetch
-// state, as yizhan sources does, and says why when the hub disabled it or
-// its last fetch looks wrong.
+// state (as FetchState.ForURL gives it for the source's URL), as yizhan
+// sources does, and says why when the hub disabled it or its last fetch
+// looks wrong.
 func sourceState(src *hub.Source, st hub.FetchState, now time.Time) (state, note string) {
 	if !src.Enabled {
 		return stateDisabled, ""
 	}
-	st = st.ForURL(src.URL)
 	state = st.Status(now)
 	switch state {
 	case stateDisabled:
@@ -264,7 +264,9 @@ func renderStatus(cfg *config, stats []hub.SourceStat, now time.Time, nextRun fu
 	for _, src := range cfg.srcOrder {
 		st := byID[src.ID]
 		delete(byID, src.ID)
-		state, note := sourceState(src, st.FetchState, now)
+		// A state the previous configured URL earned does not apply.
+		cur := st.ForURL(src.URL)
+		state, note := sourceState(src, cur, now)
 		var next time.Time
 		if src.Enabled {
 			if nextRun != nil {
@@ -272,7 +274,7 @@ func renderStatus(cfg *config, stats []hub.SourceStat, now time.Time, nextRun fu
 			}
 			// Backoff, Retry-After or the upstream's ttl hold the schedule
 			// back; a source the hub disabled has no next run.
-			next = st.ForURL(src.URL).NextRun(next)
+			next = cur.NextRun(next)
 		}
 		lastErr := st.LastError
 		if lastErr == "" {
@@ -291,7 +293,7 @@ func renderStatus(cfg *config, stats []hub.SourceStat, now time.Time, nextRun fu
 			Kind:        clean(src.Kind),
 			Channels:    clean(channels),
 			State:       state,
-			Failures:    failures(st.Failures),
+			Failures:    failures(cur.Failures),
 			Class:       classOf(state),
 			LastTry:     stamp(st.LastTry),
 			LastSuccess: stamp(st.LastSuccess),
