@@ -68,17 +68,19 @@ func statusRows(cfg *Config, stats []hub.SourceStat, now time.Time, nextRun func
 	for _, src := range cfg.Sources {
 		st := byID[src.ID]
 		delete(byID, src.ID)
+		// A state the previous configured URL earned does not apply.
+		fs := st.ForURL(src.URL)
 		r := sourceRow{
-			ID: src.ID, State: st.Status(now), Failures: st.Failures, LastTry: st.LastTry,
+			ID: src.ID, State: fs.Status(now), Failures: fs.Failures, LastTry: st.LastTry,
 			LastSuccess: st.LastSuccess, LastError: st.LastError, Items: st.Items,
 		}
 		switch {
 		case !src.Enabled:
 			r.State = hub.StateDisabled
-		case st.Disabled != "":
-			r.Note = "disabled: " + st.Disabled
-		case st.Suspect != "" && r.State == hub.StateSuspect:
-			r.Note = "suspect: " + st.Suspect
+		case fs.Disabled != "":
+			r.Note = "disabled: " + fs.Disabled
+		case fs.Suspect != "" && r.State == hub.StateSuspect:
+			r.Note = "suspect: " + fs.Suspect
 		}
 		if r.State != hub.StateDisabled {
 			if nextRun != nil {
@@ -86,9 +88,8 @@ func statusRows(cfg *Config, stats []hub.SourceStat, now time.Time, nextRun func
 			} else if sched, err := hub.ParseSchedule(src.Schedule); err == nil {
 				r.NextRun = sched.Next(now.In(cfg.Hub.Timezone))
 			}
-			if st.Failures > 0 && st.NextTry.After(r.NextRun) {
-				r.NextRun = st.NextTry
-			}
+			// Backoff, Retry-After or the upstream's ttl hold it back.
+			r.NextRun = fs.NextRun(r.NextRun)
 		}
 		rows = append(rows, r)
 	}

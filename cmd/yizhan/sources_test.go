@@ -94,6 +94,14 @@ enabled = false
 id = "new"
 url = "http://example.com/"
 channels = ["c"]
+[[source]]
+id = "ttl"
+url = "http://example.com/"
+channels = ["c"]
+[[source]]
+id = "moved-on"
+url = "http://example.org/"
+channels = ["c"]
 `))
 	if err != nil {
 		t.Fatal(err)
@@ -108,6 +116,9 @@ channels = ["c"]
 		{FetchState: hub.FetchState{SourceID: "suspect", LastTry: before, LastSuccess: before, Suspect: "no items where there were 50"}},
 		{FetchState: hub.FetchState{SourceID: "gone", LastTry: before, Failures: 1, LastError: "HTTP 410 Gone", Disabled: "HTTP 410 Gone"}},
 		{FetchState: hub.FetchState{SourceID: "off", LastTry: before, LastSuccess: before}, Items: 9},
+		{FetchState: hub.FetchState{SourceID: "ttl", LastTry: before, LastSuccess: before, NextTry: now.Add(2 * time.Hour)}},
+		{FetchState: hub.FetchState{SourceID: "moved-on", ConfigURL: "http://example.com/", LastTry: before, Failures: 1,
+			LastError: "HTTP 410 Gone", Disabled: "HTTP 410 Gone"}},
 	}
 	tomorrow8 := time.Date(2026, 11, 27, 8, 0, 0, 0, cfg.Hub.Timezone)
 	want := []sourceRow{
@@ -118,6 +129,10 @@ channels = ["c"]
 		{ID: "gone", State: "disabled", Failures: 1, LastTry: before, LastError: "HTTP 410 Gone", Note: "disabled: HTTP 410 Gone"},
 		{ID: "off", State: "disabled", LastTry: before, LastSuccess: before, Items: 9},
 		{ID: "new", State: "never fetched", NextRun: now.Add(30 * time.Minute)},
+		// The upstream's ttl holds the schedule back.
+		{ID: "ttl", State: "ok", LastTry: before, LastSuccess: before, NextRun: now.Add(2 * time.Hour)},
+		// The 410 was the previous URL's.
+		{ID: "moved-on", State: "never fetched", LastTry: before, LastError: "HTTP 410 Gone", NextRun: now.Add(30 * time.Minute)},
 		{ID: "removed", State: "not configured", LastTry: before, Items: 4},
 	}
 	got := statusRows(cfg, stats, now, nil)
