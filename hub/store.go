@@ -122,7 +122,7 @@ type FetchState struct {
 	// there used to be many, empty titles, mojibake); empty when it looked
 	// right. What was stored before stays.
 	Suspect   string
-	LastCount int // items the last successful, modified fetch yielded
+	LastCount int // items the upstream listed (FetchResult.Listed) at the last sound fetch
 	// ItemHashes is the fetcher's opaque record of the items of the last
 	// body it read (sources keeps a hash of each item's bytes and of its
 	// key), so that the next fetch skips the items that did not change. The
