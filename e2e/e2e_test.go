@@ -539,6 +539,59 @@ func TestEndToEnd(t *testing.T) {
 		}
 	})
 
+	t.Run("newsboat", func(t *testing.T) {
+		newsboat := lookPath(t, "newsboat")
+		home := t.TempDir()
+		urls := filepath.Join(home, "urls")
+		os.WriteFile(urls, []byte(base+"/feeds/politics.rss\n"+base+"/feeds/world.atom\n"), 0o644)
+		os.WriteFile(filepath.Join(home, "config"), nil, 0o644)
+		cache, logf := filepath.Join(home, "cache.db"), filepath.Join(home, "newsboat.log")
+		cmd := exec.Command(newsboat, "-u", urls, "-c", cache, "-C", filepath.Join(home, "config"), "-d", logf, "-l", "4", "-x", "reload")
+		cmd.Env = append(os.Environ(), "HOME="+home)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("newsboat reload: %v\n%s", err, out)
+		}
+		// newsboat exits 0 whatever happened: its log and cache tell.
+		if log, _ := os.ReadFile(logf); bytes.Contains(log, []byte("ERROR")) {
+			t.Errorf("newsboat logged errors:\n%s", log)
+		}
+		out, err := exec.Command(python, "-c", `import json, sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+json.dump([dict(feed=r[0], title=r[1], author=r[2], date=r[3]) for r in c.execute("select feedurl, title, author, pubDate from rss_item")], sys.stdout, ensure_ascii=False)`, cache).Output()
+		if err != nil {
+			t.Fatalf("read newsboat's cache: %v", err)
+		}
+		var got []struct {
+			Feed, Title, Author string
+			Date                int64
+		}
+		if err := json.Unmarshal(out, &got); err != nil {
+			t.Fatal(err)
+		}
+		want := map[string]struct {
+			author string
+			date   int64
+		}{
+			"全国秋粮收购进度过半":    {"李红军", unix("2026-11-26T00:30:00Z")},
+			"长江流域禁渔效果显现":    {"", unix("2026-11-26T01:15:00Z")},
+			"坚持以人民为中心的发展思想": {"王小明", unix("2026-11-25T23:20:00Z")},
+			"多国代表出席国际进口博览会": {"张三", unix("2026-11-26T02:00:00Z")},
+		}
+		if len(got) != len(want) {
+			t.Errorf("newsboat stored %d items, want %d: %+v", len(got), len(want), got)
+		}
+		for _, g := range got {
+			w, ok := want[g.Title]
+			if !ok {
+				t.Errorf("newsboat has an unexpected item %q", g.Title)
+				continue
+			}
+			if g.Author != w.author || g.Date != w.date {
+				t.Errorf("newsboat %q: author %q date %s; want %q %s", g.Title, g.Author, time.Unix(g.Date, 0).UTC(), w.author, time.Unix(w.date, 0).UTC())
+			}
+		}
+	})
+
 	if err := serve.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
