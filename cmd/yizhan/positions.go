@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
 	"strings"
 
@@ -26,6 +27,19 @@ func indexPositions(doc []byte) positions {
 		p      unstable.Parser
 		prefix string
 	)
+	// The lines of keys, counted on from the last one: the parser's Shape
+	// counts from the start of the document each time, which took 0.57 s
+	// for a configuration of 1,000 sources.
+	line, at := 1, 0
+	lineOf := func(n *unstable.Node) int {
+		off := int(n.Raw.Offset)
+		if off < at {
+			line, at = 1, 0
+		}
+		line += bytes.Count(doc[at:off], []byte{'\n'})
+		at = off
+		return line
+	}
 	p.Reset(doc)
 	for p.NextExpression() {
 		e := p.Expression()
@@ -46,10 +60,10 @@ func indexPositions(doc []byte) positions {
 				}
 			}
 			prefix = path
-			pos.add(path, p.Shape(first.Raw).Start.Line)
+			pos.add(path, lineOf(first))
 		case unstable.KeyValue:
 			parts, first := keyParts(e.Key())
-			pos.add(joinKey(prefix, strings.Join(parts, ".")), p.Shape(first.Raw).Start.Line)
+			pos.add(joinKey(prefix, strings.Join(parts, ".")), lineOf(first))
 		}
 	}
 	return pos
