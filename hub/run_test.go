@@ -67,6 +67,7 @@ func (m *memStore) Close() error                                      { return n
 func (m *memStore) Prune(context.Context, []Channel, time.Time) (PruneResult, error) {
 	return PruneResult{}, nil
 }
+func (m *memStore) Changes(context.Context, int64) (ChangeSet, error) { return ChangeSet{}, nil }
 
 func (m *memStore) count() int {
 	m.mu.Lock()

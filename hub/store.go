@@ -73,6 +73,19 @@ type Store interface {
 	// stored again if an upstream still has it.
 	Prune(ctx context.Context, channels []Channel, now time.Time) (PruneResult, error)
 
+	// Changes reports what changed in what Items returns since version
+	// since, whichever process made the change (a `yizhan fetch` from cron
+	// beside a running `yizhan serve`, replicas sharing one database): the
+	// store's version now, which grows with every SaveItems that wrote,
+	// Prune that removed and SyncSources that changed a membership, and
+	// never otherwise; the sources whose items changed after since; and
+	// whether something else changed (a membership), in which case every
+	// channel may have. It is cheap enough to poll every few seconds: its
+	// cost grows with the number of sources, never with items. Version 0
+	// comes before any change. An error means the store could not tell;
+	// the caller keeps what it has and asks again later.
+	Changes(ctx context.Context, since int64) (ChangeSet, error)
+
 	// Ping reports whether the store answers.
 	Ping(ctx context.Context) error
 
@@ -85,6 +98,16 @@ type Query struct {
 	Channel string // a channel id; empty means every channel (the latest ticker), each item once
 	Limit   int    // at most this many; must be positive
 }
+
+// ChangeSet is what Store.Changes reports.
+type ChangeSet struct {
+	Version int64    // the store's version now
+	Sources []string // sources whose items changed since the version asked about, sorted
+	All     bool     // something besides items changed: consider every channel changed
+}
+
+// Changed reports whether anything changed.
+func (c ChangeSet) Changed() bool { return c.All || len(c.Sources) > 0 }
 
 // SaveResult counts what SaveItems did.
 type SaveResult struct {

@@ -204,6 +204,11 @@ func (db *DB) saveItems(ctx context.Context, sourceID string, items []hub.Item, 
 			return res, fmt.Errorf("item %q: %w", it.Key, err)
 		}
 	}
+	if res.Changed() {
+		if err := bumpSource(ctx, tx, sourceID); err != nil {
+			return res, err
+		}
+	}
 	if err := tx.Commit(); err != nil {
 		return res, err
 	}

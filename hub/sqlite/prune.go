@@ -297,6 +297,9 @@ func (db *DB) pruneBatch(ctx context.Context, p sourcePlan, now time.Time) (int,
 	if _, err := tx.ExecContext(ctx, tombstoneSQL, p.source, nanos(now), string(js)); err != nil {
 		return 0, fmt.Errorf("tombstones: %w", err)
 	}
+	if err := bumpSource(ctx, tx, p.source); err != nil {
+		return 0, err
+	}
 	if err := tx.Commit(); err != nil {
 		return 0, err
 	}

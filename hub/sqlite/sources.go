@@ -21,30 +21,66 @@ func (db *DB) SyncSources(ctx context.Context, channels map[string][]string) err
 }
 
 func (db *DB) syncSources(ctx context.Context, channels map[string][]string) error {
+	type pair struct{ channel, source string }
+	want := make(map[pair]bool)
+	for src, chans := range channels {
+		if src == "" {
+			return errors.New("empty source id")
+		}
+		for _, ch := range chans {
+			if ch == "" {
+				return fmt.Errorf("source %s: empty channel id", src)
+			}
+			want[pair{ch, src}] = true
+		}
+	}
 	tx, err := db.w.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback()
+	// Every command syncs the configuration it loaded, usually the one
+	// stored already: then nothing is written, and Changes reports nothing.
+	rows, err := tx.QueryContext(ctx, `SELECT channel_id, source_id FROM source_channels`)
+	if err != nil {
+		return err
+	}
+	same := true
+	n := 0
+	for rows.Next() {
+		var p pair
+		if err := rows.Scan(&p.channel, &p.source); err != nil {
+			rows.Close()
+			return err
+		}
+		n++
+		same = same && want[p]
+	}
+	if err := rows.Close(); err != nil {
+		return err
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if same && n == len(want) {
+		return nil
+	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM source_channels`); err != nil {
 		return err
 	}
-	insert, err := tx.PrepareContext(ctx, `INSERT OR IGNORE INTO source_channels (channel_id, source_id) VALUES (?, ?)`)
+	insert, err := tx.PrepareContext(ctx, `INSERT INTO source_channels (channel_id, source_id) VALUES (?, ?)`)
 	if err != nil {
 		return err
 	}
 	for _, src := range slices.Sorted(maps.Keys(channels)) {
-		if src == "" {
-			return errors.New("empty source id")
-		}
-		for _, ch := range channels[src] {
-			if ch == "" {
-				return fmt.Errorf("source %s: empty channel id", src)
-			}
+		for _, ch := range slices.Compact(slices.Sorted(slices.Values(channels[src]))) {
 			if _, err := insert.ExecContext(ctx, ch, src); err != nil {
 				return fmt.Errorf("source %s: %w", src, err)
 			}
 		}
+	}
+	if err := bumpAll(ctx, tx); err != nil {
+		return err
 	}
 	return tx.Commit()
 }

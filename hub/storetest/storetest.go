@@ -45,6 +45,7 @@ func Run(t *testing.T, open func(t *testing.T) hub.Store) {
 		{"FailedSaveChangesNothing", testFailedSaveChangesNothing},
 		{"DuplicateKeysInBatch", testDuplicateKeysInBatch},
 		{"Concurrent", testConcurrent},
+		{"Changes", testChanges},
 		{"Ping", testPing},
 	}
 	tests = append(tests, pruneTests...)
@@ -797,4 +798,63 @@ func testPing(t *testing.T, s hub.Store) {
 	if err := s.Ping(t.Context()); err != nil {
 		t.Errorf("Ping: %v", err)
 	}
+}
+
+// testChanges: the version moves with every write that changes what Items
+// returns, names the sources whose items changed, and stays put otherwise.
+func testChanges(t *testing.T, s hub.Store) {
+	ctx := t.Context()
+	changes := func(since int64) hub.ChangeSet {
+		t.Helper()
+		cs, err := s.Changes(ctx, since)
+		if err != nil {
+			t.Fatalf("Changes(%d): %v", since, err)
+		}
+		return cs
+	}
+	check := func(what string, since int64, wantSources []string, wantAll bool) int64 {
+		t.Helper()
+		cs := changes(since)
+		if !slices.Equal(cs.Sources, wantSources) || cs.All != wantAll || (cs.Changed() != (cs.Version != since)) {
+			t.Errorf("after %s: Changes(%d) = %+v, want sources %q, all %v", what, since, cs, wantSources, wantAll)
+		}
+		return cs.Version
+	}
+	v := check("nothing", 0, nil, false)
+	if v != 0 {
+		t.Errorf("version of an empty store = %d, want 0", v)
+	}
+
+	members := map[string][]string{"a": {"c1"}, "b": {"c2", "c1"}}
+	syncSources(t, s, members)
+	v1 := check("SyncSources", v, nil, true)
+	syncSources(t, s, map[string][]string{"b": {"c1", "c2", "c1"}, "a": {"c1"}})
+	check("SyncSources with the same memberships", v1, nil, false)
+
+	a := []hub.Item{item("a", "1", at(1)), item("a", "2", at(2))}
+	save(t, s, "a", a, at(3))
+	v2 := check("new items of a", v1, []string{"a"}, false)
+	save(t, s, "a", a, at(4))
+	check("unchanged items of a", v2, nil, false)
+
+	b := item("b", "1", at(1))
+	save(t, s, "b", []hub.Item{b}, at(3))
+	v3 := check("a new item of b", v2, []string{"b"}, false)
+	b.Title += "（更新）"
+	save(t, s, "b", []hub.Item{b}, at(4))
+	check("an item of b updated", v3, []string{"b"}, false)
+	v4 := check("both", v1, []string{"a", "b"}, false)
+
+	res, err := s.Prune(ctx, []hub.Channel{{ID: "c1", KeepItems: 2}, {ID: "c2", KeepItems: 2}}, at(5))
+	if err != nil || res.Removed != 1 {
+		t.Fatalf("Prune = %+v, %v; want the oldest item of a removed", res, err)
+	}
+	v5 := check("Prune", v4, []string{"a"}, false)
+	if _, err := s.Prune(ctx, []hub.Channel{{ID: "c1", KeepItems: 2}, {ID: "c2", KeepItems: 2}}, at(5)); err != nil {
+		t.Fatal(err)
+	}
+	check("a Prune that removed nothing", v5, nil, false)
+
+	syncSources(t, s, map[string][]string{"a": {"c2"}, "b": {"c2", "c1"}})
+	check("a source moved to another channel", v5, nil, true)
 }
