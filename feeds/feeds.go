@@ -28,6 +28,11 @@ type Store interface {
 	// SourceStats returns the fetch state and item count of every source
 	// that has either; an error makes /status answer 500.
 	SourceStats(ctx context.Context) ([]hub.SourceStat, error)
+
+	// Changes reports what changed since a version, as hub.Store.Changes
+	// does, whichever process wrote: Handler.Watch polls it. An error leaves
+	// the renderings as they are until the next poll.
+	Changes(ctx context.Context, since int64) (hub.ChangeSet, error)
 }
 
 var _ Store = hub.Store(nil)

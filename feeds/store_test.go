@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -29,6 +30,10 @@ type memStore struct {
 
 	calls atomic.Int64  // Items calls
 	gate  chan struct{} // when set, Items waits for it to close
+
+	version    int64            // grows with every add
+	changed    map[string]int64 // source id -> version of its last add
+	changesErr error            // returned by Changes when set
 }
 
 func newMemStore(cfg Config, items ...hub.Item) *memStore {
@@ -43,12 +48,32 @@ func newMemStore(cfg Config, items ...hub.Item) *memStore {
 func (s *memStore) add(items ...hub.Item) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.version++
+	if s.changed == nil {
+		s.changed = make(map[string]int64)
+	}
 	for _, it := range items {
 		if it.ID == 0 {
 			it.ID = int64(len(s.items) + 1)
 		}
 		s.items = append(s.items, it)
+		s.changed[it.SourceID] = s.version
 	}
+}
+
+func (s *memStore) Changes(_ context.Context, since int64) (hub.ChangeSet, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.changesErr != nil {
+		return hub.ChangeSet{}, s.changesErr
+	}
+	cs := hub.ChangeSet{Version: s.version}
+	for _, src := range slices.Sorted(maps.Keys(s.changed)) {
+		if s.changed[src] > since {
+			cs.Sources = append(cs.Sources, src)
+		}
+	}
+	return cs, nil
 }
 
 func (s *memStore) Items(ctx context.Context, q hub.Query) ([]hub.Item, error) {

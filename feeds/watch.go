@@ -1,0 +1,86 @@
+package feeds
+
+import (
+	"context"
+	"time"
+
+	"github.com/yizhan-hub/yizhan/hub"
+)
+
+// DefaultWatchInterval is how often Watch asks the store what changed when
+// it is given no positive interval.
+const DefaultWatchInterval = 2 * time.Second
+
+// Watch keeps the cache in step with writes nobody tells it about: those of
+// another process, such as a `yizhan fetch` run from cron beside `yizhan
+// serve`, or of another replica sharing the database. Every interval it
+// asks the store what changed since its last look (Store.Changes, one cheap
+// query) and invalidates the renderings of the channels whose sources'
+// items changed, or every rendering when memberships changed; requests
+// never wait for it. Writes of this process's own runner, which invalidates
+// at once, are seen too and cost one more rendering of their channels.
+// Watch returns when ctx is done. A failing store is logged once, until it
+// answers again.
+func (h *Handler) Watch(ctx context.Context, interval time.Duration) {
+	if interval <= 0 {
+		interval = DefaultWatchInterval
+	}
+	var last int64
+	known := false
+	failing := false
+	look := func() {
+		cs, err := h.store.Changes(ctx, last)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			if !failing {
+				h.log.Warn("store changes", "err", err)
+			}
+			failing = true
+			return
+		case err != nil:
+			return
+		}
+		if failing {
+			h.log.Info("store changes answer again")
+			failing = false
+		}
+		switch {
+		case !known:
+			// Whatever was rendered before the first answer may predate a
+			// write the version now includes.
+			h.cache.InvalidateAll()
+		case cs.Version != last:
+			h.cache.applyChanges(cs)
+		}
+		last, known = cs.Version, true
+	}
+	look()
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+			look()
+		}
+	}
+}
+
+// applyChanges invalidates what cs says changed.
+func (c *Cache) applyChanges(cs hub.ChangeSet) {
+	if cs.All {
+		c.InvalidateAll()
+		return
+	}
+	cfg := c.config()
+	var channels []string
+	for _, id := range cs.Sources {
+		if src := cfg.sources[id]; src != nil {
+			channels = append(channels, src.Channels...)
+		}
+	}
+	if len(channels) > 0 {
+		c.Invalidate(channels...)
+	}
+}
