@@ -185,6 +185,8 @@ func (a *app) serve(ctx context.Context, ln net.Listener, stop func()) error {
 	a.sched.Start(ctx)
 	var wg sync.WaitGroup
 	wg.Go(func() { a.pruner.Run(ctx) })
+	// Items another process stores (`yizhan fetch` from cron) reach the feeds too.
+	wg.Go(func() { a.handler.Watch(ctx, feeds.DefaultWatchInterval) })
 	errc := make(chan error, 1)
 	go func() { errc <- a.http.Serve(netutil.LimitListener(ln, maxConnections)) }()
 	var err error

@@ -13,6 +13,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/yizhan-hub/yizhan/hub"
 )
 
 // logBuffer is a log destination safe for the app's goroutines.
@@ -316,4 +318,36 @@ channels = ["politics"]
 	if !strings.Contains(metrics, `yizhan_items_pruned_total{source="people-politics"} 1`) {
 		t.Errorf("/metrics lacks the pruned item")
 	}
+}
+
+// TestServeSeesOtherWriters: an item stored by another process on the same
+// database, as `yizhan fetch` from cron does, reaches the served feed
+// without a restart.
+func TestServeSeesOtherWriters(t *testing.T) {
+	up, _ := upstream(t)
+	path := writeConfig(t, hubConfig(up.URL))
+	ta := startApp(t, path)
+	eventually(t, "the first fetch to reach the feed", func() bool {
+		code, body := ta.get(t, "/feeds/politics.rss")
+		return code == 200 && strings.Contains(body, "国务院常务会议部署稳就业举措")
+	})
+
+	cfg, err := loadConfig(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := openStore(t.Context(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	item := hub.Item{Key: "cron-1", URL: "http://www.people.com.cn/n1/cron-1.html", Title: "定时任务抓取的新条目",
+		Published: time.Now().Add(time.Hour)}
+	if _, err := other.SaveItems(t.Context(), "people-politics", []hub.Item{item}, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the other process's item to reach the feed", func() bool {
+		_, body := ta.get(t, "/feeds/politics.rss")
+		return strings.Contains(body, "定时任务抓取的新条目")
+	})
 }
