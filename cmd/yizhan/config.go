@@ -60,6 +60,7 @@ const (
 	defaultFeedSize    = 50
 	defaultLatestSize  = 15
 	defaultKeepDays    = 365
+	maxKeepDays        = 36500 // a century; more overflows the age arithmetic of retention
 	defaultSchedule    = "@every 30m"
 	maxFeedSize        = 1000
 	defaultMaxPages    = 5 // with a next selector; without one, one page
@@ -176,6 +177,9 @@ func loadConfig(path string) (*Config, error) {
 // parseConfig decodes and validates a configuration read from file. A
 // relative database path is taken relative to the file's directory.
 func parseConfig(file string, data []byte) (*Config, error) {
+	// Windows editors save UTF-8 with a byte order mark, which TOML's
+	// grammar does not allow for; it changes no line.
+	data = bytes.TrimPrefix(data, []byte("\uFEFF"))
 	var raw configFile
 	dec := toml.NewDecoder(bytes.NewReader(data)).DisallowUnknownFields()
 	if err := dec.Decode(&raw); err != nil {
@@ -326,6 +330,8 @@ func (v *validator) channel(key string, c channelFile) hub.Channel {
 	}
 	if ch.KeepDays < 0 {
 		v.errorf(key+".keep_days", "%d is negative (0 keeps items forever)", ch.KeepDays)
+	} else if ch.KeepDays > maxKeepDays {
+		v.errorf(key+".keep_days", "%d is out of range 0..%d (0 keeps items forever)", ch.KeepDays, maxKeepDays)
 	}
 	if ch.KeepItems < 0 {
 		v.errorf(key+".keep_items", "%d is negative (0 sets no count limit)", ch.KeepItems)

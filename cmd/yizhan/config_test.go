@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -203,6 +204,47 @@ next = "a.next"
 		if got := cfg.Sources[i].HTML; got == nil || !reflect.DeepEqual(*got, want) {
 			t.Errorf("source %d HTML = %+v, want %+v", i, got, want)
 		}
+	}
+}
+
+// TestConfigKeepDaysRange: a keep_days beyond what a time.Duration holds
+// used to wrap around to a negative age, and retention then removed every
+// item of the channel. Such values are refused.
+func TestConfigKeepDaysRange(t *testing.T) {
+	const doc = `[[channel]]
+id = "a"
+keep_days = %d
+`
+	for _, tt := range []struct {
+		days int
+		ok   bool
+	}{
+		{0, true}, {1, true}, {maxKeepDays, true},
+		{maxKeepDays + 1, false}, {200000, false}, {1 << 40, false},
+	} {
+		cfg, err := parseConfig("c.toml", []byte(fmt.Sprintf(doc, tt.days)))
+		switch {
+		case tt.ok && err != nil:
+			t.Errorf("keep_days = %d: %v, want it accepted", tt.days, err)
+		case tt.ok && cfg.Channels[0].KeepDays != tt.days:
+			t.Errorf("keep_days = %d: KeepDays = %d", tt.days, cfg.Channels[0].KeepDays)
+		case !tt.ok && (err == nil || !strings.Contains(err.Error(), "c.toml:3: channel[0].keep_days: ")):
+			t.Errorf("keep_days = %d: err = %v, want c.toml:3: channel[0].keep_days: out of range", tt.days, err)
+		}
+	}
+}
+
+// TestConfigByteOrderMark: Windows editors (Notepad, for one) save UTF-8
+// with a byte order mark; the file is read as if it had none.
+func TestConfigByteOrderMark(t *testing.T) {
+	doc := "\uFEFF[hub]\ntitle = \"驿站\"\ntitel = \"x\"\n"
+	_, err := parseConfig("bom.toml", []byte(doc))
+	if err == nil || err.Error() != "bom.toml:3: hub.titel: unknown key" {
+		t.Errorf("err = %v, want only bom.toml:3: hub.titel: unknown key", err)
+	}
+	cfg, err := parseConfig("bom.toml", []byte("\uFEFF[hub]\ntitle = \"驿站\"\n"))
+	if err != nil || cfg.Hub.Title != "驿站" {
+		t.Errorf("parseConfig = %+v, %v; want the title read", cfg, err)
 	}
 }
 
