@@ -119,6 +119,9 @@ func printSources(w io.Writer, cfg *Config, rows []sourceRow) {
 		}
 		lastErr := "-"
 		switch {
+		case r.State == hub.StateDisabled && r.Note != "":
+			// Why the hub stopped fetching it says more than the last error.
+			lastErr = oneLine(r.Note, 80)
 		case r.LastError != "":
 			lastErr = oneLine(errorText(r.ID, errors.New(r.LastError)), 80)
 		case r.Note != "":

@@ -155,3 +155,34 @@ channels = ["c"]
 		t.Errorf("NextRun = %v, want the scheduler's %v", got[0].NextRun, sched)
 	}
 }
+
+// TestPrintSourcesDisabled: a source the hub stopped fetching says why in
+// LAST ERROR, as README.md shows ("disabled: HTTP 410 Gone"), rather than
+// the bare error of its last try.
+func TestPrintSourcesDisabled(t *testing.T) {
+	cfg, err := parseConfig("config.toml", []byte("[[channel]]\nid = \"c\"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 11, 26, 12, 0, 0, 0, cfg.Hub.Timezone)
+	var b strings.Builder
+	printSources(&b, cfg, []sourceRow{
+		{ID: "gone", State: hub.StateDisabled, Failures: 1, LastTry: at,
+			LastError: "fetch gone: http://example.com/feed.xml: HTTP 410 Gone",
+			Note:      "disabled: HTTP 410 Gone: the upstream removed it"},
+		{ID: "broken", State: hub.StateFailing, Failures: 2, LastTry: at, NextRun: at,
+			LastError: "fetch broken: http://example.com/b.xml: HTTP 500 Internal Server Error"},
+		{ID: "odd", State: hub.StateSuspect, LastTry: at, LastSuccess: at, NextRun: at,
+			Note: "suspect: no items, where the last sound fetch had 7"},
+	})
+	lines := strings.Split(b.String(), "\n")
+	for i, want := range []string{
+		"disabled: HTTP 410 Gone: the upstream removed it",
+		"http://example.com/b.xml: HTTP 500 Internal Server Error",
+		"suspect: no items, where the last sound fetch had 7",
+	} {
+		if !strings.HasSuffix(lines[i+1], "  "+want) {
+			t.Errorf("line %d = %q, want LAST ERROR %q", i+1, lines[i+1], want)
+		}
+	}
+}
