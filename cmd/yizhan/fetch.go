@@ -87,13 +87,16 @@ func fetchAll(ctx context.Context, runner *hub.Runner, srcs []hub.Source, w io.W
 	return failed
 }
 
-// summary describes one run in a line: "new 12  updated 0  unchanged 38  (1.2s)".
+// summary describes one run in a line: "new 12  updated 0  unchanged 38  (1.2s)",
+// followed by the parts skipped and why the run looks suspect, if it does.
 func summary(rep hub.Report) string {
 	took := fmt.Sprintf("(%s)", rep.Duration.Round(100*time.Millisecond))
 	if rep.Duration < 100*time.Millisecond {
 		took = fmt.Sprintf("(%s)", rep.Duration.Round(time.Millisecond))
 	}
 	switch {
+	case rep.Err != nil && rep.Disabled != "":
+		return "error: " + errorText(rep.SourceID, rep.Err) + " (now disabled: not fetched on schedule until a fetch succeeds)"
 	case rep.Err != nil:
 		return "error: " + errorText(rep.SourceID, rep.Err)
 	case rep.Busy:
@@ -102,7 +105,15 @@ func summary(rep hub.Report) string {
 		return "not modified  " + took
 	}
 	r := rep.Result
-	return fmt.Sprintf("new %d  updated %d  unchanged %d  %s", r.New, r.Updated, r.Unchanged, took)
+	line := fmt.Sprintf("new %d  updated %d  unchanged %d  %s", r.New, r.Updated, r.Unchanged, took)
+	if rep.Skipped > 0 {
+		// An HTML source's article pages that failed; the log names each.
+		line += fmt.Sprintf("  %d %s skipped (logged)", rep.Skipped, plural(rep.Skipped, "part", "parts"))
+	}
+	if rep.Suspect != "" {
+		line += "  suspect: " + oneLine(rep.Suspect, 0)
+	}
+	return line
 }
 
 // errorText is err without the "fetch SOURCE-ID: " prefixes that repeat

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -8,6 +9,9 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
+
+	"github.com/yizhan-hub/yizhan/hub"
 )
 
 // upstream serves previewFeed at /politics.xml with an ETag (answering 304
@@ -110,5 +114,36 @@ func TestFetch(t *testing.T) {
 	}
 	if got := hits.Load(); got != 3 {
 		t.Errorf("fetch with an unknown id fetched anyway (%d requests)", got)
+	}
+}
+
+// TestSummary: a fetch line says what an operator must know of a run
+// besides its counts — that it looks wrong, that parts of it failed, that
+// it disabled the source — and does not leave it to a log line.
+func TestSummary(t *testing.T) {
+	tests := []struct {
+		name string
+		rep  hub.Report
+		want string
+	}{
+		{"counts", hub.Report{Duration: 5 * time.Millisecond, Result: hub.SaveResult{New: 2, Unchanged: 1}},
+			"new 2  updated 0  unchanged 1  (5ms)"},
+		{"not modified", hub.Report{Duration: 2 * time.Millisecond, NotModified: true}, "not modified  (2ms)"},
+		{"suspect", hub.Report{Duration: time.Millisecond, Suspect: "no items, where the last sound fetch had 7"},
+			"new 0  updated 0  unchanged 0  (1ms)  suspect: no items, where the last sound fetch had 7"},
+		{"skipped", hub.Report{Duration: 14 * time.Millisecond, Result: hub.SaveResult{New: 9}, Skipped: 1},
+			"new 9  updated 0  unchanged 0  (14ms)  1 part skipped (logged)"},
+		{"skipped many", hub.Report{Duration: 14 * time.Millisecond, Result: hub.SaveResult{New: 9}, Skipped: 3},
+			"new 9  updated 0  unchanged 0  (14ms)  3 parts skipped (logged)"},
+		{"error", hub.Report{SourceID: "s", Err: errors.New("fetch s: http://x.example/: HTTP 404 Not Found")},
+			"error: http://x.example/: HTTP 404 Not Found"},
+		{"disabled", hub.Report{SourceID: "s", Err: errors.New("fetch s: http://x.example/: HTTP 410 Gone"),
+			Disabled: "HTTP 410 Gone: the upstream removed it"},
+			"error: http://x.example/: HTTP 410 Gone (now disabled: not fetched on schedule until a fetch succeeds)"},
+	}
+	for _, tt := range tests {
+		if got := summary(tt.rep); got != tt.want {
+			t.Errorf("%s: summary = %q\nwant %q", tt.name, got, tt.want)
+		}
 	}
 }
