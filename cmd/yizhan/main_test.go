@@ -181,6 +181,55 @@ channels = ["politics"]
 	}
 }
 
+// TestPreviewSkipped: an HTML source's article page that fails is left out
+// of a fetch; preview, the tool for writing a source, says which and why.
+func TestPreviewSkipped(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		switch r.URL.Path {
+		case "/list.html":
+			fmt.Fprint(w, `<ul class="list"><li><a href="a.html">一</a></li><li><a href="gone.html">二</a></li></ul>`)
+		case "/a.html":
+			fmt.Fprint(w, `<html><head><title>春耕生产全面展开--门户网</title></head><body><div class="article"><h1>春耕生产全面展开</h1>
+<div class="info">2020-04-20 08:48 来源:人民日报 编辑:王小明</div>
+<div class="content">
+<p>坚持以人民为中心的发展思想，是新时代坚持和发展中国特色社会主义的根本立场。</p>
+<p>发展为了人民、发展依靠人民、发展成果由人民共享，这是我们党一以贯之的执政理念。</p>
+<p>各地各部门要把这一思想落实到经济社会发展各个环节，不断增强人民群众的获得感。</p>
+</div></div></body></html>`)
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	defer srv.Close()
+	cfg := writeConfig(t, fmt.Sprintf(`
+[[channel]]
+id = "c"
+[[source]]
+id = "portal"
+kind = "html"
+url = "%s/list.html"
+channels = ["c"]
+[source.html]
+links = "ul.list a"
+delay = "0s"
+`, srv.URL))
+	code, stdout, stderr := runCmd(t, nil, "preview", "-config", cfg, "portal")
+	if code != 0 {
+		t.Fatalf("preview = %d, stderr %s", code, stderr)
+	}
+	for _, want := range []string{
+		"portal: 1 item from " + srv.URL + "/list.html",
+		"1. 春耕生产全面展开\n",
+		"\nskipped 1 part:\n   article " + srv.URL + "/gone.html: ",
+		"HTTP 404 Not Found\n",
+	} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("preview output lacks %q:\n%s", want, stdout)
+		}
+	}
+}
+
 func TestFirstLine(t *testing.T) {
 	tests := []struct{ in, want string }{
 		{"<p>一</p><p>二</p>", "一"},

@@ -45,7 +45,8 @@ func cmdPreview(ctx context.Context, e *env, args []string) int {
 	return exitOK
 }
 
-// printPreview prints what a fetch would store, item by item.
+// printPreview prints what a fetch would store, item by item, then the
+// parts of it that failed and were left out.
 func printPreview(w io.Writer, src hub.Source, res hub.FetchResult, took time.Duration) {
 	fmt.Fprintf(w, "%s: %d %s from %s (%s)\n", src.ID, len(res.Items), plural(len(res.Items), "item", "items"),
 		src.URL, took.Round(time.Millisecond))
@@ -86,6 +87,13 @@ func printPreview(w io.Writer, src hub.Source, res hub.FetchResult, took time.Du
 			text = "(empty)"
 		}
 		field("body", oneLine(text, 120))
+	}
+	if len(res.Skipped) > 0 {
+		// Left out of the fetch, which still succeeded: the pages to look at.
+		fmt.Fprintf(w, "\nskipped %d %s:\n", len(res.Skipped), plural(len(res.Skipped), "part", "parts"))
+		for _, err := range res.Skipped {
+			fmt.Fprintf(w, "   %s\n", oneLine(err.Error(), 0))
+		}
 	}
 }
 
