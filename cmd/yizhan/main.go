@@ -144,14 +144,14 @@ func (f *flags) parse(args []string) (rest []string, ok bool) {
 
 // setup returns the configuration file's path and the logger the flags ask for.
 func (f *flags) setup(e *env) (path string, logger *slog.Logger, err error) {
-	level := f.logLevel
+	level, from := f.logLevel, "-log-level"
 	if level == "" {
-		level = e.getenv("YIZHAN_LOG_LEVEL")
+		level, from = e.getenv("YIZHAN_LOG_LEVEL"), "$YIZHAN_LOG_LEVEL"
 	}
 	var lv slog.Level
 	if level != "" {
 		if err := lv.UnmarshalText([]byte(level)); err != nil {
-			return "", nil, fmt.Errorf("-log-level: unknown level %q", level)
+			return "", nil, fmt.Errorf("%s: unknown level %q (debug, info, warn or error)", from, level)
 		}
 	}
 	logger = slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: lv}))
