@@ -53,12 +53,18 @@ func newEntry(body []byte, contentType string, cacheControl []string, lastMod ti
 	return e
 }
 
-// gzipBytes compresses b once, as hard as gzip can: it is served many times.
-// The header carries no name or time, so equal bodies compress equally.
+// gzipLevel is the compression of every gzip form. Level 4 is what a
+// rendering is made with as a whole: on a 312 KB channel feed of Chinese
+// articles it takes 2.8 ms for 49.6 KB, where BestCompression took 5.5 ms
+// for 48.7 KB, the larger part of making the feed after a change.
+const gzipLevel = 4
+
+// gzipBytes compresses b once: it is served many times. The header carries
+// no name or time, so equal bodies compress equally.
 func gzipBytes(b []byte) []byte {
 	var buf bytes.Buffer
 	buf.Grow(len(b)/3 + 64)
-	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+	zw, _ := gzip.NewWriterLevel(&buf, gzipLevel)
 	zw.Write(b)
 	zw.Close()
 	return buf.Bytes()

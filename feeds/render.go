@@ -17,17 +17,16 @@ import (
 // of what XML forbids, dates in the hub's zone, the attribution footer
 // appended to the content.
 type itemView struct {
-	GUID        string
-	Title       string
-	URL         string
-	Summary     string // HTML, as stored; may be empty
-	SummaryText string // Summary as plain text, for JSON Feed
-	Content     string // HTML: the content (else the summary) and the footer
-	Image       string
-	Categories  []string
-	Date        time.Time // publication time (hub.Item.Date), whole seconds
-	Updated     time.Time // upstream update time if later than Date; else zero
-	SourceURL   string    // the upstream's feed or page, when the source is configured
+	GUID       string
+	Title      string
+	URL        string
+	Summary    string // HTML, as stored; may be empty
+	Content    string // HTML: the content (else the summary) and the footer
+	Image      string
+	Categories []string
+	Date       time.Time // publication time (hub.Item.Date), whole seconds
+	Updated    time.Time // upstream update time if later than Date; else zero
+	SourceURL  string    // the upstream's feed or page, when the source is configured
 	hub.Attribution
 }
 
@@ -60,7 +59,6 @@ func newItemView(it *hub.Item, cfg *config) itemView {
 	if v.Title == "" {
 		v.Title = "(无标题)"
 	}
-	v.SummaryText = htmlText(v.Summary)
 	body := strings.TrimSpace(clean(it.Content))
 	if body == "" {
 		body = v.Summary

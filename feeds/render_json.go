@@ -41,7 +41,9 @@ func writeJSON(w io.Writer, v *feedView) error {
 	}
 	for i, gi := range f.Items {
 		it := &v.Items[i]
-		gi.Summary = it.SummaryText
+		// Made here, not in the snapshot: only JSON Feed wants it, and it
+		// was a third of preparing a snapshot for RSS or Atom.
+		gi.Summary = htmlText(it.Summary)
 		gi.Image = it.Image
 		gi.Tags = it.Categories
 		if it.Author != "" {
