@@ -68,23 +68,33 @@ func sentence(b *strings.Builder, r *rand.Rand, n int) {
 	b.WriteString("。")
 }
 
-// Item returns item i of feed f as an RSS <item> element: a title, link,
-// non-permalink guid, a pubDate in CST, an RSS <source>, dc:creator, and a
-// description of six paragraphs and an image in CDATA.
-func Item(f, i int) string {
+// Article is item i of feed f, field by field.
+type Article struct {
+	Title     string
+	Link      string
+	GUID      string
+	Author    string
+	Published time.Time
+	HTML      string // six paragraphs and an image with a relative src
+}
+
+// NewArticle returns item i of feed f.
+func NewArticle(f, i int) Article {
 	r := rng(f, i)
 	var b strings.Builder
 	b.Grow(4 << 10)
-	pub := Base.Add(time.Duration(i) * 7 * time.Minute)
-	fmt.Fprintf(&b, "<item>\n<title>%s：", titleWords[r.IntN(len(titleWords))])
+	a := Article{
+		Link:      fmt.Sprintf("http://www.people.com.cn/n1/2026/%04d/c%d-%d.html", f%10000, f, i),
+		GUID:      fmt.Sprintf("people-%d-%d", f, i),
+		Published: Base.Add(time.Duration(i) * 7 * time.Minute),
+	}
+	b.WriteString(titleWords[r.IntN(len(titleWords))])
+	b.WriteString("：")
 	sentence(&b, r, 12)
-	fmt.Fprintf(&b, "（%04d-%d）</title>\n", f, i)
-	fmt.Fprintf(&b, "<link>http://www.people.com.cn/n1/2026/%04d/c%d-%d.html</link>\n", f%10000, f, i)
-	fmt.Fprintf(&b, "<guid isPermaLink=\"false\">people-%d-%d</guid>\n", f, i)
-	fmt.Fprintf(&b, "<pubDate>%s CST</pubDate>\n", pub.Format("Mon, 02 Jan 2006 15:04:05"))
-	b.WriteString("<source url=\"http://paper.people.com.cn/\">人民日报</source>\n")
-	fmt.Fprintf(&b, "<dc:creator>记者%s</dc:creator>\n", authors[r.IntN(len(authors))])
-	b.WriteString("<description><![CDATA[")
+	fmt.Fprintf(&b, "（%04d-%d）", f, i)
+	a.Title = b.String()
+	a.Author = "记者" + authors[r.IntN(len(authors))]
+	b.Reset()
 	for p := range 6 {
 		b.WriteString("<p>")
 		sentence(&b, r, 140)
@@ -93,6 +103,25 @@ func Item(f, i int) string {
 			fmt.Fprintf(&b, `<p><img src="/img/%d/%d.jpg" alt="图片"></p>`, f, i)
 		}
 	}
+	a.HTML = b.String()
+	return a
+}
+
+// Item returns item i of feed f as an RSS <item> element: a title, link,
+// non-permalink guid, a pubDate in CST, an RSS <source>, dc:creator, and a
+// description of six paragraphs and an image in CDATA.
+func Item(f, i int) string {
+	a := NewArticle(f, i)
+	var b strings.Builder
+	b.Grow(len(a.HTML) + 1024)
+	fmt.Fprintf(&b, "<item>\n<title>%s</title>\n", a.Title)
+	fmt.Fprintf(&b, "<link>%s</link>\n", a.Link)
+	fmt.Fprintf(&b, "<guid isPermaLink=\"false\">%s</guid>\n", a.GUID)
+	fmt.Fprintf(&b, "<pubDate>%s CST</pubDate>\n", a.Published.Format("Mon, 02 Jan 2006 15:04:05"))
+	b.WriteString("<source url=\"http://paper.people.com.cn/\">人民日报</source>\n")
+	fmt.Fprintf(&b, "<dc:creator>%s</dc:creator>\n", a.Author)
+	b.WriteString("<description><![CDATA[")
+	b.WriteString(a.HTML)
 	b.WriteString("]]></description>\n</item>\n")
 	return b.String()
 }

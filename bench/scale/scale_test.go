@@ -1,0 +1,115 @@
+package scale
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"fmt"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/yizhan-hub/yizhan/feeds"
+	"github.com/yizhan-hub/yizhan/hub"
+	"github.com/yizhan-hub/yizhan/hub/sqlite"
+)
+
+// BenchmarkChannelFeed measures building a channel's feed from a database
+// of a million items (issue 4: under 5 ms), as the feed cache does after a
+// change: the store query alone, then query, rendering and gzip of one
+// format (the channel's, and the latest ticker's), and gzip alone.
+//
+//	go run ./bench/scaledb -db /tmp/scale.db -config /tmp/scale.toml   # once, a minute or two
+//	YIZHAN_SCALE_DB=/tmp/scale.db go test ./bench/scale -run '^$' -bench . -benchtime 400x -cpu 1
+//
+// Without YIZHAN_SCALE_DB it runs on a hub of 20,000 items built in a
+// temporary directory: a check that it works, not the scale figure.
+func BenchmarkChannelFeed(b *testing.B) {
+	h := Default
+	path := os.Getenv("YIZHAN_SCALE_DB")
+	if path == "" {
+		h.Items = 20_000
+		path = filepath.Join(b.TempDir(), "scale.db")
+	}
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	if stats, err := db.SourceStats(ctx); err != nil {
+		b.Fatal(err)
+	} else if len(stats) == 0 {
+		if err := h.Build(ctx, db, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+	size := fileSize(path) + fileSize(path+"-wal")
+	b.Logf("%s: %.0f MB", path, float64(size)/1e6)
+
+	channels, sources := h.Config()
+	handler := feeds.NewHandler(feeds.Options{
+		Config: feeds.Config{
+			Settings: hub.Settings{Title: "驿站规模基准", BaseURL: "http://hub.example", Timezone: time.FixedZone("CST", 8*3600), FeedSize: 50, LatestSize: 15},
+			Channels: channels,
+			Sources:  sources,
+		},
+		Store: db,
+	})
+	b.Run("query", func(b *testing.B) {
+		for i := range b.N {
+			items, err := db.Items(ctx, hub.Query{Channel: fmt.Sprint("c", i%h.Channels), Limit: 50})
+			if err != nil || len(items) != 50 {
+				b.Fatalf("Items = %d, %v", len(items), err)
+			}
+		}
+	})
+	for _, f := range []string{"rss", "atom", "json"} {
+		b.Run("build-"+f, func(b *testing.B) {
+			var bytes int
+			for i := range b.N {
+				ch := fmt.Sprint("c", i%h.Channels)
+				handler.Cache().Invalidate(ch)
+				w := httptest.NewRecorder()
+				handler.ServeHTTP(w, httptest.NewRequest("GET", "/feeds/"+ch+"."+f, nil))
+				if w.Code != 200 {
+					b.Fatalf("GET %s.%s: %d", ch, f, w.Code)
+				}
+				bytes = w.Body.Len()
+			}
+			b.ReportMetric(float64(bytes), "feed-bytes")
+		})
+	}
+	b.Run("build-latest-rss", func(b *testing.B) {
+		for range b.N {
+			handler.Cache().Invalidate()
+			w := httptest.NewRecorder()
+			handler.ServeHTTP(w, httptest.NewRequest("GET", "/feeds/latest.rss", nil))
+			if w.Code != 200 {
+				b.Fatalf("GET latest.rss: %d", w.Code)
+			}
+		}
+	})
+	// What feeds does to make the gzip form (its gzipLevel).
+	b.Run("gzip-rss", func(b *testing.B) {
+		w := httptest.NewRecorder()
+		handler.ServeHTTP(w, httptest.NewRequest("GET", "/feeds/c0.rss", nil))
+		body := w.Body.Bytes()
+		for b.Loop() {
+			var buf bytes.Buffer
+			zw, _ := gzip.NewWriterLevel(&buf, 4)
+			zw.Write(body)
+			zw.Close()
+		}
+	})
+}
+
+func fileSize(path string) int64 {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return 0
+	}
+	return fi.Size()
+}
