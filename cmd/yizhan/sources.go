@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -12,6 +14,7 @@ import (
 	"time"
 
 	"github.com/yizhan-hub/yizhan/hub"
+	"github.com/yizhan-hub/yizhan/hub/sqlite"
 )
 
 func cmdSources(ctx context.Context, e *env, args []string) int {
@@ -23,19 +26,30 @@ func cmdSources(ctx context.Context, e *env, args []string) int {
 		fmt.Fprintln(e.stderr, "usage: yizhan sources [-config FILE]")
 		return exitUsage
 	}
-	store, err := openStore(ctx, cfg)
-	if err != nil {
-		fmt.Fprintf(e.stderr, "yizhan sources: %v\n", err)
-		return exitFail
-	}
-	defer store.Close()
-	stats, err := store.SourceStats(ctx)
+	stats, err := readStats(ctx, cfg.Hub.Database)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "yizhan sources: %v\n", err)
 		return exitFail
 	}
 	printSources(e.stdout, cfg, statusRows(cfg, stats, time.Now(), nil))
 	return exitOK
+}
+
+// readStats returns the state of every source the database has, changing
+// nothing in it: unlike openStore it does not record the configuration's
+// channels, which would take a source this configuration lacks out of the
+// feeds a serve on the same database publishes. A database that does not
+// exist yet knows no source, and is not created.
+func readStats(ctx context.Context, path string) ([]hub.SourceStat, error) {
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	db, err := sqlite.Open(ctx, path)
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	return db.SourceStats(ctx)
 }
 
 // stateGone is the state of a source the store has items or state of but

@@ -2,12 +2,15 @@ package main
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/yizhan-hub/yizhan/hub"
+	"github.com/yizhan-hub/yizhan/hub/sqlite"
 )
 
 func TestSources(t *testing.T) {
@@ -184,5 +187,44 @@ func TestPrintSourcesDisabled(t *testing.T) {
 		if !strings.HasSuffix(lines[i+1], "  "+want) {
 			t.Errorf("line %d = %q, want LAST ERROR %q", i+1, lines[i+1], want)
 		}
+	}
+}
+
+// TestSourcesChangesNothing: yizhan sources reports and does nothing else.
+// It used to record the channels of the configuration it was given, so
+// running it with another config.toml on a live database (one that lacks a
+// source, say) took that source's items out of the feeds serve publishes;
+// and on a fresh configuration it created the database.
+func TestSourcesChangesNothing(t *testing.T) {
+	up, _ := upstream(t)
+	cfg := writeConfig(t, hubConfig(up.URL))
+	db := filepath.Join(filepath.Dir(cfg), "yizhan.db")
+
+	if code, _, stderr := runCmd(t, nil, "sources", "-config", cfg); code != 0 {
+		t.Fatalf("sources = %d, stderr %s", code, stderr)
+	}
+	if _, err := os.Stat(db); !os.IsNotExist(err) {
+		t.Errorf("sources created the database (stat: %v)", err)
+	}
+
+	runCmd(t, nil, "fetch", "-config", cfg, "people-politics")
+	text := strings.Replace(hubConfig(up.URL), `id = "people-politics"`, `id = "people-politics-2"`, 1)
+	other := writeConfig(t, strings.Replace(text, "[hub]", fmt.Sprintf("[hub]\ndatabase = %q", db), 1))
+	code, stdout, stderr := runCmd(t, nil, "sources", "-config", other)
+	if code != 0 || !strings.Contains(stdout, "people-politics    not configured") {
+		t.Fatalf("sources with the other config = %d:\n%s%s", code, stdout, stderr)
+	}
+
+	store, err := sqlite.Open(t.Context(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	items, err := store.Items(t.Context(), hub.Query{Channel: "politics", Limit: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(items) != 1 {
+		t.Errorf("channel politics publishes %d items after yizhan sources, want the 1 fetched", len(items))
 	}
 }
