@@ -20,7 +20,7 @@ type itemView struct {
 	GUID       string
 	Title      string
 	URL        string
-	Summary    string // HTML, as stored; may be empty
+	Summary    string // HTML, as stored, when the item has content besides; else empty
 	Content    string // HTML: the content (else the summary) and the footer
 	Image      string
 	Categories []string
@@ -61,7 +61,10 @@ func newItemView(it *hub.Item, cfg *config) itemView {
 	}
 	body := strings.TrimSpace(clean(it.Content))
 	if body == "" {
-		body = v.Summary
+		// The upstream's description is the article: it is published once,
+		// as the content, not a second time as its own summary (most feeds
+		// have only a description; carrying it twice doubled every feed).
+		body, v.Summary = v.Summary, ""
 	}
 	v.Content = body + footer(v.Credit, v.CreditURL, v.Via, v.Author, v.Copyright)
 	return v

@@ -72,6 +72,10 @@ func writeRSS(w io.Writer, v *feedView) error {
 			Creator:    it.Author,
 			Rights:     it.Copyright,
 		}
+		if it.Summary == "" {
+			// The description is the content then: once is enough.
+			ri.Content = nil
+		}
 		if it.Credit != "" {
 			// RSS 2.0 requires the url attribute: where the credited publisher
 			// has the item, else the feed we took it from, which is what the
