@@ -199,7 +199,7 @@ func stripTitleSuffix(t string) string {
 			isDigit(t[last[0]-1]) && isDigit(t[last[1]]) {
 			return t
 		}
-		if utf8.RuneCountInString(tail) > 16 || utf8.RuneCountInString(head) < 4 {
+		if utf8.RuneCountInString(tail) > 16 || utf8.RuneCountInString(strings.TrimSpace(head)) < 2 {
 			return t
 		}
 		t = strings.TrimSpace(head)
@@ -239,7 +239,9 @@ func (a *article) title() (string, *html.Node) {
 		if t == site {
 			return
 		}
-		if len(t) <= len(best) || utf8.RuneCountInString(t) < 4 || utf8.RuneCountInString(t) > 200 || page == "" {
+		// Headlines as short as 通知 exist; a short heading only counts when
+		// it is the whole <title> headline, not merely its first characters.
+		if n := utf8.RuneCountInString(t); len(t) <= len(best) || n < 2 || (n < 4 && t != stripped) || n > 200 || page == "" {
 			return
 		}
 		if strings.HasPrefix(page, t) || (strings.Contains(page, t) && 2*len(t) >= len(stripped)) {
@@ -254,7 +256,7 @@ func (a *article) title() (string, *html.Node) {
 	}
 	var h1 string
 	a.doc.Find("body h1").EachWithBreak(func(_ int, s *goquery.Selection) bool {
-		if t := oneLine(nodeText(s.Get(0))); utf8.RuneCountInString(t) >= 4 && t != site && t != page && !inFurniture(s.Get(0)) {
+		if t := oneLine(nodeText(s.Get(0))); (utf8.RuneCountInString(t) >= 4 || t == stripped) && t != site && t != page && !inFurniture(s.Get(0)) {
 			h1, bestNode = t, s.Get(0)
 			return false
 		}

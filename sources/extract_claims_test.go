@@ -137,7 +137,7 @@ func TestRightsIn(t *testing.T) {
 			"人民网版权所有，未经书面授权禁止使用 Copyright © 1997-2019 by www.people.com.cn. all rights reserved", rightsReprint},
 		{"中国·浙江省发展和改革委员会 版权所有\u00a0\u00a0\u00a0\u00a0中文网址：浙江省发展和改革委员会", "中国·浙江省发展和改革委员会版权所有", rightsReserved},
 		{"澎湃新闻报料：4009-20-4009 \u00a0 澎湃新闻，未经授权不得转载", "澎湃新闻，未经授权不得转载", rightsReprint},
-		{" 版权声明： 转载须经版权人书面授权并注明来源", "版权声明：转载须经版权人书面授权并注明来源", rightsDeclared},
+		{" 版权声明： 转载须经版权人书面授权并注明来源", "转载须经版权人书面授权并注明来源", rightsDeclared},
 		{"共青团中央主办\u3000共青团中央网络影视中心承办\u3000版权所有：中国青年网", "版权所有：中国青年网", rightsReserved},
 		{"Copyright © 1996-2019 SINA Corporation", "Copyright © 1996-2019 SINA Corporation", rightsEnglish},
 		{"新华社简介 公司官网 版权声明 法律顾问 广告服务", "", rightsNone},

@@ -114,7 +114,7 @@ func cnHTMLPages(sh *time.Location) []corpusPage {
 			file: "readability/gmw/source.html", contentTypes: []string{honest, lying},
 			title: "宇航员在太空中喝酒会怎么样？后果很严重", date: time.Date(2017, 3, 10, 9, 58, 0, 0, sh),
 			credit: "网易科学人", creditURL: "http://tech.163.com/17/0228/00/CEAPST9C00097U81.html", author: "肖春芳",
-			rights: "版权声明：转载须经版权人书面授权并注明来源",
+			rights: "转载须经版权人书面授权并注明来源",
 			first:  []string{"翱翔于距地球数千公里的太空中，进入广袤漆黑的未知领域，是一项艰苦卓绝的工作。"},
 			absent: []string{"科技频道", "探索者", "我有话说", "责任编辑", "分享", "版权", "返回光明网首页", "inline_ads"},
 		},

@@ -64,7 +64,7 @@ func TestExtractArticleFixtures(t *testing.T) {
 		first                             string // the article's first sentence
 	}{
 		{"people_repost_editor_line.html", "", "坚持稳中求进 推动高质量发展", d, "人民日报", "", "李红军",
-			"版权声明：凡注明“来源：人民日报”的作品，版权均属人民日报社所有，未经授权不得转载。",
+			"凡注明“来源：人民日报”的作品，版权均属人民日报社所有，未经授权不得转载。",
 			"4月19日，国务院召开常务会议，研究部署进一步做好稳就业保民生工作。"},
 		{"date_cn_spaced.html", "", "春耕生产全面展开", d, "新华网", "", "张三", footer,
 			"眼下正值春耕农忙时节，各地抢抓农时，春耕生产全面展开。"},
@@ -309,5 +309,23 @@ func TestExtractArticleTitleIsSiteName(t *testing.T) {
 	body := PlainText(it.Content)
 	if !strings.HasPrefix(body, "清明节将至") || strings.Contains(body, "浏览次数") || strings.Contains(body, "政务公开") {
 		t.Errorf("body = %q", body)
+	}
+}
+
+func TestExtractShortHeadline(t *testing.T) {
+	u, _ := url.Parse("http://portal.example.cn/n/1.html")
+	tests := []struct{ page, want string }{
+		{`<html><head><title>春耕忙--门户网</title></head><body><div class="nav"><a href="/">首页</a></div><h1>春耕忙</h1><p>2026-03-02 09:00 来源：人民日报</p><div class="content"><p>春分前后，各地农民抢抓农时，田间地头一派繁忙景象，春耕生产有序推进。</p></div></body></html>`, "春耕忙"},
+		{`<html><head><title>通知_某市教育局</title></head><body><h1>通知</h1><p>发布时间：2026-03-02</p><div class="content"><p>为做好今年春季学期开学工作，现将有关事项通知如下，请各校认真贯彻落实。</p></div></body></html>`, "通知"},
+	}
+	for _, tt := range tests {
+		it, err := ExtractArticle([]byte(tt.page), u, nil, time.UTC)
+		if err != nil {
+			t.Errorf("ExtractArticle(%q): %v", tt.want, err)
+			continue
+		}
+		if it.Title != tt.want {
+			t.Errorf("Title = %q, want %q", it.Title, tt.want)
+		}
 	}
 }

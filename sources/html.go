@@ -158,6 +158,9 @@ func (f *Fetcher) fetchHTML(ctx context.Context, src hub.Source, prev hub.FetchS
 			}
 		}
 	}
+	// Only a listing whose every link failed is a failed fetch: links already
+	// stored count as read, so one broken new link beside them is skipped.
+	noneKnown := len(todo) == len(links)
 	capped := len(todo) > rules.MaxArticles
 	if capped {
 		todo = todo[:rules.MaxArticles]
@@ -172,13 +175,16 @@ func (f *Fetcher) fetchHTML(ctx context.Context, src hub.Source, prev hub.FetchS
 			if ctx.Err() != nil {
 				return hub.FetchResult{}, ctx.Err()
 			}
-			skipped = append(skipped, fmt.Errorf("article %s: %w", link, err))
+			if !strings.Contains(err.Error(), link) {
+				err = fmt.Errorf("%s: %w", link, err)
+			}
+			skipped = append(skipped, fmt.Errorf("article %w", err))
 			continue
 		}
 		res.Items = append(res.Items, it)
 	}
-	if len(todo) > 0 && len(res.Items) == 0 {
-		return hub.FetchResult{}, fmt.Errorf("all %d articles failed: %w", len(todo), errors.Join(skipped...))
+	if noneKnown && len(todo) > 0 && len(res.Items) == 0 {
+		return hub.FetchResult{}, fmt.Errorf("every article page failed (%d): %w", len(todo), errors.Join(skipped...))
 	}
 	res.Skipped = skipped
 	if !capped && len(skipped) == 0 && !rules.Refetch {

@@ -454,8 +454,22 @@ func TestFetchHTMLFailures(t *testing.T) {
 	p.broken["/list/c1001-3.html"] = true
 	if res, err := f.Fetch(t.Context(), src, hub.FetchState{}); err == nil {
 		t.Errorf("all articles broken: %d items, no error", len(res.Items))
-	} else if !strings.Contains(err.Error(), "fetch theory-html: all 3 articles failed") {
+	} else if !strings.Contains(err.Error(), "fetch theory-html: every article page failed (3)") {
 		t.Errorf("all articles broken: error %q", err)
+	}
+
+	// One new link failing beside links already stored is skipped, not a
+	// failed fetch: otherwise the source would back off for hours over one
+	// broken page.
+	known := New(Options{Known: &knownSet{urls: map[string]bool{
+		p.srv.URL + "/n1/2020/0420/c1001-1.html": true,
+		p.srv.URL + "/list/c1001-3.html":         true,
+	}}})
+	res, err = known.Fetch(t.Context(), src, hub.FetchState{})
+	if err != nil {
+		t.Errorf("one broken new link beside stored ones: %v", err)
+	} else if len(res.Items) != 0 || len(res.Skipped) != 1 || strings.Count(res.Skipped[0].Error(), "c1001-2.html") != 1 {
+		t.Errorf("one broken new link: %d items, skipped %v; want none stored and the link named once", len(res.Items), res.Skipped)
 	}
 
 	// A broken listing fails the fetch.
