@@ -22,6 +22,14 @@ import (
 	"time"
 
 	"golang.org/x/text/encoding/simplifiedchinese"
+
+	// The binary under test is built by TestMain with "go build", which the
+	// test cache cannot see; importing the packages it is made of makes a
+	// change to any of them rerun these tests instead of reusing a result.
+	_ "github.com/yizhan-hub/yizhan/feeds"
+	_ "github.com/yizhan-hub/yizhan/hub"
+	_ "github.com/yizhan-hub/yizhan/hub/sqlite"
+	_ "github.com/yizhan-hub/yizhan/sources"
 )
 
 var binary string // the yizhan binary built by TestMain
