@@ -552,9 +552,9 @@ func TestStatus(t *testing.T) {
 		{"failing", stateFailing, []string{"&lt;script&gt;", "坏掉的&lt;来源&gt;", "2025-03-02 19:00:00 +0800"}},
 		{"backoff", stateBackingOff, []string{"timeout", "2025-03-02 22:00:00 +0800", "连续失败 3 次"}}, // next run held back to NextTry
 		{"suspect", stateSuspect, []string{"suspect: no items, where the last sound fetch had 40", "2025-03-02 20:15:00 +0800"}},
-		{"gone", stateDisabled, []string{"HTTP 410 Gone", "<td>0</td><td>—</td>"}}, // no next run
-		{"ttl", stateOK, []string{"2025-03-02 23:00:00 +0800"}},                    // the upstream's ttl holds the schedule back
-		{"moved-on", stateNever, []string{"2025-03-02 20:15:00 +0800"}},            // the 410 was the old URL's
+		{"gone", stateDisabled, []string{"disabled: HTTP 410 Gone: the upstream removed it", "<td>0</td><td>—</td>"}}, // no next run, and why
+		{"ttl", stateOK, []string{"2025-03-02 23:00:00 +0800"}},                                                       // the upstream's ttl holds the schedule back
+		{"moved-on", stateNever, []string{"2025-03-02 20:15:00 +0800"}},                                               // the 410 was the old URL's
 	}
 	for _, tt := range tests {
 		row, ok := rows[tt.id]

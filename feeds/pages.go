@@ -7,6 +7,7 @@ import (
 	"maps"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/yizhan-hub/yizhan/hub"
@@ -276,8 +277,9 @@ func renderStatus(cfg *config, stats []hub.SourceStat, now time.Time, nextRun fu
 			// back; a source the hub disabled has no next run.
 			next = cur.NextRun(next)
 		}
-		lastErr := st.LastError
-		if lastErr == "" {
+		// The row names the source; the error need not say it again.
+		lastErr := strings.TrimPrefix(st.LastError, "fetch "+src.ID+": ")
+		if lastErr == "" || state == stateDisabled && note != "" {
 			lastErr = note
 		}
 		channels := ""
