@@ -77,16 +77,19 @@ func (e *entry) serve(w http.ResponseWriter, r *http.Request) int {
 	useGzip := e.gz != nil && acceptsGzip(r.Header["Accept-Encoding"])
 	h["Vary"] = hdrVary
 	h["Cache-Control"] = e.hdrCache
-	h["Last-Modified"] = e.hdrLastMod
 	etag, hdrETag, hdrLen, body := e.etag, e.hdrETag, e.hdrLen, e.body
 	if useGzip {
 		etag, hdrETag, hdrLen, body = e.gzETag, e.hdrGzETag, e.hdrGzLen, e.gz
 	}
 	h["Etag"] = hdrETag
 	if notModified(r, etag, e.lastMod) {
+		// No Last-Modified: a 304 with an ETag should carry no other
+		// representation metadata (RFC 9110 section 15.4.5), and each
+		// header is written, sorted and validated on every answer.
 		w.WriteHeader(http.StatusNotModified)
 		return http.StatusNotModified
 	}
+	h["Last-Modified"] = e.hdrLastMod
 	h["Content-Type"] = e.hdrType
 	h["Content-Length"] = hdrLen
 	if useGzip {

@@ -97,6 +97,10 @@ func NewHandler(opts Options) *Handler {
 // before sending (RFC 3986, 5.2.4), so only a probe for path traversal sends
 // one, and http.ServeMux would redirect it to the cleaned path.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if file, ok := feedFile(r); ok {
+		h.feed(w, r, file)
+		return
+	}
 	if hasDotSegment(r.URL.EscapedPath()) {
 		http.Error(w, "bad request: the path has a . or .. segment", http.StatusBadRequest)
 		return
@@ -126,9 +130,30 @@ func (h *Handler) Cache() *Cache { return h.cache }
 // sizes and max-ages. Every rendering is made again on its next request.
 func (h *Handler) SetConfig(cfg Config) { h.cache.setConfig(cfg) }
 
+// feedFile returns the file of a GET or HEAD of /feeds/{file} whose path
+// the mux would route as it is (no escapes, dot segments or empty
+// segments), so that feeds, most of the traffic, skip the mux: it was 60%
+// of the handler's time on a cached feed (BenchmarkServeCached: 361 ns with
+// it, 145 ns without).
+func feedFile(r *http.Request) (string, bool) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead || r.URL.RawPath != "" {
+		return "", false
+	}
+	file, ok := strings.CutPrefix(r.URL.Path, "/feeds/")
+	if !ok || file == "" || file == "." || file == ".." || strings.IndexByte(file, '/') >= 0 {
+		return "", false
+	}
+	return file, true
+}
+
 func (h *Handler) serveFeed(w http.ResponseWriter, r *http.Request) {
+	h.feed(w, r, r.PathValue("file"))
+}
+
+// feed serves /feeds/{file}.
+func (h *Handler) feed(w http.ResponseWriter, r *http.Request, file string) {
 	cfg := h.cache.config()
-	name, ext := r.PathValue("file"), ""
+	name, ext := file, ""
 	if i := strings.LastIndexByte(name, '.'); i >= 0 {
 		name, ext = name[:i], name[i+1:]
 	}
