@@ -15,8 +15,8 @@
 # changes under it; the plain and gzip lines are as without ingest.
 #
 # Needs Debian's wrk, nginx and curl. Prints requests/s and p99 latency per
-# line, the best of ROUNDS for each, the ratios yizhan/nginx and yizhan/bare,
-# and checks issue 4's targets; exits 1 if a request failed or yizhan logged
+# line, the best and the median of ROUNDS for each, the ratios yizhan/nginx
+# and yizhan/bare, and checks issue 4's targets; exits 1 if a request failed or yizhan logged
 # "database is locked". See docs/performance.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -169,7 +169,7 @@ echo "# $(date -u +%FT%TZ) $(nproc) cores, $(uname -r), load average $(load)"
 echo "# wrk -t$THREADS -c$CONNS -d$DUR, best of $ROUNDS rounds, ingest=$INGEST"
 echo "# feed: $(wc -c <"$work/static/bench.rss") bytes, gzip $(wc -c <"$work/static/bench.rss.gz") bytes"
 printf '%-8s %-7s %12s %9s %8s %7s\n' scenario server req/s p99_ms non2xx errors
-declare -A best p99
+declare -A best p99 runs
 failed=0
 for scenario in plain gzip 304; do
 	for round in $(seq "$ROUNDS"); do
@@ -178,6 +178,7 @@ for scenario in plain gzip 304; do
 			printf '%-8s %-7s %12s %9s %8s %7s\n' "$scenario" "$server" "$rps" "$p" "$non" "$err"
 			failed=$((failed + non + err))
 			key="$scenario/$server"
+			runs[$key]="${runs[$key]:-} $rps:$p"
 			if [ -z "${best[$key]:-}" ] || awk "BEGIN{exit !($rps > ${best[$key]})}"; then best[$key]=$rps; p99[$key]=$p; fi
 		done
 	done
@@ -186,14 +187,27 @@ echo "# load average $(load) at the end; yizhan RSS $(awk '/VmRSS/{print $2, $3}
 echo
 p99max=10
 [ "$INGEST" = 1 ] && p99max=20
-echo "# best of $ROUNDS rounds; targets: yizhan >= 0.9 x bare and >= 0.5 x nginx, p99 < $p99max ms"
-printf '%-8s %12s %12s %12s %9s %8s %11s  %s\n' scenario yizhan nginx bare y/nginx y/bare yizhan_p99 verdict
+# median KEY: the median round's "rps p99" (the lower middle one when even)
+median() { tr ' ' '\n' <<<"${runs[$1]}" | grep . | sort -t: -k1 -g | awk -F: '{r[NR]=$1; p[NR]=$2} END {m=int((NR+1)/2); print r[m], p[m]}'; }
+table() { # TITLE, then lines of "scenario yizhan nginx bare yizhan_p99"
+	echo "# $1; targets: yizhan >= 0.9 x bare and >= 0.5 x nginx, p99 < $p99max ms"
+	printf '%-8s %12s %12s %12s %9s %8s %11s  %s\n' scenario yizhan nginx bare y/nginx y/bare yizhan_p99 verdict
+	while read -r scenario y n b p; do
+		rn=$(awk "BEGIN{printf \"%.2f\", $y/$n}") rb=$(awk "BEGIN{printf \"%.2f\", $y/$b}")
+		verdict=$(awk "BEGIN{m=\"\"; if ($rb < 0.9) m=m\" <0.9xbare\"; if ($rn < 0.5) m=m\" <0.5xnginx\"; if ($p >= $p99max) m=m\" p99\"; print (m==\"\" ? \"ok\" : \"MISSED:\" m)}")
+		printf '%-8s %12s %12s %12s %9s %8s %9sms  %s\n' "$scenario" "$y" "$n" "$b" "$rn" "$rb" "$p" "$verdict"
+	done
+}
 for scenario in plain gzip 304; do
-	y=${best[$scenario/yizhan]} n=${best[$scenario/nginx]} b=${best[$scenario/bare]} p=${p99[$scenario/yizhan]}
-	rn=$(awk "BEGIN{printf \"%.2f\", $y/$n}") rb=$(awk "BEGIN{printf \"%.2f\", $y/$b}")
-	verdict=$(awk "BEGIN{m=\"\"; if ($rb < 0.9) m=m\" <0.9xbare\"; if ($rn < 0.5) m=m\" <0.5xnginx\"; if ($p >= $p99max) m=m\" p99\"; print (m==\"\" ? \"ok\" : \"MISSED:\" m)}")
-	printf '%-8s %12s %12s %12s %9s %8s %9sms  %s\n' "$scenario" "$y" "$n" "$b" "$rn" "$rb" "$p" "$verdict"
-done
+	echo "$scenario ${best[$scenario/yizhan]} ${best[$scenario/nginx]} ${best[$scenario/bare]} ${p99[$scenario/yizhan]}"
+done | table "best of $ROUNDS rounds"
+echo
+for scenario in plain gzip 304; do
+	read -r y p < <(median "$scenario/yizhan")
+	read -r n _ < <(median "$scenario/nginx")
+	read -r b _ < <(median "$scenario/bare")
+	echo "$scenario $y $n $b $p"
+done | table "median of $ROUNDS rounds"
 echo "# yizhan log: $(grep -c 'level=ERROR' "$work/logs/yizhan.log" || true) errors, $(grep -c 'level=WARN' "$work/logs/yizhan.log" || true) warnings"
 if [ "$INGEST" = 1 ]; then
 	curl -s "http://127.0.0.1:$P_YIZHAN/metrics" >"$work/metrics.txt"
