@@ -199,6 +199,9 @@ func TestPruneDoesNotHoldTheWriter(t *testing.T) {
 	start := time.Now()
 	res, err := db.Prune(ctx, []hub.Channel{{ID: "c", KeepDays: 365}}, now)
 	total := time.Since(start)
+	mu.Lock()
+	savesDuring := saves
+	mu.Unlock()
 	close(done)
 	wg.Wait()
 	if err != nil || res.Removed != old {
@@ -209,10 +212,10 @@ func TestPruneDoesNotHoldTheWriter(t *testing.T) {
 	if saves == 0 || reads == 0 {
 		t.Fatalf("%d saves and %d reads ran beside Prune, want some of each", saves, reads)
 	}
-	if maxSave > total/4 {
-		t.Errorf("a save waited %v during a prune of %v, want under a quarter: the writer is held too long", maxSave, total)
-	}
-	if maxRead > total/4 {
-		t.Errorf("a read waited %v during a prune of %v, want under a quarter", maxRead, total)
+	// Structural, not timed: a prune that held the single writer for its
+	// whole run would let at most the one save already waiting through; in
+	// batches, the waiting save gets the writer between every two batches.
+	if want := old / hub.PruneBatch / 4; savesDuring < want {
+		t.Errorf("%d saves completed during a prune of %d batches, want at least %d: the writer is held across batches", savesDuring, old/hub.PruneBatch, want)
 	}
 }
