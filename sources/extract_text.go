@@ -223,6 +223,9 @@ func countText(s string) int {
 
 // truncateRunes cuts s to at most n runes.
 func truncateRunes(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
 	i := 0
 	for j := range s {
 		if i == n {

@@ -328,7 +328,7 @@ func feedItems(feed *gofeed.Feed, base *url.URL, src hub.Source, v *vault) (item
 		if u, err := url.Parse(it.URL); err == nil && u.IsAbs() {
 			pageBase = u
 		}
-		it.Title = clipRunes(PlainText(firstSet(fi.Title, mediaTitle(fi))), maxTitle)
+		it.Title = truncateRunes(PlainText(firstSet(fi.Title, mediaTitle(fi))), maxTitle)
 		content, summary := v.restore(fi.Content), v.restore(fi.Description)
 		it.Published = itemTime(fi.Published, fi.PublishedParsed, loc)
 		it.Updated = itemTime(fi.Updated, fi.UpdatedParsed, loc)
@@ -381,9 +381,9 @@ func feedItems(feed *gofeed.Feed, base *url.URL, src hub.Source, v *vault) (item
 		if it.Content == it.Summary {
 			it.Summary = ""
 		}
-		it.Author = clipRunes(PlainText(it.Author), maxField)
-		it.Credit = clipRunes(PlainText(it.Credit), maxField)
-		it.Copyright = clipRunes(PlainText(it.Copyright), maxField)
+		it.Author = truncateRunes(PlainText(it.Author), maxField)
+		it.Credit = truncateRunes(PlainText(it.Credit), maxField)
+		it.Copyright = truncateRunes(PlainText(it.Copyright), maxField)
 		it.Categories = feedCategories(fi.Categories)
 		it.Image = leadImage(fi, it.Content, it.Summary, pageBase)
 		text := &itemText{title: it.Title, content: content, summary: summary}
@@ -591,7 +591,7 @@ func feedCategories(cs []string) []string {
 	var out []string
 	seen := map[string]bool{}
 	for _, c := range cs {
-		c = clipRunes(PlainText(c), maxField)
+		c = truncateRunes(PlainText(c), maxField)
 		if c != "" && !seen[c] {
 			seen[c] = true
 			out = append(out, c)
@@ -637,20 +637,6 @@ func textToHTML(s string) string {
 		b.WriteString("</p>")
 	}
 	return b.String()
-}
-
-func clipRunes(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	i := 0
-	for j := range s {
-		if i == n {
-			return s[:j]
-		}
-		i++
-	}
-	return s
 }
 
 // truncateHTML cuts oversized sanitized HTML and sanitizes the cut again so
