@@ -221,14 +221,19 @@ const (
 	stateSuspect    = hub.StateSuspect
 	stateNever      = hub.StateNever
 	stateDisabled   = hub.StateDisabled // by the configuration, or by the hub (410 Gone)
-	stateGone       = "not configured"  // stored fetch state or items of a source no longer configured
+	stateGone       = StateNotConfigured
 )
 
-// sourceState judges a configured source by its configuration and fetch
-// state (as FetchState.ForURL gives it for the source's URL), as yizhan
-// sources does, and says why when the hub disabled it or its last fetch
-// looks wrong.
-func sourceState(src *hub.Source, st hub.FetchState, now time.Time) (state, note string) {
+// StateNotConfigured is the state of a source the store has fetch state or
+// items of but the configuration no longer names, on /status and in
+// yizhan sources.
+const StateNotConfigured = "not configured"
+
+// SourceState judges a configured source by its configuration and fetch
+// state (as FetchState.ForURL gives it for the source's URL), and says why
+// when the hub disabled it or its last fetch looks wrong. /status and
+// yizhan sources both judge by it, so that they cannot disagree.
+func SourceState(src *hub.Source, st hub.FetchState, now time.Time) (state, note string) {
 	if !src.Enabled {
 		return stateDisabled, ""
 	}
@@ -267,7 +272,7 @@ func renderStatus(cfg *config, stats []hub.SourceStat, now time.Time, nextRun fu
 		delete(byID, src.ID)
 		// A state the previous configured URL earned does not apply.
 		cur := st.ForURL(src.URL)
-		state, note := sourceState(src, cur, now)
+		state, note := SourceState(src, cur, now)
 		var next time.Time
 		if src.Enabled {
 			if nextRun != nil {

@@ -13,6 +13,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/yizhan-hub/yizhan/feeds"
 	"github.com/yizhan-hub/yizhan/hub"
 	"github.com/yizhan-hub/yizhan/hub/sqlite"
 )
@@ -54,7 +55,7 @@ func readStats(ctx context.Context, path string) ([]hub.SourceStat, error) {
 
 // stateGone is the state of a source the store has items or state of but
 // the configuration no longer names.
-const stateGone = "not configured"
+const stateGone = feeds.StateNotConfigured
 
 // sourceRow is one source's state as `yizhan sources` and the metrics show it.
 type sourceRow struct {
@@ -84,17 +85,10 @@ func statusRows(cfg *Config, stats []hub.SourceStat, now time.Time, nextRun func
 		delete(byID, src.ID)
 		// A state the previous configured URL earned does not apply.
 		fs := st.ForURL(src.URL)
+		state, note := feeds.SourceState(&src, fs, now)
 		r := sourceRow{
-			ID: src.ID, State: fs.Status(now), Failures: fs.Failures, LastTry: st.LastTry,
+			ID: src.ID, State: state, Note: note, Failures: fs.Failures, LastTry: st.LastTry,
 			LastSuccess: st.LastSuccess, LastError: st.LastError, Items: st.Items,
-		}
-		switch {
-		case !src.Enabled:
-			r.State = hub.StateDisabled
-		case fs.Disabled != "":
-			r.Note = "disabled: " + fs.Disabled
-		case fs.Suspect != "" && r.State == hub.StateSuspect:
-			r.Note = "suspect: " + fs.Suspect
 		}
 		if r.State != hub.StateDisabled {
 			if nextRun != nil {
