@@ -66,7 +66,7 @@ func xmlChar(r rune) bool {
 
 // cleanAll cleans every string of ss, reusing ss's backing array.
 func cleanAll(ss []string) []string {
-	out := ss[:0:0]
+	out := ss[:0]
 	for _, s := range ss {
 		if s = strings.TrimSpace(clean(s)); s != "" {
 			out = append(out, s)
