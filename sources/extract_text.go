@@ -141,25 +141,16 @@ func nodeText(n *html.Node) string {
 	return strings.Join(lines, "\n")
 }
 
-// spaceReplacer maps the blanks of Chinese pages to plain spaces.
+// spaceReplacer maps the blanks of Chinese pages to plain spaces, and drops
+// DEL, which XML allows but no page means; cleanText then drops the control
+// characters XML forbids (a page's \x01 would make a whole feed unreadable).
 var spaceReplacer = strings.NewReplacer("\u00a0", " ", "\u3000", " ", "\u2002", " ", "\u2003", " ",
-	"\u2009", " ", "\u200b", "", "\ufeff", "", "\r", "", "\t", " ")
-
-// dropControls removes the control characters XML forbids (a page's \x01
-// would make a whole feed unreadable).
-func dropControls(s string) string {
-	return strings.Map(func(r rune) rune {
-		if (r < 0x20 && r != '\n' && r != '\t') || r == 0x7f || r == 0xfffe || r == 0xffff {
-			return -1
-		}
-		return r
-	}, s)
-}
+	"\u2009", " ", "\u200b", "", "\ufeff", "", "\r", "", "\t", " ", "\x7f", "")
 
 // normSpace collapses runs of blanks to one space and blank lines away,
 // keeping line breaks, which separate fields on many pages.
 func normSpace(s string) string {
-	s = dropControls(spaceReplacer.Replace(s))
+	s = cleanText(spaceReplacer.Replace(s))
 	lines := strings.Split(s, "\n")
 	out := lines[:0]
 	for _, l := range lines {
@@ -172,7 +163,7 @@ func normSpace(s string) string {
 
 // oneLine is s with every blank, line breaks included, collapsed to a space.
 func oneLine(s string) string {
-	return strings.Join(strings.Fields(dropControls(spaceReplacer.Replace(s))), " ")
+	return strings.Join(strings.Fields(cleanText(spaceReplacer.Replace(s))), " ")
 }
 
 // isWide reports whether r is a Han character or full-width punctuation.
