@@ -147,3 +147,22 @@ func TestSummary(t *testing.T) {
 		}
 	}
 }
+
+// TestOneLineDropsControls: upstream titles and errors reach the terminal
+// through oneLine, so an escape sequence in them must not.
+func TestOneLineDropsControls(t *testing.T) {
+	for in, want := range map[string]string{
+		"a\x1b]0;pwned\x07b": "a]0;pwnedb",
+		"red \x1b[31mtitle":  "red [31mtitle",
+		"c1\u009b31m csi":    "c131m csi",
+		" 标题\t\n第二行 ":        "标题 第二行",
+		"plain":              "plain",
+	} {
+		if got := oneLine(in, 0); got != want {
+			t.Errorf("oneLine(%q) = %q, want %q", in, got, want)
+		}
+	}
+	if got := oneLine("\x1b[1m一二三四", 3); got != "[1m…" {
+		t.Errorf("oneLine cut = %q", got)
+	}
+}

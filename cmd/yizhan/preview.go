@@ -6,6 +6,7 @@ import (
 	"io"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"golang.org/x/net/html"
@@ -132,10 +133,19 @@ func firstLine(fragment string) string {
 	}
 }
 
-// oneLine folds whitespace runs to one space and, if max > 0, cuts to max
-// runes with an ellipsis.
+// oneLine folds whitespace runs to one space, drops control characters
+// (upstream text must not send escape sequences to the terminal) and, if
+// max > 0, cuts to max runes with an ellipsis.
 func oneLine(s string, max int) string {
 	s = strings.Join(strings.Fields(s), " ")
+	if strings.IndexFunc(s, unicode.IsControl) >= 0 {
+		s = strings.Map(func(r rune) rune {
+			if unicode.IsControl(r) {
+				return -1
+			}
+			return r
+		}, s)
+	}
 	if max > 0 && utf8.RuneCountInString(s) > max {
 		r := []rune(s)
 		s = string(r[:max]) + "…"
