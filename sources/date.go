@@ -93,15 +93,22 @@ func ParseTime(s string, loc *time.Location) (time.Time, bool) {
 // FindTime finds the first numeric Chinese-style date in text, such as
 // "发布时间：2020年04月20日 08:48 来源：人民日报", and reads it in loc.
 func FindTime(text string, loc *time.Location) (time.Time, bool) {
+	t, _, ok := dateIn(text, loc)
+	return t, ok
+}
+
+// dateIn finds the first Chinese-style numeric date in text and reads it in
+// loc; clock reports whether the text gave a time of day as well.
+func dateIn(text string, loc *time.Location) (t time.Time, clock, ok bool) {
 	if loc == nil {
 		loc = time.UTC
 	}
 	for _, m := range cnDate.FindAllStringSubmatch(normalizeDate(text), -1) {
 		if t, ok := cnTime(m, loc); ok {
-			return t, true
+			return t, m[4] != "", true
 		}
 	}
-	return time.Time{}, false
+	return time.Time{}, false, false
 }
 
 func cnTime(m []string, loc *time.Location) (time.Time, bool) {

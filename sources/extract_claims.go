@@ -3,7 +3,6 @@ package sources
 import (
 	"regexp"
 	"strings"
-	"time"
 	"unicode"
 	"unicode/utf8"
 )
@@ -161,20 +160,6 @@ func slashBylineIn(line string) (writer, publisher string) {
 		return "", ""
 	}
 	return cleanAuthor(m[1]), cleanCredit(m[2])
-}
-
-// dateIn finds the first Chinese-style numeric date in text and reads it in
-// loc; clock reports whether the text gave a time of day as well.
-func dateIn(text string, loc *time.Location) (t time.Time, clock, ok bool) {
-	if loc == nil {
-		loc = time.UTC
-	}
-	for _, m := range cnDate.FindAllStringSubmatch(normalizeDate(text), -1) {
-		if t, ok := cnTime(m, loc); ok {
-			return t, m[4] != "", true
-		}
-	}
-	return time.Time{}, false, false
 }
 
 // Copyright statements, best first: an explicit 版权声明 with its text; a
