@@ -52,12 +52,13 @@ func printPreview(w io.Writer, src hub.Source, res hub.FetchResult, took time.Du
 	fmt.Fprintf(w, "%s: %d %s from %s (%s)\n", src.ID, len(res.Items), plural(len(res.Items), "item", "items"),
 		src.URL, took.Round(time.Millisecond))
 	if res.MovedTo != "" {
-		fmt.Fprintf(w, "moved permanently to %s\n", res.MovedTo)
+		fmt.Fprintf(w, "moved permanently to %s\n", oneLine(res.MovedTo, 0))
 	}
 	for i, it := range res.Items {
 		fmt.Fprintf(w, "\n%d. %s\n", i+1, oneLine(it.Title, 0))
 		field := func(name, value string) {
-			if value != "" {
+			// Every value is the upstream's text: one line, no controls.
+			if value = oneLine(value, 0); value != "" {
 				fmt.Fprintf(w, "   %-10s %s\n", name+":", value)
 			}
 		}
