@@ -287,18 +287,11 @@ func renderStatus(cfg *config, stats []hub.SourceStat, now time.Time, nextRun fu
 		if lastErr == "" || state == stateDisabled && note != "" {
 			lastErr = note
 		}
-		channels := ""
-		for i, ch := range src.Channels {
-			if i > 0 {
-				channels += ", "
-			}
-			channels += ch
-		}
 		p.Rows = append(p.Rows, statusRow{
 			ID:          clean(src.ID),
 			Name:        clean(src.Name),
 			Kind:        clean(src.Kind),
-			Channels:    clean(channels),
+			Channels:    clean(strings.Join(src.Channels, ", ")),
 			State:       state,
 			Failures:    failures(cur.Failures),
 			Class:       classOf(state),
@@ -340,12 +333,5 @@ func failures(n int) string {
 	return "（连续失败 " + strconv.Itoa(n) + " 次）"
 }
 
-func classOf(state string) string {
-	b := []byte(state)
-	for i, c := range b {
-		if c == ' ' {
-			b[i] = '-'
-		}
-	}
-	return string(b)
-}
+// classOf is a state's CSS class: "backing off" is backing-off.
+func classOf(state string) string { return strings.ReplaceAll(state, " ", "-") }
