@@ -63,8 +63,8 @@ func (f *Fetcher) fetchFeed(ctx context.Context, src hub.Source, prev hub.FetchS
 	if resp.NotModified {
 		// A 304 may omit the validators; keep sending the old ones.
 		res.NotModified = true
-		res.ETag = orElse(res.ETag, prev.ETag)
-		res.LastModified = orElse(res.LastModified, prev.LastModified)
+		res.ETag = first(res.ETag, prev.ETag)
+		res.LastModified = first(res.LastModified, prev.LastModified)
 		res.BodyHash = prev.BodyHash
 		return res, nil
 	}
@@ -102,13 +102,6 @@ func ReadFeed(body []byte, contentType, feedURL string, src hub.Source, prev hub
 		res.Skipped = append(res.Skipped, fmt.Errorf("the feed lists %d items: kept the newest %d", r.listed, MaxFeedItems))
 	}
 	return res, nil
-}
-
-func orElse(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // ParseFeed turns a feed body (RSS 0.9x/1.0/2.0, Atom 1.0 or JSON Feed
