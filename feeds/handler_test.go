@@ -520,7 +520,7 @@ func TestStatus(t *testing.T) {
 			LastError: `fetch failing: status 500 <script>alert(1)</script>`, Failures: 1}, Items: 7},
 		{FetchState: hub.FetchState{SourceID: "backoff", LastTry: clock.Add(-time.Minute), LastError: "timeout",
 			Failures: 3, NextTry: clock.Add(2 * time.Hour)}},
-		{FetchState: hub.FetchState{SourceID: "removed-long-ago", LastTry: clock}, Items: 1},
+		{FetchState: hub.FetchState{SourceID: "removed-long-ago", LastTry: clock, LastError: "fetch removed-long-ago: HTTP 404 Not Found"}, Items: 1},
 		{FetchState: hub.FetchState{SourceID: "suspect", ConfigURL: "http://s/", LastTry: clock, LastSuccess: clock,
 			Suspect: "no items, where the last sound fetch had 40"}, Items: 40},
 		{FetchState: hub.FetchState{SourceID: "gone", ConfigURL: "http://g/", LastTry: clock, Failures: 1, NextTry: clock.Add(time.Minute),
@@ -579,6 +579,9 @@ func TestStatus(t *testing.T) {
 	}
 	if row := rows["removed-long-ago"]; !strings.Contains(row, ">"+stateGone+"<") {
 		t.Errorf("a source no longer configured is not listed as such: %q", row)
+	}
+	if row := rows["removed-long-ago"]; !strings.Contains(row, "<td>HTTP 404 Not Found</td>") {
+		t.Errorf("a source no longer configured: the last error does not drop the prefix naming it: %q", row)
 	}
 }
 

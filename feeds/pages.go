@@ -313,7 +313,7 @@ func renderStatus(cfg *config, stats []hub.SourceStat, now time.Time, nextRun fu
 			Class:       classOf(stateGone),
 			LastTry:     stamp(st.LastTry),
 			LastSuccess: stamp(st.LastSuccess),
-			LastError:   clean(st.LastError),
+			LastError:   clean(strings.TrimPrefix(st.LastError, "fetch "+id+": ")),
 			NextRun:     stamp(time.Time{}),
 			Items:       strconv.Itoa(st.Items),
 		})
