@@ -34,6 +34,7 @@ type memStore struct {
 	version    int64            // grows with every add
 	changed    map[string]int64 // source id -> version of its last add
 	changesErr error            // returned by Changes when set
+	looks      atomic.Int64     // Changes calls
 }
 
 func newMemStore(cfg Config, items ...hub.Item) *memStore {
@@ -62,6 +63,7 @@ func (s *memStore) add(items ...hub.Item) {
 }
 
 func (s *memStore) Changes(_ context.Context, since int64) (hub.ChangeSet, error) {
+	s.looks.Add(1)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.changesErr != nil {

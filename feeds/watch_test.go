@@ -43,14 +43,22 @@ func TestWatch(t *testing.T) {
 	go func() { h.Watch(ctx, 5*time.Millisecond); close(done) }()
 	defer func() { cancel(); <-done }()
 
+	// lookedTwice waits until the watcher has finished a look begun after
+	// now: sleeping instead let the checks below pass before it looked.
+	lookedTwice := func() {
+		t.Helper()
+		n := store.looks.Load()
+		waitFor(t, "the watcher to look", func() bool { return store.looks.Load() >= n+2 })
+	}
+
 	// Past the first look, which drops whatever was rendered before it.
-	time.Sleep(20 * time.Millisecond)
+	lookedTwice()
 	before := get(t, h, "GET", "/feeds/theory.rss").Header().Get("ETag")
 	politics := get(t, h, "GET", "/feeds/politics.rss").Header().Get("ETag")
 	calls := store.calls.Load()
 
 	store.add(hub.Item{SourceID: "not-configured", Key: "x", Title: "无频道", FirstSeen: clock})
-	time.Sleep(30 * time.Millisecond)
+	lookedTwice()
 	get(t, h, "GET", "/feeds/theory.rss")
 	get(t, h, "GET", "/feeds/politics.rss")
 	if got := store.calls.Load(); got != calls {
@@ -76,7 +84,8 @@ func TestWatch(t *testing.T) {
 	store.mu.Lock()
 	store.changesErr = errors.New("disk I/O error")
 	store.mu.Unlock()
-	time.Sleep(30 * time.Millisecond)
+	lookedTwice()
+	lookedTwice()
 	if w := get(t, h, "GET", "/feeds/theory.rss"); w.Code != 200 {
 		t.Errorf("GET while the store fails its Changes: %d", w.Code)
 	}
