@@ -110,7 +110,7 @@ func scanLayout(doc []byte) (layout, bool) {
 			continue
 		}
 		// A start tag: its name, then attributes up to the '>' that is not
-		// inside a quoted value.
+		// inside a quoted value (tagEnd).
 		n := 1
 		for n < len(rest) && !isTagEnd(rest[n]) {
 			n++
@@ -119,20 +119,11 @@ func scanLayout(doc []byte) (layout, bool) {
 			return l, false
 		}
 		name := string(rest[1:n])
-		k := n
-		for k < len(rest) && rest[k] != '>' {
-			if q := rest[k]; q == '"' || q == '\'' {
-				e := bytes.IndexByte(rest[k+1:], q)
-				if e < 0 {
-					return l, false
-				}
-				k += e + 1
-			}
-			k++
-		}
-		if k == len(rest) {
+		k := tagEnd(rest[n:])
+		if k < 0 {
 			return l, false
 		}
+		k += n
 		selfClosing := rest[k-1] == '/'
 		local, parent := localName(name), ""
 		if len(stack) > 0 {
