@@ -706,8 +706,8 @@ func (a *article) image() string {
 		if c == "" {
 			continue
 		}
-		if u, err := a.base.Parse(strings.TrimSpace(c)); err == nil && (u.Scheme == "http" || u.Scheme == "https") {
-			return u.String()
+		if u := absoluteHTTP(c, a.base); u != "" {
+			return u
 		}
 	}
 	return ""
