@@ -132,6 +132,14 @@ func decodeHTML(body []byte, contentType, override string) ([]byte, error) {
 
 // lookupEncoding finds an encoding by its label, WHATWG's first and IANA's
 // second; gbk and gb2312 become GB18030.
+// CheckEncoding reports whether label names a charset the fetcher can decode,
+// as a source's encoding setting: the configuration check calls it so that
+// it accepts exactly what ingest does.
+func CheckEncoding(label string) error {
+	_, err := lookupEncoding(label)
+	return err
+}
+
 func lookupEncoding(label string) (encoding.Encoding, error) {
 	label = strings.ToLower(strings.Trim(strings.TrimSpace(label), `"'`))
 	enc, err := htmlindex.Get(label)

@@ -16,10 +16,9 @@ import (
 
 	"github.com/andybalholm/cascadia"
 	"github.com/pelletier/go-toml/v2"
-	"golang.org/x/text/encoding/htmlindex"
-	"golang.org/x/text/encoding/ianaindex"
 
 	"github.com/yizhan-hub/yizhan/hub"
+	"github.com/yizhan-hub/yizhan/sources"
 )
 
 // Config is a loaded, validated config.toml, as the rest of the program uses it.
@@ -493,14 +492,7 @@ func (v *validator) location(key, name string) *time.Location {
 
 // knownEncoding reports whether label names a charset, as WHATWG or IANA
 // labels it (sources looks encodings up the same way).
-func knownEncoding(label string) bool {
-	label = strings.ToLower(strings.TrimSpace(label))
-	if enc, err := htmlindex.Get(label); err == nil && enc != nil {
-		return true
-	}
-	enc, err := ianaindex.IANA.Encoding(label)
-	return err == nil && enc != nil
-}
+func knownEncoding(label string) bool { return sources.CheckEncoding(label) == nil }
 
 // checkURL accepts absolute http and https URLs with a host.
 func checkURL(s string) error {
