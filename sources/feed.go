@@ -437,7 +437,7 @@ type itemText struct {
 func (t *itemText) hash() string {
 	if t.sum == "" {
 		h := sha256.New()
-		for _, s := range []string{t.title, "\x00", t.content, t.summary} {
+		for _, s := range []string{t.title, "\x00", t.content, "\x00", t.summary} {
 			h.Write([]byte(s))
 		}
 		t.sum = hex.EncodeToString(h.Sum(nil))
