@@ -20,15 +20,15 @@ import (
 
 // itemColumns are the columns scanItems reads, in its order.
 const itemColumns = `id, source_id, key, first_seen, published, updated, url, title, image,
-	categories, credit, credit_url, via, author, copyright, summary, content`
+	categories, credit, credit_url, via, author, copyright, summary, content, packed`
 
 const insertItemSQL = `INSERT INTO items (source_id, key, hash, first_seen, published, updated, sort_date,
-	url, title, image, categories, credit, credit_url, via, author, copyright, summary, content)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	url, title, image, categories, credit, credit_url, via, author, copyright, summary, content, packed)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 const updateItemSQL = `UPDATE items SET hash = ?, published = ?, updated = ?, sort_date = ?,
 	url = ?, title = ?, image = ?, categories = ?, credit = ?, credit_url = ?, via = ?, author = ?,
-	copyright = ?, summary = ?, content = ?
+	copyright = ?, summary = ?, content = ?, packed = ?
 	WHERE id = ?`
 
 // Reads. ORDER BY sort_date DESC, id DESC is answered by a backward scan of
@@ -164,28 +164,37 @@ func (db *DB) saveItems(ctx context.Context, sourceID string, items []hub.Item, 
 	insert := tx.StmtContext(ctx, db.insertItem)
 	update := tx.StmtContext(ctx, db.updateItem)
 	firstSeen := nanos(now)
+	var pk packer
 	for _, p := range batch {
 		it := p.it
-		cats, err := encodeCategories(it.Categories)
-		if err != nil {
-			return res, fmt.Errorf("item %q: %w", it.Key, err)
-		}
-		published, updated := nullNanos(it.Published), nullNanos(it.Updated)
 		o, ok := old[it.Key]
 		switch {
 		case !ok && pruned[it.Key]:
 			res.Pruned++
 			continue
-		case !ok:
+		case ok && bytes.Equal(o.hash, p.hash):
+			res.Unchanged++
+			continue
+		}
+		cats, err := encodeCategories(it.Categories)
+		if err != nil {
+			return res, fmt.Errorf("item %q: %w", it.Key, err)
+		}
+		published, updated := nullNanos(it.Published), nullNanos(it.Updated)
+		summary, content := it.Summary, it.Content
+		packed := pk.pack(summary, content)
+		if packed != nil {
+			summary, content = "", ""
+		} else {
+			packed = []byte{}
+		}
+		if !ok {
 			_, err = insert.ExecContext(ctx, sourceID, it.Key, p.hash, firstSeen, published, updated,
 				sortDate(published, updated, firstSeen),
 				it.URL, it.Title, it.Image, cats, it.Credit, it.CreditURL, it.Via, it.Author, it.Copyright,
-				it.Summary, it.Content)
+				summary, content, packed)
 			res.New++
-		case bytes.Equal(o.hash, p.hash):
-			res.Unchanged++
-			continue
-		default:
+		} else {
 			// An upstream that drops an item's date (a page whose date line
 			// changed) must not move the item: keep the dates stored.
 			if !published.Valid {
@@ -197,7 +206,7 @@ func (db *DB) saveItems(ctx context.Context, sourceID string, items []hub.Item, 
 			_, err = update.ExecContext(ctx, p.hash, published, updated,
 				sortDate(published, updated, o.firstSeen),
 				it.URL, it.Title, it.Image, cats, it.Credit, it.CreditURL, it.Via, it.Author, it.Copyright,
-				it.Summary, it.Content, o.id)
+				summary, content, packed, o.id)
 			res.Updated++
 		}
 		if err != nil {
@@ -385,10 +394,17 @@ func scanItems(rows *sql.Rows, limit int) ([]hub.Item, error) {
 		var firstSeen int64
 		var published, updated sql.NullInt64
 		var cats string
+		var packed sql.RawBytes
 		if err := rows.Scan(&it.ID, &it.SourceID, &it.Key, &firstSeen, &published, &updated,
 			&it.URL, &it.Title, &it.Image, &cats, &it.Credit, &it.CreditURL, &it.Via, &it.Author,
-			&it.Copyright, &it.Summary, &it.Content); err != nil {
+			&it.Copyright, &it.Summary, &it.Content, &packed); err != nil {
 			return nil, err
+		}
+		if len(packed) > 0 {
+			var err error
+			if it.Summary, it.Content, err = unpack(packed); err != nil {
+				return nil, fmt.Errorf("item %d: %w", it.ID, err)
+			}
 		}
 		it.FirstSeen = fromNanos(firstSeen)
 		it.Published = fromNullNanos(published)

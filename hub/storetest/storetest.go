@@ -29,6 +29,7 @@ func Run(t *testing.T, open func(t *testing.T) hub.Store) {
 		fn   func(t *testing.T, s hub.Store)
 	}{
 		{"FieldsRoundTrip", testFieldsRoundTrip},
+		{"LongTextRoundTrip", testLongTextRoundTrip},
 		{"UpsertIdempotent", testUpsertIdempotent},
 		{"UpdateInPlace", testUpdateInPlace},
 		{"ZeroPublishedKeepsFirstSeen", testZeroPublishedKeepsFirstSeen},
@@ -224,6 +225,62 @@ func testFieldsRoundTrip(t *testing.T, s hub.Store) {
 	if !b.Date().Equal(now) {
 		t.Errorf("bare item Date() = %v, want first seen %v", b.Date(), now)
 	}
+}
+
+// testLongTextRoundTrip stores summaries and contents of every size a store
+// may keep differently (SQLite packs long ones), and rewrites them from long
+// to short and back: each reads back byte for byte.
+func testLongTextRoundTrip(t *testing.T, s hub.Store) {
+	article := strings.Repeat("<p>国务院常务会议部署推进高质量发展，强调稳就业、促消费。</p>\n", 60)
+	noise := make([]byte, 4000) // bytes that do not compress, valid UTF-8
+	for i := range noise {
+		noise[i] = byte('!' + (i*7919+i*i*31)%90)
+	}
+	cases := []struct{ key, summary, content string }{
+		{"empty", "", ""},
+		{"short", "摘要", "<p>正文</p>"},
+		{"summary-only", article, ""},
+		{"content-only", "", article},
+		{"both", "<p>导语：" + article[:300] + "</p>", article},
+		{"noise", "", string(noise)},
+		{"edge", strings.Repeat("a", 127), strings.Repeat("b", 129)},
+	}
+	syncSources(t, s, map[string][]string{"people": {"politics"}})
+	check := func(round int, swap bool) {
+		t.Helper()
+		got := items(t, s, "politics", 50)
+		for _, c := range cases {
+			it := byKey(t, got, c.key)
+			summary, content := c.summary, c.content
+			if swap {
+				summary, content = content, summary
+			}
+			if it.Summary != summary || it.Content != content {
+				t.Errorf("round %d, %s: summary %d bytes, content %d bytes; want %d and %d, equal",
+					round, c.key, len(it.Summary), len(it.Content), len(summary), len(content))
+			}
+		}
+	}
+	batch := func(swap bool) []hub.Item {
+		var out []hub.Item
+		for i, c := range cases {
+			it := item("people", c.key, at(i))
+			it.Summary, it.Content = c.summary, c.content
+			if swap {
+				it.Summary, it.Content = c.content, c.summary
+			}
+			out = append(out, it)
+		}
+		return out
+	}
+	checkResult(t, save(t, s, "people", batch(false), at(10)), hub.SaveResult{New: len(cases)})
+	check(1, false)
+	// Swapping summary and content turns long fields short and short long;
+	// "empty" does not change.
+	checkResult(t, save(t, s, "people", batch(true), at(11)), hub.SaveResult{Updated: len(cases) - 1, Unchanged: 1})
+	check(2, true)
+	checkResult(t, save(t, s, "people", batch(false), at(12)), hub.SaveResult{Updated: len(cases) - 1, Unchanged: 1})
+	check(3, false)
 }
 
 func testUpsertIdempotent(t *testing.T, s hub.Store) {
