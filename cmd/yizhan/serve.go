@@ -24,10 +24,12 @@ import (
 )
 
 // Serving limits. Feed readers send small requests; anything slower or bigger
-// is a broken or hostile client.
+// is a broken or hostile client. No endpoint reads a request body, so a
+// request has as long as its header: the same deadline, which net/http then
+// sets once per request instead of twice.
 const (
 	readHeaderTimeout = 10 * time.Second
-	readTimeout       = 30 * time.Second
+	readTimeout       = readHeaderTimeout
 	writeTimeout      = 60 * time.Second
 	idleTimeout       = 120 * time.Second
 	maxHeaderBytes    = 32 << 10
@@ -154,9 +156,16 @@ func newApp(ctx context.Context, cfg *Config, logger *slog.Logger) (*app, error)
 type freshConns struct {
 	mu sync.Mutex
 	m  map[net.Conn]struct{}
+	n  atomic.Int64 // len(m), read without the lock
 }
 
+// track is the server's ConnState hook, called on every request: once
+// connections are past their first request (the set is empty), it returns
+// without taking the lock.
 func (f *freshConns) track(c net.Conn, state http.ConnState) {
+	if state == http.StateIdle || state != http.StateNew && f.n.Load() == 0 {
+		return // idle comes after active, which took c out of the set
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if state == http.StateNew {
@@ -164,9 +173,10 @@ func (f *freshConns) track(c net.Conn, state http.ConnState) {
 			f.m = make(map[net.Conn]struct{})
 		}
 		f.m[c] = struct{}{}
-		return
+	} else {
+		delete(f.m, c)
 	}
-	delete(f.m, c)
+	f.n.Store(int64(len(f.m)))
 }
 
 func (f *freshConns) closeAll() {
@@ -176,6 +186,7 @@ func (f *freshConns) closeAll() {
 		c.Close()
 	}
 	clear(f.m)
+	f.n.Store(0)
 }
 
 // serve runs the scheduler and retention and answers HTTP on ln until ctx is done, then
