@@ -8,7 +8,7 @@ func TestMemoryLimit(t *testing.T) {
 		want int64
 	}{
 		{0, memoryFloor},
-		{50 << 20, memoryFloor},               // a small hub: Go's own pace decides
+		{50 << 20, memoryFloor},               // a small hub: the pace (gcPercent) decides
 		{100 << 20, 150<<20 + memoryHeadroom}, // half again what it holds
 		{400 << 20, 600<<20 + memoryHeadroom}, // never a limit the live heap cannot meet
 	} {
