@@ -71,11 +71,13 @@ http {
 		root $work/static;
 		gzip_static on;
 		etag on;
+		include $work/cache.conf;
 		charset utf-8;
 		charset_types application/rss+xml;
 	}
 }
 NGINX
+echo >"$work/cache.conf"
 nginx -c "$work/nginx.conf" -p "$work"
 
 schedule='@every 1h'
@@ -110,7 +112,17 @@ for _ in $(seq 100); do curl -sf "http://127.0.0.1:$P_YIZHAN/healthz" >/dev/null
 feed="http://127.0.0.1:$P_YIZHAN/feeds/bench.rss"
 curl -sf "$feed" -o "$work/static/bench.rss"
 curl -sf -H 'Accept-Encoding: gzip' "$feed" -o "$work/static/bench.rss.gz"
-"$work/bare" -file "$work/static/bench.rss" -listen "127.0.0.1:$P_BARE" &
+# All three send the same header fields with the same values: nginx and
+# bare take yizhan's Cache-Control and Last-Modified (nginx from the files'
+# modification time).
+header() { curl -sfI "$1" | tr -d '\r' | awk -F': ' -v k="$2" 'tolower($1)==tolower(k){print $2}'; }
+cache_control=$(header "$feed" Cache-Control)
+last_modified=$(header "$feed" Last-Modified)
+touch -d "$last_modified" "$work/static/bench.rss" "$work/static/bench.rss.gz"
+echo "add_header Cache-Control \"$cache_control\";" >"$work/cache.conf"
+nginx -c "$work/nginx.conf" -p "$work" -s reload 2>/dev/null
+"$work/bare" -file "$work/static/bench.rss" -listen "127.0.0.1:$P_BARE" \
+	-cache-control "$cache_control" -last-modified "$last_modified" &
 pids+=($!)
 sleep 0.3
 
@@ -138,7 +150,7 @@ end
 LUA
 
 declare -A url=([yizhan]="$feed" [nginx]="http://127.0.0.1:$P_NGINX/bench.rss" [bare]="http://127.0.0.1:$P_BARE/bench.rss")
-etag() { curl -sfI "$1" | tr -d '\r' | awk -F': ' 'tolower($1)=="etag"{print $2}'; }
+etag() { header "$1" ETag; }
 
 # measure SERVER SCENARIO: prints "rps p99_ms non2xx3xx socket_errors"
 measure() {
@@ -168,6 +180,15 @@ load() { cut -d' ' -f1-3 /proc/loadavg; }
 echo "# $(date -u +%FT%TZ) $(nproc) cores, $(uname -r), load average $(load)"
 echo "# wrk -t$THREADS -c$CONNS -d$DUR, best of $ROUNDS rounds, ingest=$INGEST"
 echo "# feed: $(wc -c <"$work/static/bench.rss") bytes, gzip $(wc -c <"$work/static/bench.rss.gz") bytes"
+# Header bytes of a gzip 200 and of a 304 from each server: they should be alike.
+hdrs=""
+for server in yizhan nginx bare; do
+	u=${url[$server]}
+	g=$(curl -s -o /dev/null -D - -H 'Accept-Encoding: gzip' "$u" | wc -c)
+	n=$(curl -s -o /dev/null -D - -H "If-None-Match: $(etag "$u")" "$u" | wc -c)
+	hdrs="$hdrs $server $g/$n"
+done
+echo "# response header bytes, gzip 200/304:$hdrs"
 printf '%-8s %-7s %12s %9s %8s %7s\n' scenario server req/s p99_ms non2xx errors
 declare -A best p99 runs
 failed=0

@@ -169,6 +169,9 @@ func TestConditional(t *testing.T) {
 							t.Errorf("304 without %s", k)
 						}
 					}
+					if got := w.Header().Get("Last-Modified"); got != lastMod {
+						t.Errorf("304 Last-Modified = %q, want the 200's %q", got, lastMod)
+					}
 				}
 			})
 		}
