@@ -6,7 +6,7 @@
 # in every format has been served, plain and gzipped, and after wrk has
 # requested random ones for DUR.
 #
-#   bench/scale.sh                   # DB=/tmp/yizhan-scale.db, built if absent (a minute or two, 4 GB)
+#   bench/scale.sh                   # DB=/tmp/yizhan-scale.db, built if absent (a minute or two, 2.9 GB)
 #
 # Targets: a channel feed built in under 5 ms, the database under 3 GB,
 # serve under 200 MB resident. Needs Debian's wrk and curl. See
