@@ -627,9 +627,6 @@ func linkList(st *nodeStats) bool {
 	return st != nil && st.link > 0 && st.link*2 >= st.text && st.punct < 3
 }
 
-// lazySrc are the attributes lazy-loading pages keep the real image in.
-var lazySrc = []string{"data-src", "data-original", "data-lazy-src", "data-url", "original", "oldsrc"}
-
 // absolutize resolves every link and image URL under n against the page.
 func (a *article) absolutize(n *html.Node) {
 	var walk func(n *html.Node)
@@ -639,13 +636,9 @@ func (a *article) absolutize(n *html.Node) {
 			case atom.A:
 				a.resolveAttr(n, "href")
 			case atom.Img:
-				src := strings.TrimSpace(nodeAttr(n, "src"))
-				if src == "" || strings.HasPrefix(src, "data:") {
-					for _, k := range lazySrc {
-						if v := strings.TrimSpace(nodeAttr(n, k)); v != "" {
-							setAttr(n, "src", v)
-							break
-						}
+				if src := strings.TrimSpace(nodeAttr(n, "src")); src == "" || placeholderSrc(src) {
+					if u := lazyImageURL(func(k string) string { return nodeAttr(n, k) }, a.base); u != "" {
+						setAttr(n, "src", u)
 					}
 				}
 				a.resolveAttr(n, "src")

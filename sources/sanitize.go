@@ -54,8 +54,29 @@ func newPolicy() *bluemonday.Policy {
 }
 
 // lazySrcAttrs are the attributes lazy-loading scripts read the real image URL
-// from, in order of preference.
-var lazySrcAttrs = []string{"data-src", "data-original", "data-original-src", "data-lazy-src", "data-actualsrc", "data-url", "file"}
+// from, in order of preference: the common data-src and jQuery lazyload's
+// data-original first, then the site- and plugin-specific ones (Jianshu's
+// data-original-src, WordPress's data-lazy-src, Zhihu's data-actualsrc,
+// Discuz's file, older CMSs' original and oldsrc). Article extraction and
+// Sanitize both read it.
+var lazySrcAttrs = []string{
+	"data-src", "data-original", "data-original-src", "data-lazy-src", "data-actualsrc",
+	"data-url", "file", "original", "oldsrc",
+}
+
+// lazyImageURL is the real URL of a lazy-loading image: the first of
+// lazySrcAttrs, in their order, whose value attr returns resolves against
+// base to an http(s) URL; "" when none does.
+func lazyImageURL(attr func(key string) string, base *url.URL) string {
+	for _, k := range lazySrcAttrs {
+		if v := attr(k); v != "" {
+			if u := absoluteHTTP(v, base); u != "" {
+				return u
+			}
+		}
+	}
+	return ""
+}
 
 // urlAttrs are the attributes whose relative URLs are resolved against the base.
 var urlAttrs = map[string]bool{"href": true, "src": true, "cite": true, "poster": true}
@@ -174,16 +195,21 @@ func fixTag(tag string, base *url.URL) (string, bool) {
 
 	changed := false
 	if name == "img" {
-		src, srcAt, lazy := "", -1, ""
+		lazy := lazyImageURL(func(k string) string {
+			for _, a := range attrs {
+				if a.key == k {
+					return a.val
+				}
+			}
+			return ""
+		}, base)
+		src, srcAt := "", -1
 		kept := attrs[:0]
 		for _, a := range attrs {
 			switch {
 			case a.key == "src":
 				src, srcAt = a.val, len(kept)
 			case slices.Contains(lazySrcAttrs, a.key):
-				if lazy == "" {
-					lazy = a.val
-				}
 				changed = true
 				continue
 			}
@@ -191,12 +217,10 @@ func fixTag(tag string, base *url.URL) (string, bool) {
 		}
 		attrs = kept
 		if lazy != "" && (src == "" || placeholderSrc(src)) {
-			if u := absoluteHTTP(lazy, base); u != "" {
-				if srcAt >= 0 {
-					attrs[srcAt].val = u
-				} else {
-					attrs = append([]tagAttr{{"src", u}}, attrs...)
-				}
+			if srcAt >= 0 {
+				attrs[srcAt].val = lazy
+			} else {
+				attrs = append([]tagAttr{{"src", lazy}}, attrs...)
 			}
 		}
 	}

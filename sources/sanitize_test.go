@@ -4,6 +4,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"golang.org/x/net/html"
@@ -134,6 +135,50 @@ func unsafeMarkup(s string) string {
 					return a.Key + "=" + a.Val
 				}
 			}
+		}
+	}
+}
+
+// TestLazyImageAttrs checks that every lazy-load attribute yields a usable
+// src both when an article page is extracted and when a feed item's HTML is
+// sanitized, and that the list's order of preference holds.
+func TestLazyImageAttrs(t *testing.T) {
+	base, _ := url.Parse("http://www.example.cn/n1/2020/0420/c1001-1.html")
+	const want = `src="http://img.example.cn/pic/real.jpg"`
+	page := `<html><head><title>标题一二三四_示例网</title></head><body><h1>标题一二三四</h1>
+<div class="content"><p>这是正文的第一段，内容足够长，带有标点符号，用来确认正文可以被识别出来。</p>%s
+<p>第二段，也有标点，而且同样足够长，让这一块成为正文。</p></div></body></html>`
+	// Written out, not lazySrcAttrs: dropping one from the list must fail.
+	attrs := []string{"data-src", "data-original", "data-original-src", "data-lazy-src", "data-actualsrc",
+		"data-url", "file", "original", "oldsrc"}
+	for _, attr := range attrs {
+		for _, placeholder := range []string{"", ` src="/images/blank.gif"`, ` src="data:image/gif;base64,R0lGOD"`} {
+			img := `<img` + placeholder + ` ` + attr + `="//img.example.cn/pic/real.jpg" alt="图">`
+			t.Run(attr+placeholder, func(t *testing.T) {
+				if got := Sanitize(img, base); !strings.Contains(got, want) {
+					t.Errorf("Sanitize(%q) = %q, want %s", img, got, want)
+				}
+				it, err := ExtractArticle([]byte(strings.Replace(page, "%s", img, 1)), base, nil, time.UTC)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !strings.Contains(it.Content, want) {
+					t.Errorf("extracted Content with %q = %q, want %s", img, it.Content, want)
+				}
+			})
+		}
+	}
+
+	// The first attribute of the list wins, wherever it stands in the tag;
+	// one that holds no http(s) URL gives way to the next.
+	tests := []struct{ in, want string }{
+		{`<img oldsrc="/b.jpg" data-src="/a.jpg">`, `<img src="http://www.example.cn/a.jpg">`},
+		{`<img file="/b.jpg" data-original="/a.jpg">`, `<img src="http://www.example.cn/a.jpg">`},
+		{`<img data-src="javascript:alert(1)" data-original="/a.jpg">`, `<img src="http://www.example.cn/a.jpg">`},
+	}
+	for _, tt := range tests {
+		if got := Sanitize(tt.in, base); got != tt.want {
+			t.Errorf("Sanitize(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
 }
