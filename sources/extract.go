@@ -68,11 +68,7 @@ func extractArticle(doc *goquery.Document, pageURL *url.URL, rules *hub.HTMLRule
 	}
 	doc.Find("script, style, noscript, template").Remove()
 	removeComments(doc.Get(0))
-	if href, ok := doc.Find("base[href]").First().Attr("href"); ok {
-		if b, err := pageURL.Parse(strings.TrimSpace(href)); err == nil {
-			a.base = b
-		}
-	}
+	a.base = documentBase(doc, pageURL)
 	a.readMeta()
 	if err := a.checkSelectors(); err != nil {
 		return hub.Item{}, err
@@ -656,8 +652,8 @@ func (a *article) resolveAttr(n *html.Node, key string) {
 	if v == "" || strings.HasPrefix(v, "#") {
 		return
 	}
-	if u, err := a.base.Parse(v); err == nil && (u.Scheme == "http" || u.Scheme == "https") {
-		setAttr(n, key, u.String())
+	if u := resolveHTTP(a.base, v); u != "" {
+		setAttr(n, key, u)
 	}
 }
 
@@ -699,7 +695,7 @@ func (a *article) image() string {
 		if c == "" {
 			continue
 		}
-		if u := absoluteHTTP(c, a.base); u != "" {
+		if u := resolveHTTP(a.base, c); u != "" {
 			return u
 		}
 	}
@@ -713,17 +709,15 @@ func (a *article) canonical() string {
 	self := *a.page
 	self.Fragment = ""
 	for _, c := range []string{a.doc.Find(`link[rel="canonical"]`).First().AttrOr("href", ""), a.meta["og:url"]} {
-		c = strings.TrimSpace(c)
-		if c == "" {
+		s := pageLink(a.page, c)
+		if s == "" {
 			continue
 		}
-		u, err := a.page.Parse(c)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Path == "" || u.Path == "/" ||
-			!sameSite(u.Hostname(), a.page.Hostname()) {
+		u, err := url.Parse(s)
+		if err != nil || u.Path == "" || u.Path == "/" || !sameSite(u.Hostname(), a.page.Hostname()) {
 			continue
 		}
-		u.Fragment = ""
-		return u.String()
+		return s
 	}
 	return self.String()
 }

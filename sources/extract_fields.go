@@ -312,9 +312,8 @@ func (a *article) linkNamed(n *html.Node, name string) string {
 	var walk func(c *html.Node) bool
 	walk = func(c *html.Node) bool {
 		if c.Type == html.ElementNode && c.DataAtom == atom.A && strings.Contains(oneLine(nodeText(c)), name) {
-			if u, err := a.base.Parse(strings.TrimSpace(nodeAttr(c, "href"))); err == nil &&
-				(u.Scheme == "http" || u.Scheme == "https") {
-				href = u.String()
+			if u := resolveHTTP(a.base, nodeAttr(c, "href")); u != "" {
+				href = u
 				return true
 			}
 		}

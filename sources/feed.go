@@ -316,7 +316,7 @@ func feedItems(feed *gofeed.Feed, base *url.URL, src hub.Source, v *vault) (item
 			continue
 		}
 		it := hub.Item{}
-		it.URL = resolveRef(base, firstSet(fi.Link, firstOfList(fi.Links)))
+		it.URL = feedRef(base, firstSet(fi.Link, firstOfList(fi.Links)))
 		pageBase := base
 		if u, err := url.Parse(it.URL); err == nil && u.IsAbs() {
 			pageBase = u
@@ -341,11 +341,11 @@ func feedItems(feed *gofeed.Feed, base *url.URL, src hub.Source, v *vault) (item
 		case rssItems != nil && i < len(rssItems) && rssItems[i] != nil:
 			ri := rssItems[i]
 			if s := ri.Source; s != nil {
-				setCredit(&it, s.Title, resolveRef(base, s.URL))
+				setCredit(&it, s.Title, feedRef(base, s.URL))
 			}
 			// A permalink guid is the item's link when it has no <link>.
-			if g := ri.GUID; it.URL == "" && g != nil && !strings.EqualFold(strings.TrimSpace(g.IsPermalink), "false") && isHTTPURL(g.Value) {
-				it.URL = strings.TrimSpace(g.Value)
+			if g := ri.GUID; it.URL == "" && g != nil && !strings.EqualFold(strings.TrimSpace(g.IsPermalink), "false") {
+				it.URL = resolveHTTP(nil, g.Value)
 			}
 		case atomFeed != nil && i < len(atomFeed.Entries) && atomFeed.Entries[i] != nil:
 			e := atomFeed.Entries[i]
@@ -353,7 +353,7 @@ func feedItems(feed *gofeed.Feed, base *url.URL, src hub.Source, v *vault) (item
 				it.Copyright = e.Rights
 			}
 			if s := e.Source; s != nil {
-				setCredit(&it, s.Title, resolveRef(base, atomLink(s.Links)))
+				setCredit(&it, s.Title, feedRef(base, atomLink(s.Links)))
 			}
 		case jsonFeed != nil && i < len(jsonFeed.Items) && jsonFeed.Items[i] != nil:
 			ji := jsonFeed.Items[i]
@@ -363,7 +363,7 @@ func feedItems(feed *gofeed.Feed, base *url.URL, src hub.Source, v *vault) (item
 				content = textToHTML(ji.ContentText)
 			}
 			if ji.ExternalURL != "" && ji.ExternalURL != ji.URL {
-				it.CreditURL = resolveRef(base, ji.ExternalURL)
+				it.CreditURL = feedRef(base, ji.ExternalURL)
 			}
 		}
 		if it.Author == "" {
@@ -480,18 +480,13 @@ func mediaTitle(fi *gofeed.Item) string {
 	return ""
 }
 
-func isHTTPURL(s string) bool {
-	u, err := url.Parse(strings.TrimSpace(s))
-	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
-}
-
 // setCredit records a claimed publisher. Some feeds put a URL where the name
 // should be (dc:source, an RSS <source> with only a url): the URL is then
 // the credit URL and its host stands in for the name.
 func setCredit(it *hub.Item, name, link string) {
 	name = strings.TrimSpace(name)
 	link = strings.TrimSpace(link)
-	if isHTTPURL(name) {
+	if resolveHTTP(nil, name) != "" {
 		if link == "" {
 			link = name
 		}
@@ -506,21 +501,6 @@ func setCredit(it *hub.Item, name, link string) {
 		return
 	}
 	it.Credit, it.CreditURL = name, link
-}
-
-func resolveRef(base *url.URL, ref string) string {
-	ref = strings.TrimSpace(cleanText(ref))
-	if ref == "" {
-		return ""
-	}
-	if base == nil {
-		return ref
-	}
-	u, err := base.Parse(ref)
-	if err != nil {
-		return ref
-	}
-	return u.String()
 }
 
 func atomLink(links []*atom.Link) string {
@@ -599,11 +579,11 @@ var firstImgRe = regexp.MustCompile(`<img\s[^>]*?src="([^"]+)"`)
 // enclosure, JSON image) or else the first image of its content.
 func leadImage(fi *gofeed.Item, content, summary string, base *url.URL) string {
 	if fi.Image != nil && fi.Image.URL != "" {
-		return resolveRef(base, fi.Image.URL)
+		return feedRef(base, fi.Image.URL)
 	}
 	for _, e := range fi.Enclosures {
 		if e != nil && e.URL != "" && strings.HasPrefix(e.Type, "image/") {
-			return resolveRef(base, e.URL)
+			return feedRef(base, e.URL)
 		}
 	}
 	for _, s := range []string{content, summary} {

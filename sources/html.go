@@ -258,19 +258,14 @@ func listingLinks(resp *Response, rules *hub.HTMLRules, encoding string) (links 
 // (the <a> elements it selects, or those inside the elements it selects)
 // and the first link nextSel picks.
 func selectLinks(doc *goquery.Document, pageURL *url.URL, sel, nextSel string) (links []string, next string) {
-	base := pageURL
-	if href, ok := doc.Find("base[href]").First().Attr("href"); ok {
-		if b, err := pageURL.Parse(strings.TrimSpace(href)); err == nil {
-			base = b
-		}
-	}
+	base := documentBase(doc, pageURL)
 	seen := map[string]bool{}
 	doc.Find(sel).Each(func(_ int, s *goquery.Selection) {
 		if !s.Is("a[href]") {
 			s = s.Find("a[href]")
 		}
 		s.Each(func(_ int, a *goquery.Selection) {
-			if u := resolveLink(base, a.AttrOr("href", "")); u != "" && !seen[u] {
+			if u := pageLink(base, a.AttrOr("href", "")); u != "" && !seen[u] {
 				seen[u] = true
 				links = append(links, u)
 			}
@@ -281,27 +276,11 @@ func selectLinks(doc *goquery.Document, pageURL *url.URL, sel, nextSel string) (
 			if !s.Is("a[href]") {
 				s = s.Find("a[href]").First()
 			}
-			next = resolveLink(base, s.AttrOr("href", ""))
+			next = pageLink(base, s.AttrOr("href", ""))
 			return next == ""
 		})
 	}
 	return links, next
-}
-
-// resolveLink makes href absolute against base, without its fragment; it
-// returns "" for links that lead to no page (javascript:, mailto:, "#").
-func resolveLink(base *url.URL, href string) string {
-	href = strings.TrimSpace(href)
-	if href == "" || strings.HasPrefix(href, "#") {
-		return ""
-	}
-	u, err := base.Parse(href)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return ""
-	}
-	u.Fragment = ""
-	u.RawFragment = ""
-	return u.String()
 }
 
 // hostGate keeps requests polite: one at a time to a host, and a pause

@@ -70,7 +70,7 @@ var lazySrcAttrs = []string{
 func lazyImageURL(attr func(key string) string, base *url.URL) string {
 	for _, k := range lazySrcAttrs {
 		if v := attr(k); v != "" {
-			if u := absoluteHTTP(v, base); u != "" {
+			if u := resolveHTTP(base, v); u != "" {
 				return u
 			}
 		}
@@ -229,8 +229,10 @@ func fixTag(tag string, base *url.URL) (string, bool) {
 			if !urlAttrs[a.key] || a.val == "" || strings.HasPrefix(a.val, "#") || hasScheme(a.val) {
 				continue
 			}
-			if u, err := base.Parse(a.val); err == nil {
-				attrs[i].val = u.String()
+			// The policy has vetted the reference; one that does not
+			// resolve is left as it wrote it.
+			if u := resolveHTTP(base, a.val); u != "" {
+				attrs[i].val = u
 				changed = true
 			}
 		}
@@ -253,22 +255,6 @@ func fixTag(tag string, base *url.URL) (string, bool) {
 	}
 	b.WriteByte('>')
 	return b.String(), true
-}
-
-// absoluteHTTP resolves a lazy-load URL, which the policy has not vetted,
-// and accepts only http and https.
-func absoluteHTTP(ref string, base *url.URL) string {
-	u, err := url.Parse(strings.TrimSpace(ref))
-	if err != nil {
-		return ""
-	}
-	if base != nil {
-		u = base.ResolveReference(u)
-	}
-	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return ""
-	}
-	return u.String()
 }
 
 // urlTags are the elements whose attributes resolveOutput may change.
