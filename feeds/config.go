@@ -28,8 +28,8 @@ type config struct {
 	order    []*channelInfo          // configured channels in configuration order
 	latest   *channelInfo
 	sources  map[string]*hub.Source // by id
-	srcOrder []*hub.Source
-	loaded   time.Time // when it took effect: Last-Modified of what depends on it alone
+	srcOrder []hub.Source           // configured sources in configuration order, each id once
+	loaded   time.Time              // when it took effect: Last-Modified of what depends on it alone
 }
 
 // channelInfo is what rendering and serving need to know about one channel or
@@ -116,7 +116,7 @@ func newConfig(c Config) *config {
 		src := &c.Sources[i]
 		if cfg.sources[src.ID] == nil {
 			cfg.sources[src.ID] = src
-			cfg.srcOrder = append(cfg.srcOrder, src)
+			cfg.srcOrder = append(cfg.srcOrder, *src)
 		}
 	}
 	return cfg

@@ -43,7 +43,7 @@ type Options struct {
 	Now func() time.Time
 
 	// NextRun returns when the scheduler will next run a source (zero if
-	// it will not), for /status. Nil shows no next run except backoff.
+	// it will not), for /status. Nil computes it from the source's schedule.
 	NextRun func(sourceID string) time.Time
 }
 
@@ -279,7 +279,8 @@ func (h *Handler) serveStatus(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	body, err := renderStatus(h.cache.config(), stats, h.now(), h.nextRun)
+	cfg, now := h.cache.config(), h.now()
+	body, err := renderStatus(cfg, SourceRows(cfg.srcOrder, stats, now.In(cfg.loc), h.nextRun), now)
 	if err != nil {
 		h.fail(w, r, err)
 		return

@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"encoding/xml"
 	"html/template"
-	"maps"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -224,37 +222,8 @@ const (
 	stateGone       = StateNotConfigured
 )
 
-// StateNotConfigured is the state of a source the store has fetch state or
-// items of but the configuration no longer names, on /status and in
-// yizhan sources.
-const StateNotConfigured = "not configured"
-
-// SourceState judges a configured source by its configuration and fetch
-// state (as FetchState.ForURL gives it for the source's URL), and says why
-// when the hub disabled it or its last fetch looks wrong. /status and
-// yizhan sources both judge by it, so that they cannot disagree.
-func SourceState(src *hub.Source, st hub.FetchState, now time.Time) (state, note string) {
-	if !src.Enabled {
-		return stateDisabled, ""
-	}
-	state = st.Status(now)
-	switch state {
-	case stateDisabled:
-		note = "disabled: " + st.Disabled
-	case stateSuspect:
-		note = "suspect: " + st.Suspect
-	}
-	return state, note
-}
-
-// renderStatus renders /status: every configured source with its state,
-// then the sources that are no longer configured but left state or items,
-// as yizhan sources lists them.
-func renderStatus(cfg *config, stats []hub.SourceStat, now time.Time, nextRun func(string) time.Time) ([]byte, error) {
-	byID := make(map[string]hub.SourceStat, len(stats))
-	for _, s := range stats {
-		byID[s.SourceID] = s
-	}
+// renderStatus renders /status from rows, as SourceRows builds them at now.
+func renderStatus(cfg *config, rows []SourceRow, now time.Time) ([]byte, error) {
 	stamp := func(t time.Time) string {
 		if t.IsZero() {
 			return "—"
@@ -266,57 +235,28 @@ func renderStatus(cfg *config, stats []hub.SourceStat, now time.Time, nextRun fu
 		Now:   stamp(now),
 		Home:  cfg.homeURL(),
 		Style: pageStyle,
+		Rows:  make([]statusRow, 0, len(rows)),
 	}
-	for _, src := range cfg.srcOrder {
-		st := byID[src.ID]
-		delete(byID, src.ID)
-		// A state the previous configured URL earned does not apply.
-		cur := st.ForURL(src.URL)
-		state, note := SourceState(src, cur, now)
-		var next time.Time
-		if src.Enabled {
-			if nextRun != nil {
-				next = nextRun(src.ID)
-			}
-			// Backoff, Retry-After or the upstream's ttl hold the schedule
-			// back; a source the hub disabled has no next run.
-			next = cur.NextRun(next)
+	for i := range rows {
+		r := &rows[i]
+		row := statusRow{
+			ID:          clean(r.ID),
+			Name:        clean(r.Name),
+			Kind:        clean(r.Kind),
+			Channels:    clean(strings.Join(r.Channels, ", ")),
+			State:       r.State,
+			Failures:    failures(r.Failures),
+			Class:       classOf(r.State),
+			LastTry:     stamp(r.LastTry),
+			LastSuccess: stamp(r.LastSuccess),
+			LastError:   clean(r.Problem()),
+			NextRun:     stamp(r.NextRun),
+			Items:       strconv.Itoa(r.Items),
 		}
-		// The row names the source; the error need not say it again.
-		lastErr := strings.TrimPrefix(st.LastError, "fetch "+src.ID+": ")
-		if lastErr == "" || state == stateDisabled && note != "" {
-			lastErr = note
+		if r.State == stateGone {
+			row.Kind, row.Channels = "—", "—"
 		}
-		p.Rows = append(p.Rows, statusRow{
-			ID:          clean(src.ID),
-			Name:        clean(src.Name),
-			Kind:        clean(src.Kind),
-			Channels:    clean(strings.Join(src.Channels, ", ")),
-			State:       state,
-			Failures:    failures(cur.Failures),
-			Class:       classOf(state),
-			LastTry:     stamp(st.LastTry),
-			LastSuccess: stamp(st.LastSuccess),
-			LastError:   clean(lastErr),
-			NextRun:     stamp(next),
-			Items:       strconv.Itoa(st.Items),
-		})
-	}
-	for _, id := range slices.Sorted(maps.Keys(byID)) {
-		st := byID[id]
-		p.Rows = append(p.Rows, statusRow{
-			ID:          clean(id),
-			Kind:        "—",
-			Channels:    "—",
-			State:       stateGone,
-			Failures:    failures(st.Failures),
-			Class:       classOf(stateGone),
-			LastTry:     stamp(st.LastTry),
-			LastSuccess: stamp(st.LastSuccess),
-			LastError:   clean(strings.TrimPrefix(st.LastError, "fetch "+id+": ")),
-			NextRun:     stamp(time.Time{}),
-			Items:       strconv.Itoa(st.Items),
-		})
+		p.Rows = append(p.Rows, row)
 	}
 	var buf bytes.Buffer
 	if err := statusTemplate.Execute(&buf, p); err != nil {

@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/yizhan-hub/yizhan/feeds"
 	"github.com/yizhan-hub/yizhan/hub"
 )
 
@@ -25,7 +26,7 @@ type metrics struct {
 
 // newMetrics registers the hub's metrics, the Go runtime's and the process's
 // on reg. rows is called at each scrape for every source's current state.
-func newMetrics(reg prometheus.Registerer, rows func(ctx context.Context) ([]sourceRow, error), logger *slog.Logger) *metrics {
+func newMetrics(reg prometheus.Registerer, rows func(ctx context.Context) ([]feeds.SourceRow, error), logger *slog.Logger) *metrics {
 	m := &metrics{
 		fetches: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "yizhan_fetches_total",
@@ -101,7 +102,7 @@ var (
 // stateCollector reads every source's state from the store at scrape time,
 // so the figures are never stale and need no bookkeeping on reload.
 type stateCollector struct {
-	rows   func(ctx context.Context) ([]sourceRow, error)
+	rows   func(ctx context.Context) ([]feeds.SourceRow, error)
 	logger *slog.Logger
 }
 

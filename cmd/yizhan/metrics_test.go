@@ -9,6 +9,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/yizhan-hub/yizhan/feeds"
 	"github.com/yizhan-hub/yizhan/hub"
 )
 
@@ -17,7 +18,7 @@ import (
 // others, beside its failures and next run.
 func TestSourceStateMetrics(t *testing.T) {
 	next := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
-	rows := []sourceRow{
+	rows := []feeds.SourceRow{
 		{ID: "a", State: hub.StateOK, NextRun: next},
 		{ID: "b", State: hub.StateBackingOff, Failures: 3, NextRun: next},
 		{ID: "c", State: hub.StateSuspect, NextRun: next},
@@ -25,7 +26,7 @@ func TestSourceStateMetrics(t *testing.T) {
 		{ID: "e", State: stateGone},
 	}
 	reg := prometheus.NewPedanticRegistry()
-	newMetrics(reg, func(context.Context) ([]sourceRow, error) { return rows, nil }, slog.New(slog.DiscardHandler))
+	newMetrics(reg, func(context.Context) ([]feeds.SourceRow, error) { return rows, nil }, slog.New(slog.DiscardHandler))
 	families, err := reg.Gather()
 	if err != nil {
 		t.Fatal(err)

@@ -238,13 +238,15 @@ func (a *app) close() error { return a.store.Close() }
 // config returns the configuration in force.
 func (a *app) config() *Config { return a.cfg.Load() }
 
-// rows returns every source's state for the metrics.
-func (a *app) rows(ctx context.Context) ([]sourceRow, error) {
+// rows returns every source's state for the metrics, as /status shows it
+// but read afresh: a scrape's gauges agree with its counters.
+func (a *app) rows(ctx context.Context) ([]feeds.SourceRow, error) {
 	stats, err := a.store.SourceStats(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return statusRows(a.config(), stats, time.Now(), a.sched.NextRun), nil
+	cfg := a.config()
+	return feeds.SourceRows(cfg.Sources, stats, time.Now().In(cfg.Hub.Timezone), a.sched.NextRun), nil
 }
 
 // reload reads the configuration file again and, if it validates, puts it in

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/yizhan-hub/yizhan/feeds"
 	"github.com/yizhan-hub/yizhan/hub"
 	"github.com/yizhan-hub/yizhan/hub/sqlite"
 )
@@ -124,7 +125,7 @@ channels = ["c"]
 			LastError: "HTTP 410 Gone", Disabled: "HTTP 410 Gone"}},
 	}
 	tomorrow8 := time.Date(2026, 11, 27, 8, 0, 0, 0, cfg.Hub.Timezone)
-	want := []sourceRow{
+	want := []feeds.SourceRow{
 		{ID: "ok", State: "ok", LastTry: before, LastSuccess: before, Items: 3, NextRun: tomorrow8},
 		{ID: "failing", State: "failing", Failures: 2, LastTry: before, LastError: "fetch failing: HTTP 500", NextRun: now.Add(30 * time.Minute)},
 		{ID: "backing-off", State: "backing off", Failures: 1, LastTry: before, LastError: "timeout", NextRun: now.Add(48 * time.Hour)},
@@ -138,7 +139,7 @@ channels = ["c"]
 		{ID: "moved-on", State: "never fetched", LastTry: before, LastError: "HTTP 410 Gone", NextRun: now.Add(30 * time.Minute)},
 		{ID: "removed", State: "not configured", LastTry: before, Items: 4},
 	}
-	got := statusRows(cfg, stats, now, nil)
+	got := feeds.SourceRows(cfg.Sources, stats, now, nil)
 	if len(got) != len(want) {
 		t.Fatalf("got %d rows, want %d: %+v", len(got), len(want), got)
 	}
@@ -153,7 +154,7 @@ channels = ["c"]
 
 	// A running scheduler's next run wins over the computed one.
 	sched := now.Add(7 * time.Minute)
-	got = statusRows(cfg, stats, now, func(string) time.Time { return sched })
+	got = feeds.SourceRows(cfg.Sources, stats, now, func(string) time.Time { return sched })
 	if !got[0].NextRun.Equal(sched) {
 		t.Errorf("NextRun = %v, want the scheduler's %v", got[0].NextRun, sched)
 	}
@@ -169,7 +170,7 @@ func TestPrintSourcesDisabled(t *testing.T) {
 	}
 	at := time.Date(2026, 11, 26, 12, 0, 0, 0, cfg.Hub.Timezone)
 	var b strings.Builder
-	printSources(&b, cfg, []sourceRow{
+	printSources(&b, cfg, []feeds.SourceRow{
 		{ID: "gone", State: hub.StateDisabled, Failures: 1, LastTry: at,
 			LastError: "fetch gone: http://example.com/feed.xml: HTTP 410 Gone",
 			Note:      "disabled: HTTP 410 Gone: the upstream removed it"},
