@@ -58,6 +58,7 @@ type Handler struct {
 	now     func() time.Time
 	nextRun func(string) time.Time
 	metrics *metrics
+	status  statusCache
 }
 
 // NewHandler returns a Handler serving opts.Config from opts.Store.
@@ -274,13 +275,7 @@ func (h *Handler) serveOPML(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) serveStatus(w http.ResponseWriter, r *http.Request) {
-	stats, err := h.store.SourceStats(r.Context())
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	cfg, now := h.cache.config(), h.now()
-	body, err := renderStatus(cfg, SourceRows(cfg.srcOrder, stats, now.In(cfg.loc), h.nextRun), now)
+	body, err := h.statusBody(r.Context())
 	if err != nil {
 		h.fail(w, r, err)
 		return

@@ -1,10 +1,15 @@
 package feeds
 
 import (
+	"context"
+	"fmt"
 	"maps"
 	"slices"
 	"strings"
+	"sync"
 	"time"
+
+	"golang.org/x/sync/singleflight"
 
 	"github.com/yizhan-hub/yizhan/hub"
 )
@@ -127,4 +132,91 @@ func SourceRows(srcs []hub.Source, stats []hub.SourceStat, now time.Time, nextRu
 		})
 	}
 	return rows
+}
+
+// statusTTL is how long the source rows of /status are reused. Building
+// them reads the store; a client reloading the page, or many clients at
+// once, cost one read a second, and a fetch shows within about a second.
+const statusTTL = time.Second
+
+// statusTimeout bounds the store read that builds the rows. It does not end
+// with the request that started it: other requests may be waiting for it.
+const statusTimeout = 10 * time.Second
+
+// statusCache keeps the rows last built, the configuration they were built
+// under and the page rendered from them.
+type statusCache struct {
+	sf   singleflight.Group
+	mu   sync.Mutex
+	last *statusSnap
+}
+
+type statusSnap struct {
+	cfg  *config
+	at   time.Time // the clock when the rows were built: they judge states at it
+	rows []SourceRow
+
+	page    sync.Once
+	body    []byte
+	bodyErr error
+}
+
+// fresh reports whether s may still be served at now under cfg.
+func (s *statusSnap) fresh(cfg *config, now time.Time) bool {
+	return s != nil && s.cfg == cfg && !now.Before(s.at) && now.Sub(s.at) < statusTTL
+}
+
+// statusSnap returns the rows of /status. The store is read once for all
+// concurrent callers, and callers within statusTTL of a read share its rows,
+// unless SetConfig came in between. An error is the store's.
+func (h *Handler) statusSnap(ctx context.Context) (*statusSnap, error) {
+	c := &h.status
+	cfg := h.cache.config()
+	c.mu.Lock()
+	s := c.last
+	c.mu.Unlock()
+	if s.fresh(cfg, h.now()) {
+		return s, nil
+	}
+	v, err, _ := c.sf.Do("status", func() (any, error) {
+		// A flight may have finished just before this one began.
+		c.mu.Lock()
+		s := c.last
+		c.mu.Unlock()
+		if s.fresh(cfg, h.now()) {
+			return s, nil
+		}
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), statusTimeout)
+		defer cancel()
+		stats, err := h.store.SourceStats(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("source stats: %w", err)
+		}
+		now := h.now()
+		s = &statusSnap{
+			cfg:  cfg,
+			at:   now,
+			rows: SourceRows(cfg.srcOrder, stats, now.In(cfg.loc), h.nextRun),
+		}
+		c.mu.Lock()
+		c.last = s
+		c.mu.Unlock()
+		return s, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return v.(*statusSnap), nil
+}
+
+// statusBody returns /status, rendered once per build of the rows.
+func (h *Handler) statusBody(ctx context.Context) ([]byte, error) {
+	s, err := h.statusSnap(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s.page.Do(func() {
+		s.body, s.bodyErr = renderStatus(s.cfg, s.rows, s.at)
+	})
+	return s.body, s.bodyErr
 }

@@ -1,7 +1,13 @@
 package feeds
 
 import (
+	"context"
+	"log/slog"
+	"net/http"
 	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -153,3 +159,130 @@ func TestSourceRowsOrder(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// countingStore counts the store reads /status makes; while gate is open
+// (not nil and not closed) they wait for it.
+type countingStore struct {
+	Store
+	reads   atomic.Int64
+	entered chan struct{} // gets a value when a read begins, if not nil
+	gate    chan struct{}
+}
+
+func (s *countingStore) SourceStats(ctx context.Context) ([]hub.SourceStat, error) {
+	s.reads.Add(1)
+	if s.entered != nil {
+		s.entered <- struct{}{}
+	}
+	if s.gate != nil {
+		<-s.gate
+	}
+	return s.Store.SourceStats(ctx)
+}
+
+// testClock is a clock tests move by hand.
+type testClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *testClock) now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *testClock) add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// TestStatusSharesReads: concurrent requests for /status wait for one store
+// read, and requests within statusTTL of it reuse its rows.
+func TestStatusSharesReads(t *testing.T) {
+	const n = 20
+	mem := newMemStore(testConfig())
+	store := &countingStore{Store: mem, entered: make(chan struct{}, n), gate: make(chan struct{})}
+	clk := &testClock{t: clock}
+	h := NewHandler(Options{Config: testConfig(), Store: store, Now: clk.now,
+		Logger: slog.New(slog.DiscardHandler)})
+
+	var wg sync.WaitGroup
+	codes := make(chan int, n)
+	for range n {
+		wg.Go(func() { codes <- get(t, h, "GET", "/status").Code })
+	}
+	<-store.entered
+	// Let the other requests arrive while the first read is under way:
+	// without single flight, each would start a read of its own.
+	time.Sleep(50 * time.Millisecond)
+	close(store.gate)
+	wg.Wait()
+	close(codes)
+	for code := range codes {
+		if code != http.StatusOK {
+			t.Errorf("GET /status = %d, want 200", code)
+		}
+	}
+	if got := store.reads.Load(); got != 1 {
+		t.Errorf("%d concurrent requests read the store %d times, want 1", n, got)
+	}
+}
+
+// TestStatusTTL: /status shows a change of state once statusTTL has passed
+// since the read it was built from, or at once after SetConfig.
+func TestStatusTTL(t *testing.T) {
+	mem := newMemStore(testConfig())
+	store := &countingStore{Store: mem}
+	clk := &testClock{t: clock}
+	h := NewHandler(Options{Config: testConfig(), Store: store, Now: clk.now,
+		Logger:  slog.New(slog.DiscardHandler),
+		NextRun: func(string) time.Time { return clk.now().Add(time.Minute) }})
+	state := func() string {
+		t.Helper()
+		w := get(t, h, "GET", "/status")
+		if w.Code != http.StatusOK {
+			t.Fatalf("GET /status = %d", w.Code)
+		}
+		_, row, _ := strings.Cut(w.Body.String(), `<tr id="source-people-theory">`)
+		row, _, _ = strings.Cut(row, "</tr>")
+		for _, s := range hub.States {
+			if strings.Contains(row, ">"+s+"<") {
+				return s
+			}
+		}
+		t.Fatalf("no state in the row of people-theory: %q", row)
+		return ""
+	}
+
+	if got := state(); got != hub.StateNever {
+		t.Fatalf("state before any fetch = %q, want %q", got, hub.StateNever)
+	}
+	mem.mu.Lock()
+	mem.stats = []hub.SourceStat{{FetchState: hub.FetchState{SourceID: "people-theory", LastTry: clk.now(), LastSuccess: clk.now()}, Items: 3}}
+	mem.mu.Unlock()
+
+	steps := []struct {
+		name  string
+		step  func()
+		state string
+		reads int64
+	}{
+		{"at once", func() {}, hub.StateNever, 1},
+		{"within the TTL", func() { clk.add(statusTTL - time.Millisecond) }, hub.StateNever, 1},
+		{"after the TTL", func() { clk.add(time.Millisecond) }, hub.StateOK, 2},
+		{"cached again", func() { clk.add(statusTTL / 2) }, hub.StateOK, 2},
+		{"after a reload", func() { h.SetConfig(testConfig()) }, hub.StateOK, 3},
+		{"clock set back", func() { clk.add(-time.Hour) }, hub.StateOK, 4},
+	}
+	for _, s := range steps {
+		s.step()
+		if got := state(); got != s.state {
+			t.Errorf("%s: state = %q, want %q", s.name, got, s.state)
+		}
+		if got := store.reads.Load(); got != s.reads {
+			t.Errorf("%s: %d store reads so far, want %d", s.name, got, s.reads)
+		}
+	}
+}
