@@ -37,7 +37,7 @@ func openStore(ctx context.Context, cfg *Config) (hub.Store, error) {
 
 func cmdFetch(ctx context.Context, e *env, args []string) int {
 	cfg, ids, logger, code := start(e, "fetch", args)
-	if code != exitOK {
+	if cfg == nil {
 		return code
 	}
 	srcs, err := pickSources(cfg, ids)

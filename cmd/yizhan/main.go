@@ -9,6 +9,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -102,40 +103,71 @@ Run "yizhan COMMAND -h" for a command's own flags.
 // flags is what every command but version shares.
 type flags struct {
 	*flag.FlagSet
+	e        *env
+	name     string
 	config   string
 	logLevel string
 }
 
 func newFlags(e *env, name string) *flags {
-	f := &flags{FlagSet: flag.NewFlagSet("yizhan "+name, flag.ContinueOnError)}
+	f := &flags{FlagSet: flag.NewFlagSet("yizhan "+name, flag.ContinueOnError), e: e, name: name}
 	f.SetOutput(e.stderr)
 	f.StringVar(&f.config, "config", "", "configuration `FILE` (default $YIZHAN_CONFIG, else config.toml)")
 	f.StringVar(&f.logLevel, "log-level", "", "log `LEVEL`: debug, info, warn or error (default $YIZHAN_LOG_LEVEL, else info)")
-	for _, c := range commands {
-		if c.name == name {
-			f.Usage = func() {
-				fmt.Fprintf(e.stderr, "usage: yizhan %s %s\n\n%s.\n\nflags:\n", c.name, c.args, c.summary)
-				f.PrintDefaults()
-			}
-		}
-	}
+	// parse prints the usage itself: on stdout when -h asked for it, on
+	// stderr after a usage error.
+	f.Usage = func() {}
 	return f
 }
 
+// usage prints the command's usage and flags to w.
+func (f *flags) usage(w io.Writer) {
+	commandUsage(w, f.name)
+	fmt.Fprintf(w, "\nflags:\n")
+	f.SetOutput(w)
+	f.PrintDefaults()
+	f.SetOutput(f.e.stderr)
+}
+
+// commandUsage prints the usage line and summary of the command name.
+func commandUsage(w io.Writer, name string) {
+	for _, c := range commands {
+		if c.name == name {
+			fmt.Fprintf(w, "usage: yizhan %s\n\n%s.\n", strings.TrimSpace(c.name+" "+c.args), c.summary)
+		}
+	}
+}
+
+// isHelp reports whether arg asks for help, as the flag package reads it.
+func isHelp(arg string) bool {
+	switch arg {
+	case "-h", "-help", "--h", "--help":
+		return true
+	}
+	return false
+}
+
 // parse parses flags wherever they stand among the arguments ("fetch a -config
-// x b") and returns the other arguments. ok is false on a usage error, which
-// has then been printed.
-func (f *flags) parse(args []string) (rest []string, ok bool) {
+// x b") and returns the other arguments. done is true when the command
+// should exit with code instead of running: after -h or -help, whose usage
+// went to stdout (code 0), or after a usage error, printed on stderr with
+// the usage (code 2).
+func (f *flags) parse(args []string) (rest []string, code int, done bool) {
 	for {
-		if err := f.Parse(args); err != nil {
-			return nil, false
+		if err := f.Parse(args); errors.Is(err, flag.ErrHelp) {
+			f.usage(f.e.stdout)
+			return nil, exitOK, true
+		} else if err != nil {
+			// The flag package has printed what was wrong.
+			f.usage(f.e.stderr)
+			return nil, exitUsage, true
 		}
 		args = f.Args()
 		if len(args) == 0 {
-			return rest, true
+			return rest, exitOK, false
 		}
 		if args[0] == "--" {
-			return append(rest, args[1:]...), true
+			return append(rest, args[1:]...), exitOK, false
 		}
 		rest = append(rest, args[0])
 		args = args[1:]
@@ -159,12 +191,13 @@ func (f *flags) setup(e *env) (path string, logger *slog.Logger, err error) {
 }
 
 // start parses args and loads the configuration, reporting problems on
-// stderr. code is nonzero when the command should exit with it.
+// stderr. When cfg is nil, the command should exit with code: 0 after -h,
+// nonzero after a problem.
 func start(e *env, name string, args []string) (cfg *Config, rest []string, logger *slog.Logger, code int) {
 	f := newFlags(e, name)
-	rest, ok := f.parse(args)
-	if !ok {
-		return nil, nil, nil, exitUsage
+	rest, code, done := f.parse(args)
+	if done {
+		return nil, nil, nil, code
 	}
 	path, logger, err := f.setup(e)
 	if err != nil {
@@ -198,6 +231,10 @@ func flatten(err error) []error {
 }
 
 func cmdVersion(_ context.Context, e *env, args []string) int {
+	if len(args) == 1 && isHelp(args[0]) {
+		commandUsage(e.stdout, "version")
+		return exitOK
+	}
 	if len(args) > 0 {
 		fmt.Fprintf(e.stderr, "usage: yizhan version\n")
 		return exitUsage
@@ -208,12 +245,12 @@ func cmdVersion(_ context.Context, e *env, args []string) int {
 
 func cmdCheck(_ context.Context, e *env, args []string) int {
 	f := newFlags(e, "check")
-	rest, ok := f.parse(args)
-	if !ok {
-		return exitUsage
+	rest, code, done := f.parse(args)
+	if done {
+		return code
 	}
 	if len(rest) > 0 {
-		f.Usage()
+		f.usage(e.stderr)
 		return exitUsage
 	}
 	path, _, err := f.setup(e)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -36,7 +37,7 @@ func TestExitCodes(t *testing.T) {
 		{name: "version", args: []string{"version"}, code: 0, stdout: "yizhan "},
 		{name: "version with args", args: []string{"version", "x"}, code: 2, stderr: "usage: yizhan version"},
 		{name: "bad flag", args: []string{"check", "-bogus"}, code: 2, stderr: "flag provided but not defined: -bogus"},
-		{name: "check -h", args: []string{"check", "-h"}, code: 2, stderr: "usage: yizhan check"},
+		{name: "check -h", args: []string{"check", "-h"}, code: 0, stdout: "usage: yizhan check"},
 		{name: "bad log level", args: []string{"check", "-config", minimal, "-log-level", "loud"}, code: 2, stderr: `-log-level: unknown level "loud"`},
 		{name: "bad log level from env", env: map[string]string{"YIZHAN_LOG_LEVEL": "loud"}, args: []string{"check", "-config", minimal}, code: 2, stderr: `$YIZHAN_LOG_LEVEL: unknown level "loud"`},
 		{name: "check extra args", args: []string{"check", "-config", minimal, "extra"}, code: 2, stderr: "usage: yizhan check"},
@@ -62,6 +63,42 @@ func TestExitCodes(t *testing.T) {
 				t.Errorf("stderr = %q, want it to contain %q", stderr, tt.stderr)
 			}
 		})
+	}
+}
+
+// TestHelpExitCodes: help that was asked for (-h, -help, --help) is printed
+// on stdout and exits 0, for every command, even with a configuration that
+// does not validate and without doing the command's work; an unknown flag
+// is wrong usage: the usage goes to stderr and the exit code is 2.
+func TestHelpExitCodes(t *testing.T) {
+	// Help must not need a configuration, let alone a valid one.
+	env := map[string]string{"YIZHAN_CONFIG": filepath.Join("testdata", "many_errors.toml")}
+	for _, c := range commands {
+		for _, tt := range []struct {
+			arg          string
+			code         int
+			stdout, errb string // fragments expected; "" means empty
+		}{
+			{"-h", exitOK, "usage: yizhan " + c.name, ""},
+			{"-help", exitOK, "usage: yizhan " + c.name, ""},
+			{"--help", exitOK, "usage: yizhan " + c.name, ""},
+			{"-bogus", exitUsage, "", "usage: yizhan " + c.name},
+		} {
+			t.Run(c.name+" "+tt.arg, func(t *testing.T) {
+				code, stdout, stderr := runCmd(t, env, c.name, tt.arg)
+				if code != tt.code {
+					t.Errorf("exit code = %d, want %d\nstdout: %s\nstderr: %s", code, tt.code, stdout, stderr)
+				}
+				for _, out := range []struct{ name, got, want string }{
+					{"stdout", stdout, tt.stdout},
+					{"stderr", stderr, tt.errb},
+				} {
+					if out.want == "" && out.got != "" || !strings.Contains(out.got, out.want) {
+						t.Errorf("%s = %q, want %q", out.name, out.got, cmp.Or(out.want, "nothing"))
+					}
+				}
+			})
+		}
 	}
 }
 

@@ -22,7 +22,7 @@ func newClient(cfg *Config) *sources.Client {
 
 func cmdPreview(ctx context.Context, e *env, args []string) int {
 	cfg, rest, _, code := start(e, "preview", args)
-	if code != exitOK {
+	if cfg == nil {
 		return code
 	}
 	if len(rest) != 1 {

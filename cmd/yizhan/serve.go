@@ -40,7 +40,7 @@ const (
 
 func cmdServe(ctx context.Context, e *env, args []string) int {
 	cfg, rest, logger, code := start(e, "serve", args)
-	if code != exitOK {
+	if cfg == nil {
 		return code
 	}
 	if len(rest) > 0 {

@@ -18,7 +18,7 @@ import (
 
 func cmdSources(ctx context.Context, e *env, args []string) int {
 	cfg, rest, _, code := start(e, "sources", args)
-	if code != exitOK {
+	if cfg == nil {
 		return code
 	}
 	if len(rest) > 0 {
