@@ -15,6 +15,7 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 	"github.com/andybalholm/cascadia"
+	"golang.org/x/net/html"
 
 	"github.com/yizhan-hub/yizhan/hub"
 )
@@ -170,7 +171,7 @@ func (f *Fetcher) fetchHTML(ctx context.Context, src hub.Source, prev hub.FetchS
 		if err := ctx.Err(); err != nil {
 			return hub.FetchResult{}, err
 		}
-		it, err := f.fetchArticle(get, link, &rules, src, loc)
+		it, pageErr, err := f.fetchArticle(ctx, get, link, &rules, src, loc)
 		if err != nil {
 			if ctx.Err() != nil {
 				return hub.FetchResult{}, ctx.Err()
@@ -180,6 +181,12 @@ func (f *Fetcher) fetchHTML(ctx context.Context, src hub.Source, prev hub.FetchS
 			}
 			skipped = append(skipped, fmt.Errorf("article %w", err))
 			continue
+		}
+		if pageErr != nil {
+			if ctx.Err() != nil {
+				return hub.FetchResult{}, ctx.Err()
+			}
+			skipped = append(skipped, fmt.Errorf("article %w", pageErr))
 		}
 		res.Items = append(res.Items, it)
 	}
@@ -195,32 +202,51 @@ func (f *Fetcher) fetchHTML(ctx context.Context, src hub.Source, prev hub.FetchS
 	return res, nil
 }
 
-// fetchArticle fetches and reads one article page.
-func (f *Fetcher) fetchArticle(get func(Request) (*Response, error), link string, rules *hub.HTMLRules, src hub.Source, loc *time.Location) (hub.Item, error) {
+// fetchArticle fetches and reads one article, following its continuation
+// pages (see followPages). A continuation page that fails is returned as
+// pageErr beside the article read so far, to be reported, not to lose it.
+func (f *Fetcher) fetchArticle(ctx context.Context, get func(Request) (*Response, error), link string, rules *hub.HTMLRules, src hub.Source, loc *time.Location) (it hub.Item, pageErr, err error) {
 	resp, err := get(Request{URL: link})
 	if err != nil {
-		return hub.Item{}, err
+		return hub.Item{}, nil, err
 	}
-	if ct := resp.Header.Get("Content-Type"); !htmlType(ct) {
-		return hub.Item{}, fmt.Errorf("not an HTML page: %s", ct)
-	}
-	body, err := DecodeHTML(resp.Body, resp.Header.Get("Content-Type"), src.Encoding)
+	doc, final, err := readPage(resp, src.Encoding)
 	if err != nil {
-		return hub.Item{}, err
+		return hub.Item{}, nil, err
 	}
-	final, err := url.Parse(resp.URL)
+	// Found before extraction, which takes the pager out of the body.
+	next := continuationLinks(doc, final, final)
+	it, err = extractArticle(doc, final, rules, loc)
 	if err != nil {
-		return hub.Item{}, err
-	}
-	it, err := ExtractArticle(body, final, rules, loc)
-	if err != nil {
-		return hub.Item{}, err
+		return hub.Item{}, nil, err
 	}
 	// The listing's link, not where it redirected to, is what the store
 	// is asked about next time.
 	it.URL = link
 	Attribute(&it, src)
-	return it, nil
+	pageErr = followPages(ctx, get, &it, final, next, rules, src.Encoding, loc)
+	return it, pageErr, nil
+}
+
+// readPage decodes and parses a fetched HTML page, and returns it with its
+// final URL.
+func readPage(resp *Response, encoding string) (*goquery.Document, *url.URL, error) {
+	if ct := resp.Header.Get("Content-Type"); !htmlType(ct) {
+		return nil, nil, fmt.Errorf("not an HTML page: %s", ct)
+	}
+	body, err := DecodeHTML(resp.Body, resp.Header.Get("Content-Type"), encoding)
+	if err != nil {
+		return nil, nil, err
+	}
+	final, err := url.Parse(resp.URL)
+	if err != nil {
+		return nil, nil, err
+	}
+	root, err := html.Parse(bytes.NewReader(body))
+	if err != nil {
+		return nil, nil, fmt.Errorf("parse html: %w", err)
+	}
+	return goquery.NewDocumentFromNode(root), final, nil
 }
 
 // htmlType reports whether a Content-Type may be an HTML page: text/html,

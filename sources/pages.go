@@ -1,0 +1,158 @@
+package sources
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"path"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/PuerkitoBio/goquery"
+
+	"github.com/yizhan-hub/yizhan/hub"
+)
+
+// maxArticlePages bounds the pages one article is read from: its first page
+// and up to nine continuation pages.
+const maxArticlePages = 10
+
+// continuation is a link to a later page of an article and its number.
+type continuation struct {
+	n   int
+	url string
+}
+
+// continuationLinks returns the links on a parsed page that continue the
+// article first published at article (see continuationOf), ordered by
+// their page number, each once.
+func continuationLinks(doc *goquery.Document, pageURL, article *url.URL) []continuation {
+	base := documentBase(doc, pageURL)
+	var out []continuation
+	doc.Find("a[href]").Each(func(_ int, s *goquery.Selection) {
+		l := pageLink(base, s.AttrOr("href", ""))
+		if l == "" {
+			return
+		}
+		u, err := url.Parse(l)
+		if err != nil {
+			return
+		}
+		if n, ok := continuationOf(article, u); ok && !slices.ContainsFunc(out, func(c continuation) bool { return c.url == l }) {
+			out = append(out, continuation{n, l})
+		}
+	})
+	slices.SortStableFunc(out, func(a, b continuation) int { return a.n - b.n })
+	return out
+}
+
+// continuationOf reports whether u looks like a later page of the article
+// at article, and which: on the same host, in the same directory, named as
+// the article with a page number appended — c1001-31234567.html continues
+// as c1001-31234567-2.html, t20200401_123.html as t20200401_123_2.html,
+// index.html (or a directory's /) as index_1.html. The query is not
+// compared: pagers add and drop tracking parameters.
+func continuationOf(article, u *url.URL) (int, bool) {
+	if !strings.EqualFold(u.Host, article.Host) {
+		return 0, false
+	}
+	dir, name := path.Split(article.Path)
+	udir, uname := path.Split(u.Path)
+	if udir != dir || uname == name {
+		return 0, false
+	}
+	ext := path.Ext(name)
+	stem := strings.TrimSuffix(name, ext)
+	if name == "" {
+		stem, ext = "index", path.Ext(uname)
+	}
+	rest, ok := strings.CutPrefix(uname, stem)
+	if !ok {
+		return 0, false
+	}
+	if rest, ok = strings.CutSuffix(rest, ext); !ok || len(rest) < 2 || len(rest) > 4 || (rest[0] != '-' && rest[0] != '_') {
+		return 0, false
+	}
+	digits := rest[1:]
+	if digits[0] == '0' || strings.ContainsFunc(digits, func(r rune) bool { return r < '0' || r > '9' }) {
+		return 0, false
+	}
+	n, err := strconv.Atoi(digits)
+	if err != nil {
+		return 0, false
+	}
+	return n, true
+}
+
+// followPages appends to it the body of each continuation page of the
+// article read at article, as continuationLinks finds them on that page
+// and on each page after it: at most maxArticlePages pages in all, none
+// twice, each fetched through get (and so as politely as the article).
+// A page that fails ends the article there: what was read is kept, and the
+// failure is returned to be reported.
+func followPages(ctx context.Context, get func(Request) (*Response, error), it *hub.Item, article *url.URL,
+	next []continuation, rules *hub.HTMLRules, encoding string, loc *time.Location) error {
+	seen := map[string]bool{article.String(): true, it.URL: true}
+	var b strings.Builder
+	b.WriteString(it.Content)
+	for pages := 1; len(next) > 0 && pages < maxArticlePages && b.Len() < maxContent; {
+		c := next[0]
+		next = next[1:]
+		if seen[c.url] {
+			continue
+		}
+		seen[c.url] = true
+		content, more, err := readContinuation(get, c.url, article, rules, encoding, loc, seen)
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			it.Content = truncateHTML(b.String())
+			return fmt.Errorf("%s page %d: %w", it.URL, pages+1, err)
+		}
+		pages++
+		if content != "" {
+			if b.Len() > 0 {
+				b.WriteByte('\n')
+			}
+			b.WriteString(content)
+		}
+		for _, m := range more {
+			if !seen[m.url] && !slices.ContainsFunc(next, func(c continuation) bool { return c.url == m.url }) {
+				next = append(next, m)
+			}
+		}
+		slices.SortStableFunc(next, func(a, b continuation) int { return a.n - b.n })
+	}
+	it.Content = truncateHTML(b.String())
+	return nil
+}
+
+// readContinuation fetches one continuation page and returns its extracted
+// body and the continuation links on it. A page that redirects to one
+// already read adds nothing.
+func readContinuation(get func(Request) (*Response, error), link string, article *url.URL, rules *hub.HTMLRules,
+	encoding string, loc *time.Location, seen map[string]bool) (string, []continuation, error) {
+	resp, err := get(Request{URL: link})
+	if err != nil {
+		return "", nil, err
+	}
+	if resp.URL != link {
+		if seen[resp.URL] {
+			return "", nil, nil
+		}
+		seen[resp.URL] = true
+	}
+	doc, final, err := readPage(resp, encoding)
+	if err != nil {
+		return "", nil, err
+	}
+	more := continuationLinks(doc, final, article)
+	it, err := extractArticle(doc, final, rules, loc)
+	if err != nil {
+		return "", nil, err
+	}
+	return it.Content, more, nil
+}

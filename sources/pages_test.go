@@ -1,0 +1,265 @@
+package sources
+
+import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/PuerkitoBio/goquery"
+
+	"github.com/yizhan-hub/yizhan/hub"
+)
+
+const pagedArticle = "/n1/2019/0615/c1013-31234567.html"
+
+// pagedSite is an httptest upstream with a one-link listing at /list.html
+// and the pages its paths name: fixtures under testdata/html, status codes,
+// or generated pages.
+type pagedSite struct {
+	srv   *httptest.Server
+	pages map[string]string // path: fixture file
+	codes map[string]int    // path: status to answer with
+	gen   func(path string) (string, bool)
+
+	mu  sync.Mutex
+	log []request
+}
+
+func newPagedSite(t *testing.T) *pagedSite {
+	t.Helper()
+	s := &pagedSite{
+		pages: map[string]string{
+			pagedArticle:                           "people_paged_article.html",
+			"/n1/2019/0615/c1013-31234567-2.html": "people_paged_article_2.html",
+			"/n1/2019/0615/c1013-31234567-3.html": "people_paged_article_3.html",
+		},
+		codes: map[string]int{},
+	}
+	s.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rq := request{path: r.URL.Path, start: time.Now()}
+		defer func() {
+			rq.end = time.Now()
+			s.mu.Lock()
+			s.log = append(s.log, rq)
+			s.mu.Unlock()
+		}()
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		if code := s.codes[r.URL.Path]; code != 0 {
+			http.Error(w, "boom", code)
+			return
+		}
+		if r.URL.Path == "/list.html" {
+			fmt.Fprintf(w, `<html><body><ul class="list"><li><a href="%s">古代家训里的处世之道</a></li></ul></body></html>`, pagedArticle)
+			return
+		}
+		if s.gen != nil {
+			if page, ok := s.gen(r.URL.Path); ok {
+				w.Write([]byte(page))
+				return
+			}
+		}
+		file, ok := s.pages[r.URL.Path]
+		if !ok {
+			http.NotFound(w, r)
+			return
+		}
+		b, err := os.ReadFile(filepath.Join("testdata", "html", file))
+		if err != nil {
+			t.Error(err)
+		}
+		w.Write(b)
+	}))
+	t.Cleanup(s.srv.Close)
+	return s
+}
+
+func (s *pagedSite) requests() []request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := s.log
+	s.log = nil
+	return out
+}
+
+func (s *pagedSite) fetch(t *testing.T, delay time.Duration) hub.FetchResult {
+	t.Helper()
+	src := hub.Source{ID: "culture-html", Name: "示例网", Kind: hub.KindHTML, URL: s.srv.URL + "/list.html",
+		Timezone: shanghaiZone(t), HTML: &hub.HTMLRules{Links: "ul.list a", Delay: delay}}
+	res, err := New(Options{}).Fetch(t.Context(), src, hub.FetchState{SourceID: src.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Items) != 1 {
+		t.Fatalf("%d items, want 1", len(res.Items))
+	}
+	return res
+}
+
+func TestFetchHTMLContinuationPages(t *testing.T) {
+	const (
+		p1 = "第一页正文"
+		p2 = "第二页正文"
+		p3 = "第三页正文"
+	)
+	p2path, p3path := "/n1/2019/0615/c1013-31234567-2.html", "/n1/2019/0615/c1013-31234567-3.html"
+	tests := []struct {
+		name    string
+		codes   map[string]int
+		want    []string // paths requested after the listing
+		content []string // page texts in the content, in order
+		skipped string   // what the one skipped error names, if any
+	}{
+		{"all pages", nil, []string{pagedArticle, p2path, p3path}, []string{p1, p2, p3}, ""},
+		{"last page fails", map[string]int{p3path: 500}, []string{pagedArticle, p2path, p3path}, []string{p1, p2}, "c1013-31234567.html page 3"},
+		{"second page fails", map[string]int{p2path: 404}, []string{pagedArticle, p2path}, []string{p1}, "c1013-31234567.html page 2"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newPagedSite(t)
+			s.codes = tt.codes
+			const delay = 20 * time.Millisecond
+			res := s.fetch(t, delay)
+			rs := s.requests()
+			if got := paths(rs[1:]); !slices.Equal(got, tt.want) {
+				t.Errorf("requests = %q, want %q", got, tt.want)
+			}
+			for i := 1; i < len(rs); i++ {
+				if gap := rs[i].start.Sub(rs[i-1].end); gap < delay-5*time.Millisecond {
+					t.Errorf("request %d (%s) started %v after the previous one ended, want at least %v", i, rs[i].path, gap, delay)
+				}
+			}
+
+			it := res.Items[0]
+			text := PlainText(it.Content)
+			at := -1
+			for _, p := range []string{p1, p2, p3} {
+				i := strings.Index(text, p)
+				if want := slices.Contains(tt.content, p); (i >= 0) != want {
+					t.Errorf("content has %q: %v, want %v", p, i >= 0, want)
+				}
+				if i >= 0 && i < at {
+					t.Errorf("content has %q before the page ahead of it", p)
+				}
+				at = max(at, i)
+			}
+			for _, pager := range []string{"【1】", "【2】", "下一页"} {
+				if strings.Contains(text, pager) {
+					t.Errorf("content keeps the pager's %q", pager)
+				}
+			}
+			if it.Title != "古代家训里的处世之道" || it.Credit != "人民日报海外版" ||
+				!it.Published.Equal(time.Date(2019, 6, 15, 8, 22, 0, 0, shanghaiZone(t))) {
+				t.Errorf("Title, Credit, Published = %q, %q, %v; want page 1's", it.Title, it.Credit, it.Published)
+			}
+			if it.URL != s.srv.URL+pagedArticle {
+				t.Errorf("URL = %q, want page 1's", it.URL)
+			}
+			switch {
+			case tt.skipped == "" && len(res.Skipped) > 0:
+				t.Errorf("skipped %v, want none", res.Skipped)
+			case tt.skipped != "" && (len(res.Skipped) != 1 || !strings.Contains(res.Skipped[0].Error(), tt.skipped)):
+				t.Errorf("skipped %v, want one naming %q", res.Skipped, tt.skipped)
+			}
+		})
+	}
+}
+
+// An article whose every page links ten more is read from ten pages.
+func TestFetchHTMLContinuationCap(t *testing.T) {
+	s := newPagedSite(t)
+	s.gen = func(p string) (string, bool) {
+		stem := strings.TrimSuffix(pagedArticle, ".html")
+		if p != pagedArticle && !strings.HasPrefix(p, stem+"-") {
+			return "", false
+		}
+		var b strings.Builder
+		fmt.Fprintf(&b, `<html><head><title>长文--示例网</title></head><body><h1>长文</h1><div class="text"><p>本页正文，页面地址是 %s ，内容足够长，带有标点。</p><p>第二段，也有标点，用来凑足长度。</p></div><div class="pager">`, p)
+		for n := 2; n <= 30; n++ {
+			fmt.Fprintf(&b, `<a href="%s-%d.html">【%d】</a>`, stem, n, n)
+		}
+		b.WriteString(`</div></body></html>`)
+		return b.String(), true
+	}
+	res := s.fetch(t, time.Millisecond)
+	got := paths(s.requests()[1:])
+	if len(got) != maxArticlePages {
+		t.Errorf("%d article requests, want %d: %q", len(got), maxArticlePages, got)
+	}
+	seen := map[string]bool{}
+	for _, p := range got {
+		if seen[p] {
+			t.Errorf("%s requested twice", p)
+		}
+		seen[p] = true
+	}
+	if n := strings.Count(res.Items[0].Content, "本页正文"); n != maxArticlePages {
+		t.Errorf("content holds %d pages, want %d", n, maxArticlePages)
+	}
+}
+
+func TestContinuationOf(t *testing.T) {
+	tests := []struct {
+		article, link string
+		n             int // 0: not a continuation
+	}{
+		{"http://culture.people.com.cn/n1/2019/0615/c1013-31153719.html", "http://culture.people.com.cn/n1/2019/0615/c1013-31153719-2.html", 2},
+		{"http://culture.people.com.cn/n1/2019/0615/c1013-31153719.html", "http://CULTURE.people.com.cn/n1/2019/0615/c1013-31153719-12.html?from=pager", 12},
+		{"http://www.example.gov.cn/art/2020/4/1/t20200401_123.html", "http://www.example.gov.cn/art/2020/4/1/t20200401_123_2.html", 2},
+		{"http://www.example.gov.cn/zwgk/tzgg/index.html", "http://www.example.gov.cn/zwgk/tzgg/index_1.html", 1},
+		{"http://www.example.gov.cn/zwgk/tzgg/", "http://www.example.gov.cn/zwgk/tzgg/index_3.shtml", 3},
+		{"http://culture.people.com.cn/n1/2019/0615/c1013-31153719.html", "http://culture.people.com.cn/n1/2019/0615/c1013-31153719.html", 0},
+		{"http://culture.people.com.cn/n1/2019/0615/c1013-31153719.html", "http://culture.people.com.cn/n1/2019/0615/c1013-31153720.html", 0},
+		{"http://culture.people.com.cn/n1/2019/0615/c1013-3.html", "http://culture.people.com.cn/n1/2019/0615/c1013-32.html", 0},
+		{"http://culture.people.com.cn/n1/2019/0615/c1013-31153719.html", "http://culture.people.com.cn/n1/2019/0614/c1013-31153719-2.html", 0},
+		{"http://culture.people.com.cn/n1/2019/0615/c1013-31153719.html", "http://www.people.com.cn/n1/2019/0615/c1013-31153719-2.html", 0},
+		{"http://culture.people.com.cn/n1/2019/0615/c1013-31153719.html", "http://culture.people.com.cn/n1/2019/0615/c1013-31153719-2.shtml", 0},
+		{"http://culture.people.com.cn/n1/2019/0615/c1013-31153719.html", "http://culture.people.com.cn/n1/2019/0615/c1013-31153719-0.html", 0},
+		{"http://culture.people.com.cn/n1/2019/0615/c1013-31153719.html", "http://culture.people.com.cn/n1/2019/0615/c1013-31153719-02.html", 0},
+		{"http://culture.people.com.cn/n1/2019/0615/c1013-31153719.html", "http://culture.people.com.cn/n1/2019/0615/c1013-31153719-2x.html", 0},
+		{"http://culture.people.com.cn/n1/2019/0615/c1013-31153719.html", "http://culture.people.com.cn/n1/2019/0615/c1013-31153719-1234.html", 0},
+		{"http://culture.people.com.cn/n1/2019/0615/c1013-31153719.html", "http://culture.people.com.cn/n1/2019/0615/c1013-31153719-+2.html", 0},
+	}
+	for _, tt := range tests {
+		a, _ := url.Parse(tt.article)
+		u, _ := url.Parse(tt.link)
+		n, ok := continuationOf(a, u)
+		if ok != (tt.n > 0) || n != tt.n {
+			t.Errorf("continuationOf(%s, %s) = %d, %v; want %d", tt.article, tt.link, n, ok, tt.n)
+		}
+	}
+}
+
+// The pager of a real People's Daily article, page 1 of 4.
+func TestContinuationLinksCorpus(t *testing.T) {
+	path := filepath.Join(corpora(t), "cn-html", "gne", "people.com.cn-culture-2019-06-15.html")
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	doc, err := goquery.NewDocumentFromReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := url.Parse("http://culture.people.com.cn/n1/2019/0615/c1013-31153719.html")
+	var got []string
+	for _, c := range continuationLinks(doc, page, page) {
+		got = append(got, c.url)
+	}
+	want := []string{
+		"http://culture.people.com.cn/n1/2019/0615/c1013-31153719-2.html",
+		"http://culture.people.com.cn/n1/2019/0615/c1013-31153719-3.html",
+		"http://culture.people.com.cn/n1/2019/0615/c1013-31153719-4.html",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("continuation links = %q, want %q", got, want)
+	}
+}
