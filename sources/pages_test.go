@@ -37,7 +37,7 @@ func newPagedSite(t *testing.T) *pagedSite {
 	t.Helper()
 	s := &pagedSite{
 		pages: map[string]string{
-			pagedArticle:                           "people_paged_article.html",
+			pagedArticle:                          "people_paged_article.html",
 			"/n1/2019/0615/c1013-31234567-2.html": "people_paged_article_2.html",
 			"/n1/2019/0615/c1013-31234567-3.html": "people_paged_article_3.html",
 		},
