@@ -27,7 +27,17 @@ type Config struct {
 	Hub      hub.Settings
 	Channels []hub.Channel
 	Sources  []hub.Source
+
+	// Warnings are what is valid but likely a mistake, in file order: an
+	// enabled source scheduled more often than once a minute. check prints
+	// them and serve logs them; they stop nothing.
+	Warnings []*ConfigError
 }
+
+// minInterval is the shortest time between two runs of a source that is
+// not worth a warning. Shorter schedules are valid (benchmarks run sources
+// every second) but would hit an upstream that often.
+const minInterval = time.Minute
 
 // Source returns the configured source with the given id.
 func (c *Config) Source(id string) (hub.Source, bool) {
@@ -193,6 +203,7 @@ func parseConfig(file string, data []byte) (*Config, error) {
 		})
 		return nil, errors.Join(v.errs...)
 	}
+	cfg.Warnings = v.warns
 	return cfg, nil
 }
 
@@ -238,13 +249,18 @@ var idPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`)
 
 // validator collects every problem of a decoded configuration.
 type validator struct {
-	file string
-	pos  positions
-	errs []error
+	file  string
+	pos   positions
+	errs  []error
+	warns []*ConfigError
 }
 
 func (v *validator) errorf(key, format string, args ...any) {
 	v.errs = append(v.errs, &ConfigError{File: v.file, Line: v.pos.line(key), Key: key, Err: fmt.Errorf(format, args...)})
+}
+
+func (v *validator) warnf(key, format string, args ...any) {
+	v.warns = append(v.warns, &ConfigError{File: v.file, Line: v.pos.line(key), Key: key, Err: fmt.Errorf("warning: "+format, args...)})
 }
 
 func (v *validator) config(raw *configFile, dir string) *Config {
@@ -375,6 +391,10 @@ func (v *validator) source(key string, s sourceFile, channels map[string]string,
 		v.errorf(key+".schedule", "%q: CRON_TZ=Zone must be followed by a space and a schedule, e.g. \"CRON_TZ=Asia/Shanghai 0 8 * * *\"", src.Schedule)
 	} else if err := hub.ValidateSchedule(src.Schedule); err != nil {
 		v.errorf(key+".schedule", "%v", err)
+	} else if d := hub.ScheduleInterval(src.Schedule, hubZone); src.Enabled && d > 0 && d < minInterval {
+		// Five-field cron specs run at most once a minute; only @every can
+		// run more often, at a constant interval, so one gap measures it.
+		v.warnf(key+".schedule", "%q runs source %s every %v, more often than once a minute: the upstream may block the hub", src.Schedule, src.ID, d)
 	}
 	if s.Timezone != "" {
 		if loc := v.location(key+".timezone", s.Timezone); loc != nil {

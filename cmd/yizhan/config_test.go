@@ -234,6 +234,57 @@ keep_days = %d
 	}
 }
 
+// TestConfigScheduleWarnings: a schedule that can run an enabled source
+// more often than once a minute is valid, with a warning naming its line,
+// key and source.
+func TestConfigScheduleWarnings(t *testing.T) {
+	const doc = `[[channel]]
+id = "c"
+
+[[source]]
+id = "s"
+url = "http://example.com/"
+channels = ["c"]
+schedule = %q
+enabled = %v
+`
+	const at = "c.toml:8: source[0].schedule: warning: "
+	tests := []struct {
+		schedule string
+		enabled  bool
+		want     string // the warning; "" for none
+	}{
+		{"@every 1s", true, at + `"@every 1s" runs source s every 1s, more often than once a minute`},
+		{"@every 59s", true, at + `"@every 59s" runs source s every 59s, more often than once a minute`},
+		{"@every 500ms", true, at + `"@every 500ms" runs source s every 1s, more often than once a minute`}, // cron's least interval
+		{"CRON_TZ=Asia/Shanghai @every 30s", true, at + `"CRON_TZ=Asia/Shanghai @every 30s" runs source s every 30s`},
+		{"@every 1s", false, ""}, // not run on schedule
+		{"@every 1m", true, ""},
+		{"@every 60s", true, ""},
+		{"* * * * *", true, ""},
+		{"*/1 * * * *", true, ""},
+		{"@hourly", true, ""},
+		{"CRON_TZ=Asia/Shanghai 0 8 * * *", true, ""},
+	}
+	for _, tt := range tests {
+		cfg, err := parseConfig("c.toml", []byte(fmt.Sprintf(doc, tt.schedule, tt.enabled)))
+		if err != nil {
+			t.Errorf("schedule %q: %v, want it valid", tt.schedule, err)
+			continue
+		}
+		var got []string
+		for _, w := range cfg.Warnings {
+			got = append(got, w.Error())
+		}
+		switch {
+		case tt.want == "" && len(got) > 0:
+			t.Errorf("schedule %q (enabled %v): warnings %q, want none", tt.schedule, tt.enabled, got)
+		case tt.want != "" && (len(got) != 1 || !strings.HasPrefix(got[0], tt.want)):
+			t.Errorf("schedule %q: warnings %q, want one starting %q", tt.schedule, got, tt.want)
+		}
+	}
+}
+
 // TestConfigByteOrderMark: Windows editors (Notepad, for one) save UTF-8
 // with a byte order mark; the file is read as if it had none.
 func TestConfigByteOrderMark(t *testing.T) {

@@ -277,7 +277,14 @@ func cmdCheck(_ context.Context, e *env, args []string) int {
 	if enabled < len(cfg.Sources) {
 		fmt.Fprintf(e.stdout, ", %d disabled", len(cfg.Sources)-enabled)
 	}
+	if n := len(cfg.Warnings); n > 0 {
+		fmt.Fprintf(e.stdout, ", %d %s", n, plural(n, "warning", "warnings"))
+	}
 	fmt.Fprintln(e.stdout, ")")
+	// Valid, so not a failure: the exit code stays 0.
+	for _, w := range cfg.Warnings {
+		fmt.Fprintln(e.stderr, w)
+	}
 	return exitOK
 }
 

@@ -23,6 +23,7 @@ func runCmd(t *testing.T, env map[string]string, args ...string) (code int, stdo
 func TestExitCodes(t *testing.T) {
 	many := filepath.Join("testdata", "many_errors.toml")
 	minimal := filepath.Join("testdata", "minimal.toml")
+	every := filepath.Join("testdata", "every_second.toml")
 	tests := []struct {
 		name   string
 		env    map[string]string
@@ -45,6 +46,8 @@ func TestExitCodes(t *testing.T) {
 		{name: "check from env", env: map[string]string{"YIZHAN_CONFIG": minimal}, args: []string{"check"}, code: 0, stdout: ": ok ("},
 		{name: "check flag beats env", env: map[string]string{"YIZHAN_CONFIG": minimal}, args: []string{"check", "-config", many}, code: 1, stderr: "23 problems"},
 		{name: "check bad", args: []string{"check", "-config", many}, code: 1, stderr: many + ":35: source[1].schedule:"},
+		{name: "check warns", args: []string{"check", "-config", every}, code: 0, stdout: every + ": ok (1 channel, 2 sources, 1 warning)",
+			stderr: every + `:15: source[1].schedule: warning: "@every 1s" runs source people-world every 1s, more often than once a minute`},
 		{name: "check missing file", args: []string{"check", "-config", "testdata/absent.toml"}, code: 1, stderr: "testdata/absent.toml: open"},
 		{name: "preview no source", args: []string{"preview", "-config", minimal}, code: 2, stderr: "usage: yizhan preview"},
 		{name: "preview unknown source", args: []string{"preview", "-config", minimal, "nope"}, code: 2, stderr: `unknown source "nope"`},

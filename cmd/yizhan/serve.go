@@ -47,6 +47,7 @@ func cmdServe(ctx context.Context, e *env, args []string) int {
 		fmt.Fprintln(e.stderr, "usage: yizhan serve [-config FILE]")
 		return exitUsage
 	}
+	logWarnings(logger, cfg)
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	a, err := newApp(ctx, cfg, logger)
@@ -274,7 +275,16 @@ func (a *app) reload(ctx context.Context, why string) bool {
 	a.metrics.reloads.WithLabelValues("ok").Inc()
 	a.logger.Info("config reloaded", "config", cfg.File, "trigger", why,
 		"channels", len(cfg.Channels), "sources", len(cfg.Sources))
+	logWarnings(a.logger, cfg)
 	return true
+}
+
+// logWarnings logs what cfg has that is valid but likely a mistake, each
+// warning as yizhan check prints it.
+func logWarnings(logger *slog.Logger, cfg *Config) {
+	for _, w := range cfg.Warnings {
+		logger.Warn("config warning", "err", w.Error())
+	}
 }
 
 func (a *app) apply(ctx context.Context, old, cfg *Config) error {

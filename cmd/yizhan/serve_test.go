@@ -282,6 +282,43 @@ func TestServeCommand(t *testing.T) {
 	}
 }
 
+// TestServeWarnsOfFastSchedules: serve logs the warnings check prints, at
+// start and on every reload, and starts all the same.
+func TestServeWarnsOfFastSchedules(t *testing.T) {
+	up, _ := upstream(t)
+	fast := strings.Replace(hubConfig(up.URL), `schedule = "@every 15m"`, `schedule = "@every 1s"`, 1)
+	path := writeConfig(t, fast)
+	want := path + `:17: source[0].schedule: warning: \"@every 1s\" runs source people-politics every 1s`
+
+	ctx, cancel := context.WithCancel(t.Context())
+	var out, errb logBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"serve", "-config", path}, &out, &errb, func(string) string { return "" })
+	}()
+	eventually(t, "serve to log that it serves", func() bool { return strings.Contains(errb.String(), "msg=serving") })
+	cancel()
+	if code := <-done; code != 0 {
+		t.Errorf("serve = %d, want 0", code)
+	}
+	if log := errb.String(); !strings.Contains(log, `level=WARN msg="config warning"`) || !strings.Contains(log, want) {
+		t.Errorf("serve's log at start lacks the warning %s:\n%s", want, log)
+	}
+
+	writeFile(t, path, hubConfig(up.URL))
+	ta := startApp(t, path)
+	if !ta.reload(t.Context(), "test") || strings.Contains(ta.logs.String(), "config warning") {
+		t.Fatalf("reload of a config without warnings:\n%s", ta.logs)
+	}
+	writeFile(t, path, fast)
+	if !ta.reload(t.Context(), "test") {
+		t.Fatalf("reload of a valid config with a warning failed:\n%s", ta.logs)
+	}
+	if !strings.Contains(ta.logs.String(), want) {
+		t.Errorf("log after the reload lacks the warning %s:\n%s", want, ta.logs)
+	}
+}
+
 func TestServeRetention(t *testing.T) {
 	feed := strings.Replace(previewFeed, "</channel>", `<item>
   <title>旧闻一则</title>
