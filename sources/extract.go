@@ -23,6 +23,12 @@ import (
 // recognisable article: no headline anywhere.
 var ErrNoArticle = errors.New("sources: no article on page")
 
+// ErrListing is returned by ExtractArticle for a listing page — a column's
+// index, a list of headlines — given where an article page was expected.
+// It is an ErrNoArticle too. Such a page is an HTML source's url, read
+// with a links selector.
+var ErrListing = fmt.Errorf("%w: a listing of article links (make it an html source's url, with a links selector)", ErrNoArticle)
+
 // ExtractArticle reads one article page — UTF-8 HTML, as DecodeHTML returns
 // it — into an item: headline, publication time (read in loc when the page
 // gives no zone), the publisher it credits (来源), its author or editor, the
@@ -93,13 +99,42 @@ func extractArticle(doc *goquery.Document, pageURL *url.URL, rules *hub.HTMLRule
 	it.Copyright = a.copyright()
 	it.URL = pageURL.String()
 	it.Key = a.canonical()
+	links, linkText := headlineLinks(doc)
 	if a.body != nil {
 		a.clean()
 		it.Content = Sanitize(renderChildren(a.body), a.base)
 		it.Summary = html.EscapeString(excerpt(a.body, 140))
 		it.Image = a.image()
 	}
+	// A page whose headline links say ten times what its body says is a
+	// list of articles, whatever block the heuristics took for a body. A
+	// body selector is the operator's word that there is an article.
+	if a.rules.Body == "" && links >= minListingLinks && linkText >= 10*utf8.RuneCountInString(PlainText(it.Content)) {
+		return hub.Item{}, ErrListing
+	}
 	return it, nil
+}
+
+// minListingLinks is the fewest headline links a listing page has; an
+// article's sidebars may have as many, but beside a body longer than them.
+const minListingLinks = 10
+
+// headlineLinks counts the distinct links on a page whose text is long
+// enough to be a headline (8 characters and more), and their characters.
+func headlineLinks(doc *goquery.Document) (links, chars int) {
+	seen := map[string]bool{}
+	doc.Find("a[href]").Each(func(_ int, s *goquery.Selection) {
+		href := strings.TrimSpace(s.AttrOr("href", ""))
+		if seen[href] {
+			return
+		}
+		if n := utf8.RuneCountInString(oneLine(nodeText(s.Get(0)))); n >= 8 {
+			seen[href] = true
+			links++
+			chars += n
+		}
+	})
+	return links, chars
 }
 
 // checkSelectors reports an override selector that does not compile, so an

@@ -278,7 +278,8 @@ func TestExtractCorpusFundus(t *testing.T) {
 }
 
 // TestExtractCorpusNotArticles: a page of navigation is no article, and
-// the 163 list page is a listing, read with a links selector.
+// the 163 list page is a listing, read with a links selector, and
+// ErrListing when taken for an article.
 func TestExtractCorpusNotArticles(t *testing.T) {
 	root := filepath.Join(corpora(t), "cn-html")
 	raw, err := os.ReadFile(filepath.Join(root, "chardet-raw-gb", "_mozilla_bug171813_text.gb2312.html"))
@@ -313,6 +314,10 @@ func TestListingCorpus163(t *testing.T) {
 		t.Fatal(err)
 	}
 	base, _ := url.Parse("https://news.163.com/")
+	// Given where an article was expected, it is recognised as a listing.
+	if it, err := ExtractArticle(page, base, nil, time.UTC); !errors.Is(err, ErrListing) {
+		t.Errorf("ExtractArticle(163 list page) = %q, %v; want ErrListing", it.Title, err)
+	}
 	links, _ := selectLinks(doc, base, ".news_article .news_title a", "")
 	rows := doc.Find(".data_row.news_article").Length()
 	if len(links) == 0 || len(links) != rows {

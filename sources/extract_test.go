@@ -1,6 +1,7 @@
 package sources
 
 import (
+	"errors"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -326,6 +327,37 @@ func TestExtractShortHeadline(t *testing.T) {
 		}
 		if it.Title != tt.want {
 			t.Errorf("Title = %q, want %q", it.Title, tt.want)
+		}
+	}
+}
+
+// A listing given where an article was expected is ErrListing (an
+// ErrNoArticle too), not an item made of its intro line; an article with
+// sidebars of headlines is still an article.
+func TestExtractArticleListing(t *testing.T) {
+	u, _ := url.Parse("http://news.example.cn/news/index.html")
+	tests := []struct {
+		file    string
+		rules   *hub.HTMLRules
+		listing bool
+	}{
+		{"listing_headlines_only.html", nil, true},
+		{"listing_headlines_only.html", &hub.HTMLRules{Body: ".intro"}, false},
+		{"sidebar_link_boxes.html", nil, false},
+		{"people_repost_editor_line.html", nil, false},
+		{"people_paged_article.html", nil, false},
+	}
+	for _, tt := range tests {
+		raw, err := os.ReadFile(filepath.Join("testdata", "html", tt.file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		it, err := ExtractArticle(raw, u, tt.rules, time.UTC)
+		switch {
+		case tt.listing && (!errors.Is(err, ErrListing) || !errors.Is(err, ErrNoArticle)):
+			t.Errorf("%s: %q, %v; want ErrListing", tt.file, it.Title, err)
+		case !tt.listing && err != nil:
+			t.Errorf("%s (rules %+v): %v, want an article", tt.file, tt.rules, err)
 		}
 	}
 }
