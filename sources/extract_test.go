@@ -361,3 +361,18 @@ func TestExtractArticleListing(t *testing.T) {
 		}
 	}
 }
+
+// A credit written as a link without an href has no credit URL: the page's
+// own URL is no link to the publisher.
+func TestExtractCreditLinkWithoutHref(t *testing.T) {
+	page := `<html><head><title>标题一二三四_示例网</title></head><body><h1>标题一二三四</h1>
+<div>2020-04-20 08:48 来源：<a>人民日报</a></div><div><p>正文第一段，有标点。正文还有，更多内容。</p><p>第二段，也有标点。</p></div></body></html>`
+	u, _ := url.Parse("http://www.example.cn/a.html")
+	it, err := ExtractArticle([]byte(page), u, nil, time.UTC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if it.Credit != "人民日报" || it.CreditURL != "" {
+		t.Errorf("Credit, CreditURL = %q, %q; want %q and none", it.Credit, it.CreditURL, "人民日报")
+	}
+}
