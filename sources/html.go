@@ -55,9 +55,10 @@ func CheckHTMLRules(r *hub.HTMLRules) error {
 // next pages, up to MaxPages), the article links on it that are not stored
 // yet (all of them with Refetch), at most MaxArticles of those, one request
 // at a time with Delay between two requests to a host. Each article becomes
-// an item by ExtractArticle and Attribute. An article that cannot be fetched
-// or read is skipped and reported in Skipped; when every article fails, the
-// fetch fails. A 304 for the listing means nothing new.
+// an item by ExtractArticle and Attribute, its continuation pages appended
+// (see followPages). An article that cannot be fetched or read is skipped and
+// reported in Skipped, as is a continuation page that fails; when every
+// article fails, the fetch fails. A 304 for the listing means nothing new.
 //
 // The listing's validators and body hash are returned only after a complete
 // run (every new article fetched and read, none left over by the cap), so
