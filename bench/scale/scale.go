@@ -23,6 +23,11 @@ type Hub struct {
 	Items    int
 	Channels int
 	Sources  int
+
+	// Texts, when not empty, are the article HTML of the items in turn
+	// (item i gets Texts[i%len(Texts)]) instead of feedgen's: real text,
+	// to measure what it takes to store.
+	Texts []string
 }
 
 // Default is issue 4's scale: a million items across 100 channels, fed by
@@ -86,6 +91,9 @@ func (h Hub) Build(ctx context.Context, store hub.Store, progress func(done int)
 	for i := range h.Items {
 		s := sources[i%len(sources)]
 		a := feedgen.NewArticle(i%len(sources), i/len(sources))
+		if len(h.Texts) > 0 {
+			a.HTML = h.Texts[i%len(h.Texts)]
+		}
 		pending[s.ID] = append(pending[s.ID], hub.Item{
 			SourceID: s.ID, Key: a.GUID, URL: a.Link, Title: a.Title,
 			Summary:   strings.ReplaceAll(a.HTML, `src="/`, `src="http://www.people.com.cn/`),
