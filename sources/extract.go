@@ -41,7 +41,7 @@ func ExtractArticle(page []byte, pageURL *url.URL, rules *hub.HTMLRules, loc *ti
 	if err != nil {
 		return hub.Item{}, fmt.Errorf("parse html: %w", err)
 	}
-	return extractArticle(goquery.NewDocumentFromNode(root), pageURL, rules, loc)
+	return extractArticle(goquery.NewDocumentFromNode(root), pageURL, rules, loc, false)
 }
 
 // article is the state of one extraction.
@@ -61,7 +61,10 @@ type article struct {
 	spent []*html.Node
 }
 
-func extractArticle(doc *goquery.Document, pageURL *url.URL, rules *hub.HTMLRules, loc *time.Location) (hub.Item, error) {
+// extractArticle is ExtractArticle on a parsed page. A continuation page
+// (see followPages) is never judged a listing: the article's own pager led
+// to it, and its last page may hold a line of text beside the sidebars.
+func extractArticle(doc *goquery.Document, pageURL *url.URL, rules *hub.HTMLRules, loc *time.Location, continuation bool) (hub.Item, error) {
 	if pageURL == nil {
 		pageURL = &url.URL{}
 	}
@@ -99,7 +102,12 @@ func extractArticle(doc *goquery.Document, pageURL *url.URL, rules *hub.HTMLRule
 	it.Copyright = a.copyright()
 	it.URL = pageURL.String()
 	it.Key = a.canonical()
-	links, linkText := headlineLinks(doc)
+	// A body selector is the operator's word that there is an article.
+	judge := !continuation && a.rules.Body == ""
+	var links, linkText int
+	if judge {
+		links, linkText = headlineLinks(doc)
+	}
 	if a.body != nil {
 		a.clean()
 		it.Content = Sanitize(renderChildren(a.body), a.base)
@@ -107,9 +115,8 @@ func extractArticle(doc *goquery.Document, pageURL *url.URL, rules *hub.HTMLRule
 		it.Image = a.image()
 	}
 	// A page whose headline links say ten times what its body says is a
-	// list of articles, whatever block the heuristics took for a body. A
-	// body selector is the operator's word that there is an article.
-	if a.rules.Body == "" && links >= minListingLinks && linkText >= 10*utf8.RuneCountInString(PlainText(it.Content)) {
+	// list of articles, whatever block the heuristics took for a body.
+	if judge && links >= minListingLinks && linkText >= 10*utf8.RuneCountInString(PlainText(it.Content)) {
 		return hub.Item{}, ErrListing
 	}
 	return it, nil

@@ -150,7 +150,7 @@ func readContinuation(get func(Request) (*Response, error), link string, article
 		return "", nil, err
 	}
 	more := continuationLinks(doc, final, article)
-	it, err := extractArticle(doc, final, rules, loc)
+	it, err := extractArticle(doc, final, rules, loc, true)
 	if err != nil {
 		return "", nil, err
 	}

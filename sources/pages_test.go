@@ -263,3 +263,33 @@ func TestContinuationLinksCorpus(t *testing.T) {
 		t.Errorf("continuation links = %q, want %q", got, want)
 	}
 }
+
+// A last page with a line of text beside a sidebar of headlines is still a
+// page of the article: it was reached from the article's own pager, so it is
+// not judged as a listing (ErrListing), which would end the article before it.
+func TestFetchHTMLShortLastPage(t *testing.T) {
+	const last = "第三页：全文完。"
+	s := newPagedSite(t)
+	s.gen = func(p string) (string, bool) {
+		if p != "/n1/2019/0615/c1013-31234567-3.html" {
+			return "", false
+		}
+		var b strings.Builder
+		b.WriteString(`<html><head><title>古代家训里的处世之道(3)--文化--示例网</title></head><body>
+<h1>古代家训里的处世之道(3)</h1><div class="rm_txt_con"><p>` + last + `</p>
+<div class="zdfy"><a href="/n1/2019/0615/c1013-31234567.html">【1】</a><a href="/n1/2019/0615/c1013-31234567-2.html">【2】</a></div></div>
+<div class="col-2"><h2>相关新闻</h2><ul>`)
+		for i := range 12 {
+			fmt.Fprintf(&b, `<li><a href="/n1/2019/0615/c1013-3130%04d.html">第%d条相关新闻的标题写在这里</a></li>`, i, i)
+		}
+		b.WriteString(`</ul></div></body></html>`)
+		return b.String(), true
+	}
+	res := s.fetch(t, time.Millisecond)
+	if len(res.Skipped) > 0 {
+		t.Errorf("skipped %v, want none", res.Skipped)
+	}
+	if text := PlainText(res.Items[0].Content); !strings.Contains(text, last) {
+		t.Errorf("content lacks the last page's %q:\n%s", last, text)
+	}
+}
