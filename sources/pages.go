@@ -26,11 +26,14 @@ type continuation struct {
 }
 
 // continuationLinks returns the links on a parsed page that continue the
-// article first published at article (see continuationOf), ordered by
-// their page number, each once.
+// article first published at article (see continuationOf), one for each
+// page number (the first link to it on the page), ordered by that number.
+// Links that differ only in their query lead to one page, and a page of
+// them costs no more than a page of distinct ones.
 func continuationLinks(doc *goquery.Document, pageURL, article *url.URL) []continuation {
 	base := documentBase(doc, pageURL)
 	var out []continuation
+	have := map[int]bool{}
 	doc.Find("a[href]").Each(func(_ int, s *goquery.Selection) {
 		l := pageLink(base, s.AttrOr("href", ""))
 		if l == "" {
@@ -40,11 +43,12 @@ func continuationLinks(doc *goquery.Document, pageURL, article *url.URL) []conti
 		if err != nil {
 			return
 		}
-		if n, ok := continuationOf(article, u); ok && !slices.ContainsFunc(out, func(c continuation) bool { return c.url == l }) {
+		if n, ok := continuationOf(article, u); ok && !have[n] {
+			have[n] = true
 			out = append(out, continuation{n, l})
 		}
 	})
-	slices.SortStableFunc(out, func(a, b continuation) int { return a.n - b.n })
+	slices.SortFunc(out, func(a, b continuation) int { return a.n - b.n })
 	return out
 }
 
@@ -88,13 +92,18 @@ func continuationOf(article, u *url.URL) (int, bool) {
 
 // followPages appends to it the body of each continuation page of the
 // article read at article, as continuationLinks finds them on that page
-// and on each page after it: at most maxArticlePages pages in all, none
-// twice, each fetched through get (and so as politely as the article).
+// and on each page after it: at most maxArticlePages pages in all, no page
+// number or URL twice, each fetched through get (and so as politely as
+// the article).
 // A page that fails ends the article there: what was read is kept, and the
 // failure is returned to be reported.
 func followPages(ctx context.Context, get func(Request) (*Response, error), it *hub.Item, article *url.URL,
 	next []continuation, rules *hub.HTMLRules, encoding string, loc *time.Location) error {
 	seen := map[string]bool{article.String(): true, it.URL: true}
+	queued := map[int]bool{} // page numbers read or in next
+	for _, c := range next {
+		queued[c.n] = true
+	}
 	var b strings.Builder
 	b.WriteString(it.Content)
 	for pages := 1; len(next) > 0 && pages < maxArticlePages && b.Len() < maxContent; {
@@ -120,11 +129,12 @@ func followPages(ctx context.Context, get func(Request) (*Response, error), it *
 			b.WriteString(content)
 		}
 		for _, m := range more {
-			if !seen[m.url] && !slices.ContainsFunc(next, func(c continuation) bool { return c.url == m.url }) {
+			if !queued[m.n] && !seen[m.url] {
+				queued[m.n] = true
 				next = append(next, m)
 			}
 		}
-		slices.SortStableFunc(next, func(a, b continuation) int { return a.n - b.n })
+		slices.SortFunc(next, func(a, b continuation) int { return a.n - b.n })
 	}
 	it.Content = truncateHTML(b.String())
 	return nil

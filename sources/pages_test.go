@@ -293,3 +293,52 @@ func TestFetchHTMLShortLastPage(t *testing.T) {
 		t.Errorf("content lacks the last page's %q:\n%s", last, text)
 	}
 }
+
+// A pager that links a page twice, once with a tracking parameter, gets
+// that page read once: links are told apart by their page number, not their
+// query, as continuationOf compares them.
+func TestFetchHTMLContinuationQueryVariants(t *testing.T) {
+	s := newPagedSite(t)
+	raw, err := os.ReadFile(filepath.Join("testdata", "html", "people_paged_article.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.gen = func(p string) (string, bool) {
+		if p != pagedArticle {
+			return "", false
+		}
+		return strings.Replace(string(raw), `<center><a href="/n1/2019/0615/c1013-31234567-2.html">`,
+			`<center><a href="/n1/2019/0615/c1013-31234567-2.html?from=next">`, 1), true
+	}
+	res := s.fetch(t, time.Millisecond)
+	want := []string{pagedArticle, "/n1/2019/0615/c1013-31234567-2.html", "/n1/2019/0615/c1013-31234567-3.html"}
+	if got := paths(s.requests()[1:]); !slices.Equal(got, want) {
+		t.Errorf("requests = %q, want %q", got, want)
+	}
+	if n := strings.Count(PlainText(res.Items[0].Content), "第二页正文"); n != 1 {
+		t.Errorf("content holds page 2 %d times, want once", n)
+	}
+}
+
+// continuationLinks keeps one link per page number, however many variants
+// of it a page holds.
+func TestContinuationLinksOnePerPage(t *testing.T) {
+	var b strings.Builder
+	b.WriteString(`<html><body>`)
+	for i := range 5000 {
+		fmt.Fprintf(&b, `<a href="/a/c1-1-%d.html?v=%d">%d</a>`, 2+i%3, i, i)
+	}
+	b.WriteString(`</body></html>`)
+	doc, err := goquery.NewDocumentFromReader(strings.NewReader(b.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := url.Parse("http://www.example.cn/a/c1-1.html")
+	var got []int
+	for _, c := range continuationLinks(doc, page, page) {
+		got = append(got, c.n)
+	}
+	if want := []int{2, 3, 4}; !slices.Equal(got, want) {
+		t.Errorf("continuation page numbers = %v, want %v", got, want)
+	}
+}
