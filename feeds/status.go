@@ -178,7 +178,9 @@ func (h *Handler) statusSnap(ctx context.Context) (*statusSnap, error) {
 	if s.fresh(cfg, h.now()) {
 		return s, nil
 	}
-	v, err, _ := c.sf.Do("status", func() (any, error) {
+	// One flight per configuration: a caller that comes after SetConfig
+	// must not join a read begun under the old one and get its rows.
+	v, err, _ := c.sf.Do(fmt.Sprintf("%p", cfg), func() (any, error) {
 		// A flight may have finished just before this one began.
 		c.mu.Lock()
 		s := c.last

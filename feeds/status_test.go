@@ -286,3 +286,29 @@ func TestStatusTTL(t *testing.T) {
 		}
 	}
 }
+
+// TestStatusReloadDuringRead: a request that comes after SetConfig while a
+// read begun under the old configuration is under way gets rows of the new
+// configuration, not those of the read it could have joined.
+func TestStatusReloadDuringRead(t *testing.T) {
+	mem := newMemStore(testConfig())
+	store := &countingStore{Store: mem, entered: make(chan struct{}, 4), gate: make(chan struct{})}
+	h := NewHandler(Options{Config: testConfig(), Store: store, Now: (&testClock{t: clock}).now,
+		Logger: slog.New(slog.DiscardHandler)})
+
+	var wg sync.WaitGroup
+	wg.Go(func() { get(t, h, "GET", "/status") })
+	<-store.entered
+	renamed := testConfig()
+	renamed.Sources[0].Name = "人民网 · 理论（新名）"
+	h.SetConfig(renamed)
+	var body string
+	wg.Go(func() { body = get(t, h, "GET", "/status").Body.String() })
+	// Let the second request reach the store, or the read it would join.
+	time.Sleep(50 * time.Millisecond)
+	close(store.gate)
+	wg.Wait()
+	if !strings.Contains(body, renamed.Sources[0].Name) {
+		t.Errorf("/status after SetConfig lacks the new name %q", renamed.Sources[0].Name)
+	}
+}
