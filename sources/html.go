@@ -57,8 +57,10 @@ func CheckHTMLRules(r *hub.HTMLRules) error {
 // at a time with Delay between two requests to a host. Each article becomes
 // an item by ExtractArticle and Attribute, its continuation pages appended
 // (see followPages). An article that cannot be fetched or read is skipped and
-// reported in Skipped, as is a continuation page that fails; when every
-// article fails, the fetch fails. A 304 for the listing means nothing new.
+// reported in Skipped, as is a continuation page that fails (the article is
+// then stored as far as it was read, or, when the failure may pass, not
+// stored, to be read whole by the next run); when every article fails, the
+// fetch fails. A 304 for the listing means nothing new.
 //
 // The listing's validators and body hash are returned only after a complete
 // run (every new article fetched and read, none left over by the cap), so
@@ -188,6 +190,9 @@ func (f *Fetcher) fetchHTML(ctx context.Context, src hub.Source, prev hub.FetchS
 				return hub.FetchResult{}, ctx.Err()
 			}
 			skipped = append(skipped, fmt.Errorf("article %w", pageErr))
+			if errors.Is(pageErr, errPageLater) {
+				continue // stored whole by a later run, not cut short now
+			}
 		}
 		res.Items = append(res.Items, it)
 	}
@@ -205,7 +210,7 @@ func (f *Fetcher) fetchHTML(ctx context.Context, src hub.Source, prev hub.FetchS
 
 // fetchArticle fetches and reads one article, following its continuation
 // pages (see followPages). A continuation page that fails is returned as
-// pageErr beside the article read so far, to be reported, not to lose it.
+// pageErr beside the article read so far, to be reported.
 func (f *Fetcher) fetchArticle(ctx context.Context, get func(Request) (*Response, error), link string, rules *hub.HTMLRules, src hub.Source, loc *time.Location) (it hub.Item, pageErr, err error) {
 	resp, err := get(Request{URL: link})
 	if err != nil {

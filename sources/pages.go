@@ -2,7 +2,9 @@ package sources
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 	"path"
 	"slices"
@@ -96,7 +98,11 @@ func continuationOf(article, u *url.URL) (int, bool) {
 // number or URL twice, each fetched through get (and so as politely as
 // the article).
 // A page that fails ends the article there: what was read is kept, and the
-// failure is returned to be reported.
+// failure is returned to be reported. A failure a later run may not meet
+// (a network error, a timeout, HTTP 408, 429 or 5xx) wraps errPageLater:
+// the caller then stores nothing, so that the next run reads the article
+// whole; one that will recur (404, 410, a page that is not an article)
+// leaves the article shorter for good.
 func followPages(ctx context.Context, get func(Request) (*Response, error), it *hub.Item, article *url.URL,
 	next []continuation, rules *hub.HTMLRules, encoding string, loc *time.Location) error {
 	seen := map[string]bool{article.String(): true, it.URL: true}
@@ -147,6 +153,9 @@ func readContinuation(get func(Request) (*Response, error), link string, article
 	encoding string, loc *time.Location, seen map[string]bool) (string, []continuation, error) {
 	resp, err := get(Request{URL: link})
 	if err != nil {
+		if passing(err) {
+			err = fmt.Errorf("%w (%w)", err, errPageLater)
+		}
 		return "", nil, err
 	}
 	if resp.URL != link {
@@ -165,4 +174,20 @@ func readContinuation(get func(Request) (*Response, error), link string, article
 		return "", nil, err
 	}
 	return it.Content, more, nil
+}
+
+// errPageLater marks a continuation page that failed in a way that may pass.
+var errPageLater = errors.New("may pass: the article is read again next run")
+
+// passing reports whether a failed request may succeed later: anything but
+// an HTTP status other than 408, 429 or 5xx, or a body over the limit.
+func passing(err error) bool {
+	if errors.Is(err, ErrTooLarge) || errors.Is(err, ErrTooManyRedirects) {
+		return false
+	}
+	var se *StatusError
+	if errors.As(err, &se) {
+		return se.Code == http.StatusRequestTimeout || se.Code == http.StatusTooManyRequests || se.Code >= 500
+	}
+	return true
 }

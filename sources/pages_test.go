@@ -1,7 +1,10 @@
 package sources
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -91,9 +94,7 @@ func (s *pagedSite) requests() []request {
 
 func (s *pagedSite) fetch(t *testing.T, delay time.Duration) hub.FetchResult {
 	t.Helper()
-	src := hub.Source{ID: "culture-html", Name: "示例网", Kind: hub.KindHTML, URL: s.srv.URL + "/list.html",
-		Timezone: shanghaiZone(t), HTML: &hub.HTMLRules{Links: "ul.list a", Delay: delay}}
-	res, err := New(Options{}).Fetch(t.Context(), src, hub.FetchState{SourceID: src.ID})
+	res, err := s.try(t, delay)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,6 +102,13 @@ func (s *pagedSite) fetch(t *testing.T, delay time.Duration) hub.FetchResult {
 		t.Fatalf("%d items, want 1", len(res.Items))
 	}
 	return res
+}
+
+// try fetches the site's listing as an HTML source would.
+func (s *pagedSite) try(t *testing.T, delay time.Duration) (hub.FetchResult, error) {
+	src := hub.Source{ID: "culture-html", Name: "示例网", Kind: hub.KindHTML, URL: s.srv.URL + "/list.html",
+		Timezone: shanghaiZone(t), HTML: &hub.HTMLRules{Links: "ul.list a", Delay: delay}}
+	return New(Options{}).Fetch(t.Context(), src, hub.FetchState{SourceID: src.ID})
 }
 
 func TestFetchHTMLContinuationPages(t *testing.T) {
@@ -116,17 +124,20 @@ func TestFetchHTMLContinuationPages(t *testing.T) {
 		want    []string // paths requested after the listing
 		content []string // page texts in the content, in order
 		skipped string   // what the one skipped error names, if any
+		stored  bool     // whether the article is stored (else it is read again next run)
 	}{
-		{"all pages", nil, []string{pagedArticle, p2path, p3path}, []string{p1, p2, p3}, ""},
-		{"last page fails", map[string]int{p3path: 500}, []string{pagedArticle, p2path, p3path}, []string{p1, p2}, "c1013-31234567.html page 3"},
-		{"second page fails", map[string]int{p2path: 404}, []string{pagedArticle, p2path}, []string{p1}, "c1013-31234567.html page 2"},
+		{"all pages", nil, []string{pagedArticle, p2path, p3path}, []string{p1, p2, p3}, "", true},
+		{"last page gone", map[string]int{p3path: 404}, []string{pagedArticle, p2path, p3path}, []string{p1, p2}, "c1013-31234567.html page 3", true},
+		{"second page gone", map[string]int{p2path: 410}, []string{pagedArticle, p2path}, []string{p1}, "c1013-31234567.html page 2", true},
+		{"last page fails for now", map[string]int{p3path: 503}, []string{pagedArticle, p2path, p3path}, nil, "c1013-31234567.html page 3", false},
+		{"second page rate-limited", map[string]int{p2path: 429}, []string{pagedArticle, p2path}, nil, "c1013-31234567.html page 2", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := newPagedSite(t)
 			s.codes = tt.codes
 			const delay = 20 * time.Millisecond
-			res := s.fetch(t, delay)
+			res, err := s.try(t, delay)
 			rs := s.requests()
 			if got := paths(rs[1:]); !slices.Equal(got, tt.want) {
 				t.Errorf("requests = %q, want %q", got, tt.want)
@@ -137,6 +148,26 @@ func TestFetchHTMLContinuationPages(t *testing.T) {
 				}
 			}
 
+			if !tt.stored {
+				// The listing's only new article is not stored: the fetch
+				// fails, so that the runner tries it again.
+				if err == nil || !strings.Contains(err.Error(), tt.skipped) {
+					t.Errorf("fetch = %d items, error %v; want an error naming %q", len(res.Items), err, tt.skipped)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			switch {
+			case tt.skipped == "" && len(res.Skipped) > 0:
+				t.Errorf("skipped %v, want none", res.Skipped)
+			case tt.skipped != "" && (len(res.Skipped) != 1 || !strings.Contains(res.Skipped[0].Error(), tt.skipped)):
+				t.Errorf("skipped %v, want one naming %q", res.Skipped, tt.skipped)
+			}
+			if len(res.Items) != 1 {
+				t.Fatalf("%d items, want 1", len(res.Items))
+			}
 			it := res.Items[0]
 			text := PlainText(it.Content)
 			at := -1
@@ -161,12 +192,6 @@ func TestFetchHTMLContinuationPages(t *testing.T) {
 			}
 			if it.URL != s.srv.URL+pagedArticle {
 				t.Errorf("URL = %q, want page 1's", it.URL)
-			}
-			switch {
-			case tt.skipped == "" && len(res.Skipped) > 0:
-				t.Errorf("skipped %v, want none", res.Skipped)
-			case tt.skipped != "" && (len(res.Skipped) != 1 || !strings.Contains(res.Skipped[0].Error(), tt.skipped)):
-				t.Errorf("skipped %v, want one naming %q", res.Skipped, tt.skipped)
 			}
 		})
 	}
@@ -340,5 +365,29 @@ func TestContinuationLinksOnePerPage(t *testing.T) {
 	}
 	if want := []int{2, 3, 4}; !slices.Equal(got, want) {
 		t.Errorf("continuation page numbers = %v, want %v", got, want)
+	}
+}
+
+func TestPassing(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"network", &net.OpError{Op: "dial", Err: errors.New("connection refused")}, true},
+		{"timeout", context.DeadlineExceeded, true},
+		{"408", &StatusError{Code: 408}, true},
+		{"429", &StatusError{Code: 429}, true},
+		{"500", &StatusError{Code: 500}, true},
+		{"503 wrapped", fmt.Errorf("get: %w", &StatusError{Code: 503}), true},
+		{"404", &StatusError{Code: 404}, false},
+		{"410", &StatusError{Code: 410}, false},
+		{"403", &StatusError{Code: 403}, false},
+		{"too large", fmt.Errorf("x: %w", ErrTooLarge), false},
+		{"redirect loop", ErrTooManyRedirects, false},
+	} {
+		if got := passing(tt.err); got != tt.want {
+			t.Errorf("passing(%s) = %v, want %v", tt.name, got, tt.want)
+		}
 	}
 }
