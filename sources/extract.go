@@ -61,10 +61,13 @@ type article struct {
 	spent []*html.Node
 }
 
-// extractArticle is ExtractArticle on a parsed page. A continuation page
-// (see followPages) is never judged a listing: the article's own pager led
-// to it, and its last page may hold a line of text beside the sidebars.
-func extractArticle(doc *goquery.Document, pageURL *url.URL, rules *hub.HTMLRules, loc *time.Location, continuation bool) (hub.Item, error) {
+// extractArticle is ExtractArticle on a parsed page. A page reached by a
+// link that chose it as an article (linked) is never judged a listing: an
+// HTML source's links selector is the operator's word, as a body selector
+// is, and a short notice beside a portal's sidebars must not be lost; a
+// continuation page (see followPages) was chosen by the article's own
+// pager, and its last page may hold a line of text beside the sidebars.
+func extractArticle(doc *goquery.Document, pageURL *url.URL, rules *hub.HTMLRules, loc *time.Location, linked bool) (hub.Item, error) {
 	if pageURL == nil {
 		pageURL = &url.URL{}
 	}
@@ -103,7 +106,7 @@ func extractArticle(doc *goquery.Document, pageURL *url.URL, rules *hub.HTMLRule
 	it.URL = pageURL.String()
 	it.Key = a.canonical()
 	// A body selector is the operator's word that there is an article.
-	judge := !continuation && a.rules.Body == ""
+	judge := !linked && a.rules.Body == ""
 	var links, linkText int
 	if judge {
 		links, linkText = headlineLinks(doc)

@@ -222,7 +222,7 @@ func (f *Fetcher) fetchArticle(ctx context.Context, get func(Request) (*Response
 	}
 	// Found before extraction, which takes the pager out of the body.
 	next := continuationLinks(doc, final, final)
-	it, err = extractArticle(doc, final, rules, loc, false)
+	it, err = extractArticle(doc, final, rules, loc, true)
 	if err != nil {
 		return hub.Item{}, nil, err
 	}

@@ -391,3 +391,31 @@ func TestPassing(t *testing.T) {
 		}
 	}
 }
+
+// A short notice beside a portal's sidebars of headlines is an article when
+// the source's links selector led to it, though ExtractArticle alone would
+// take the page for a listing.
+func TestFetchHTMLShortNoticeBesideSidebars(t *testing.T) {
+	var page strings.Builder
+	page.WriteString(`<html><head><title>关于元旦放假安排的通知_市人民政府</title></head><body>
+<h1>关于元旦放假安排的通知</h1><div class="info">发布时间：2026-11-20 09:30 来源：市人民政府办公室</div>
+<div class="content"><p>经研究决定，元旦放假一天，详见附件。</p></div><ul class="side">`)
+	for i := range 40 {
+		fmt.Fprintf(&page, `<li><a href="/n1/2026/1120/c%d.html">市政府召开第%d次常务会议研究部署重点工作</a></li>`, 1000+i, i+1)
+	}
+	page.WriteString(`</ul></body></html>`)
+
+	u, _ := url.Parse("http://www.example.gov.cn" + pagedArticle)
+	if _, err := ExtractArticle([]byte(page.String()), u, nil, shanghaiZone(t)); !errors.Is(err, ErrListing) {
+		t.Fatalf("ExtractArticle = %v, want ErrListing: the page no longer tests what this test is about", err)
+	}
+	s := newPagedSite(t)
+	s.gen = func(p string) (string, bool) { return page.String(), p == pagedArticle }
+	res := s.fetch(t, 0)
+	if it := res.Items[0]; !strings.Contains(PlainText(it.Content), "元旦放假一天") || it.Title != "关于元旦放假安排的通知" {
+		t.Errorf("stored %q: %q, want the notice", it.Title, PlainText(it.Content))
+	}
+	if len(res.Skipped) > 0 {
+		t.Errorf("skipped %v, want none", res.Skipped)
+	}
+}
