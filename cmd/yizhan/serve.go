@@ -26,7 +26,10 @@ import (
 // Serving limits. Feed readers send small requests; anything slower or bigger
 // is a broken or hostile client. No endpoint reads a request body, so a
 // request has as long as its header: the same deadline, which net/http then
-// sets once per request instead of twice.
+// sets once per request instead of twice. net/http also cancels a request's
+// context when that deadline passes while the handler runs, so a handler
+// has 10 s of store work on the request's context; feed renderings and
+// /status do not run on it (they are shared with other requests).
 const (
 	readHeaderTimeout = 10 * time.Second
 	readTimeout       = readHeaderTimeout
