@@ -112,6 +112,10 @@ func followPages(ctx context.Context, get func(Request) (*Response, error), it *
 	}
 	var b strings.Builder
 	b.WriteString(it.Content)
+	// Bodies read so far: a pager whose "page 1" link is a copy of the
+	// article under another name (…-1.html, …_1.html on some sites) adds
+	// nothing.
+	bodies := map[string]bool{it.Content: true}
 	for pages := 1; len(next) > 0 && pages < maxArticlePages && b.Len() < maxContent; {
 		c := next[0]
 		next = next[1:]
@@ -128,7 +132,8 @@ func followPages(ctx context.Context, get func(Request) (*Response, error), it *
 			return fmt.Errorf("%s page %d: %w", it.URL, pages+1, err)
 		}
 		pages++
-		if content != "" {
+		if content != "" && !bodies[content] {
+			bodies[content] = true
 			if b.Len() > 0 {
 				b.WriteByte('\n')
 			}

@@ -419,3 +419,32 @@ func TestFetchHTMLShortNoticeBesideSidebars(t *testing.T) {
 		t.Errorf("skipped %v, want none", res.Skipped)
 	}
 }
+
+// A pager whose page 1 link is the article under another name (…-1.html)
+// does not repeat the article's text.
+func TestFetchHTMLPageOneCopy(t *testing.T) {
+	stem := strings.TrimSuffix(pagedArticle, ".html")
+	page := func(text string) string {
+		return `<html><head><title>长文--示例网</title></head><body><h1>长文</h1>
+<div class="text"><p>` + text + `</p><p>第二段，也有标点，用来凑足长度，写得长一些。</p></div>
+<div class="pager"><a href="` + stem + `-1.html">【1】</a><a href="` + stem + `-2.html">【2】</a></div></body></html>`
+	}
+	s := newPagedSite(t)
+	s.gen = func(p string) (string, bool) {
+		switch p {
+		case pagedArticle, stem + "-1.html":
+			return page("第一页的正文，只应出现一次。"), true
+		case stem + "-2.html":
+			return page("第二页的正文。"), true
+		}
+		return "", false
+	}
+	res := s.fetch(t, 0)
+	text := PlainText(res.Items[0].Content)
+	if n := strings.Count(text, "第一页的正文"); n != 1 {
+		t.Errorf("page 1's text %d times in %q, want once", n, text)
+	}
+	if !strings.Contains(text, "第二页的正文") {
+		t.Errorf("page 2 missing from %q", text)
+	}
+}
