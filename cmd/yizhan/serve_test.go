@@ -250,16 +250,25 @@ func TestWatch(t *testing.T) {
 	})
 }
 
+// startServe runs the serve command on the config at path until cancel,
+// once it logs that it serves; done gets its exit code, errb its log.
+func startServe(t *testing.T, path string) (errb *logBuffer, cancel context.CancelFunc, done chan int) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(t.Context())
+	var out logBuffer
+	errb = &logBuffer{}
+	done = make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"serve", "-config", path}, &out, errb, func(string) string { return "" })
+	}()
+	eventually(t, "serve to log that it serves", func() bool { return strings.Contains(errb.String(), "msg=serving") })
+	return errb, cancel, done
+}
+
 func TestServeCommand(t *testing.T) {
 	up, _ := upstream(t)
 	path := writeConfig(t, hubConfig(up.URL))
-	ctx, cancel := context.WithCancel(t.Context())
-	var out, errb logBuffer
-	done := make(chan int, 1)
-	go func() {
-		done <- run(ctx, []string{"serve", "-config", path}, &out, &errb, func(string) string { return "" })
-	}()
-	eventually(t, "serve to log that it serves", func() bool { return strings.Contains(errb.String(), "msg=serving") })
+	errb, cancel, done := startServe(t, path)
 	cancel()
 	select {
 	case code := <-done:
@@ -290,13 +299,7 @@ func TestServeWarnsOfFastSchedules(t *testing.T) {
 	path := writeConfig(t, fast)
 	want := path + `:17: source[0].schedule: warning: \"@every 1s\" runs source people-politics every 1s`
 
-	ctx, cancel := context.WithCancel(t.Context())
-	var out, errb logBuffer
-	done := make(chan int, 1)
-	go func() {
-		done <- run(ctx, []string{"serve", "-config", path}, &out, &errb, func(string) string { return "" })
-	}()
-	eventually(t, "serve to log that it serves", func() bool { return strings.Contains(errb.String(), "msg=serving") })
+	errb, cancel, done := startServe(t, path)
 	cancel()
 	if code := <-done; code != 0 {
 		t.Errorf("serve = %d, want 0", code)
