@@ -71,6 +71,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	}
 	switch args[0] {
 	case "help", "-h", "-help", "--help":
+		if args[0] == "help" && len(args) > 1 {
+			// "yizhan help fetch" is "yizhan fetch -h".
+			return run(ctx, []string{args[1], "-h"}, stdout, stderr, getenv)
+		}
 		usage(stdout)
 		return exitOK
 	case "-version", "--version":
@@ -96,7 +100,7 @@ Every command but version takes
   -config FILE      configuration file (default $YIZHAN_CONFIG, else config.toml)
   -log-level LEVEL  debug, info, warn or error (default $YIZHAN_LOG_LEVEL, else info)
 
-Run "yizhan COMMAND -h" for a command's own flags.
+Run "yizhan COMMAND -h" or "yizhan help COMMAND" for a command's own flags.
 `)
 }
 

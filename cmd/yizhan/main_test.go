@@ -105,6 +105,21 @@ func TestHelpExitCodes(t *testing.T) {
 	}
 }
 
+// "yizhan help COMMAND" is "yizhan COMMAND -h"; help for no such command is
+// wrong usage.
+func TestHelpCommand(t *testing.T) {
+	env := map[string]string{"YIZHAN_CONFIG": filepath.Join("testdata", "many_errors.toml")}
+	for _, c := range commands {
+		code, stdout, stderr := runCmd(t, env, "help", c.name)
+		if code != exitOK || !strings.Contains(stdout, "usage: yizhan "+c.name) || stderr != "" {
+			t.Errorf("help %s = %d, stdout %q, stderr %q; want 0 and its usage on stdout", c.name, code, stdout, stderr)
+		}
+	}
+	if code, _, stderr := runCmd(t, env, "help", "nosuch"); code != exitUsage || !strings.Contains(stderr, `unknown command "nosuch"`) {
+		t.Errorf("help nosuch = %d, stderr %q; want 2 and the unknown command", code, stderr)
+	}
+}
+
 func TestCheckPrintsEveryError(t *testing.T) {
 	path := filepath.Join("testdata", "many_errors.toml")
 	code, stdout, stderr := runCmd(t, nil, "check", "-config", path)
