@@ -148,6 +148,7 @@ func (f *Fetcher) fetchHTML(ctx context.Context, src hub.Source, prev hub.FetchS
 		return hub.FetchResult{}, fmt.Errorf("listing: html.links %q selects no article links on %s", rules.Links, resp.URL)
 	}
 
+	links = dropContinuations(links)
 	res.Listed = len(links)
 	todo := links
 	if !rules.Refetch {

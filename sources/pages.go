@@ -196,3 +196,55 @@ func passing(err error) bool {
 	}
 	return true
 }
+
+// dropContinuations returns links without those that continue another of
+// them (see continuationOf): a listing that links an article's page 2
+// beside its page 1 has one article, read from page 1 on.
+func dropContinuations(links []string) []string {
+	key := func(u *url.URL) string { return strings.ToLower(u.Host) + u.EscapedPath() }
+	parsed := make([]*url.URL, len(links))
+	have := make(map[string]*url.URL, len(links))
+	for i, l := range links {
+		if u, err := url.Parse(l); err == nil {
+			parsed[i] = u
+			have[key(u)] = u
+		}
+	}
+	out := links[:0:0]
+	for i, l := range links {
+		if u := parsed[i]; u != nil {
+			if first := firstPageOf(u, func(p string) *url.URL { return have[strings.ToLower(u.Host)+p] }); first != nil {
+				continue
+			}
+		}
+		out = append(out, l)
+	}
+	return out
+}
+
+// firstPageOf returns the article u continues, looked up by escaped path
+// with lookup, or nil: c1-2.html continues c1.html, t1_2.html t1.html,
+// index_1.html index.html or its directory.
+func firstPageOf(u *url.URL, lookup func(path string) *url.URL) *url.URL {
+	p := u.EscapedPath()
+	dir, name := path.Split(p)
+	ext := path.Ext(name)
+	stem := strings.TrimSuffix(name, ext)
+	i := strings.LastIndexAny(stem, "-_")
+	if i <= 0 || len(stem)-i < 2 || len(stem)-i > 4 {
+		return nil
+	}
+	var cands []string
+	if stem[:i] == "index" {
+		cands = append(cands, dir)
+	}
+	cands = append(cands, dir+stem[:i]+ext)
+	for _, c := range cands {
+		if first := lookup(c); first != nil {
+			if _, ok := continuationOf(first, u); ok {
+				return first
+			}
+		}
+	}
+	return nil
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -31,6 +32,7 @@ type pagedSite struct {
 	pages map[string]string // path: fixture file
 	codes map[string]int    // path: status to answer with
 	gen   func(path string) (string, bool)
+	list  string // the listing's HTML, if not the one-link default
 
 	mu  sync.Mutex
 	log []request
@@ -57,6 +59,10 @@ func newPagedSite(t *testing.T) *pagedSite {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		if code := s.codes[r.URL.Path]; code != 0 {
 			http.Error(w, "boom", code)
+			return
+		}
+		if r.URL.Path == "/list.html" && s.list != "" {
+			io.WriteString(w, s.list)
 			return
 		}
 		if r.URL.Path == "/list.html" {
@@ -446,5 +452,41 @@ func TestFetchHTMLPageOneCopy(t *testing.T) {
 	}
 	if !strings.Contains(text, "第二页的正文") {
 		t.Errorf("page 2 missing from %q", text)
+	}
+}
+
+// A listing that links an article's page 2 beside its page 1 yields one
+// article, read from page 1 on.
+func TestFetchHTMLListingLinksPageTwo(t *testing.T) {
+	s := newPagedSite(t)
+	stem := strings.TrimSuffix(pagedArticle, ".html")
+	s.list = `<html><body><ul class="list">
+<li><a href="` + pagedArticle + `">古代家训里的处世之道</a></li>
+<li><a href="` + stem + `-2.html">古代家训里的处世之道（二）</a></li>
+</ul></body></html>`
+	res := s.fetch(t, 0)
+	if got := paths(s.requests()[1:]); !slices.Equal(got, []string{pagedArticle, stem + "-2.html", stem + "-3.html"}) {
+		t.Errorf("requests = %q, want page 1, 2 and 3 once each", got)
+	}
+	if res.Listed != 1 {
+		t.Errorf("Listed = %d, want 1", res.Listed)
+	}
+}
+
+func TestDropContinuations(t *testing.T) {
+	for _, tt := range []struct {
+		links, want []string
+	}{
+		{[]string{"http://a.cn/n1/c1-31.html", "http://a.cn/n1/c1-31-2.html", "http://a.cn/n1/c1-31-3.html"}, []string{"http://a.cn/n1/c1-31.html"}},
+		{[]string{"http://a.cn/n1/c1-31-2.html"}, []string{"http://a.cn/n1/c1-31-2.html"}}, // page 1 not listed
+		{[]string{"http://a.cn/x/t2020_5.html", "http://a.cn/x/t2020_5_1.html"}, []string{"http://a.cn/x/t2020_5.html"}},
+		{[]string{"http://a.cn/x/", "http://a.cn/x/index_1.html"}, []string{"http://a.cn/x/"}},
+		{[]string{"http://a.cn/x/c1-31.html", "http://b.cn/x/c1-31-2.html"}, []string{"http://a.cn/x/c1-31.html", "http://b.cn/x/c1-31-2.html"}},                                                                     // other host
+		{[]string{"http://a.cn/x/c1-31.html", "http://a.cn/y/c1-31-2.html"}, []string{"http://a.cn/x/c1-31.html", "http://a.cn/y/c1-31-2.html"}},                                                                     // other directory
+		{[]string{"http://a.cn/x/c1-31.html", "http://a.cn/x/c1-31-ab.html", "http://a.cn/x/c1-31-2024.html"}, []string{"http://a.cn/x/c1-31.html", "http://a.cn/x/c1-31-ab.html", "http://a.cn/x/c1-31-2024.html"}}, // not a page number
+	} {
+		if got := dropContinuations(tt.links); !slices.Equal(got, tt.want) {
+			t.Errorf("dropContinuations(%q) = %q, want %q", tt.links, got, tt.want)
+		}
 	}
 }
