@@ -6,7 +6,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
-	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/singleflight"
@@ -134,8 +134,8 @@ func SourceRows(srcs []hub.Source, stats []hub.SourceStat, now time.Time, nextRu
 	return rows
 }
 
-// statusTTL is how long the source rows of /status are reused. Building
-// them reads the store; a client reloading the page, or many clients at
+// statusTTL is how long the /status page is reused. Building its rows
+// reads the store; a client reloading the page, or many clients at
 // once, cost one read a second, and a fetch shows within about a second.
 const statusTTL = time.Second
 
@@ -143,50 +143,40 @@ const statusTTL = time.Second
 // with the request that started it: other requests may be waiting for it.
 const statusTimeout = 10 * time.Second
 
-// statusCache keeps the rows last built, the configuration they were built
-// under and the page rendered from them.
+// statusCache keeps the page last rendered and what it was rendered under.
 type statusCache struct {
 	sf   singleflight.Group
-	mu   sync.Mutex
-	last *statusSnap
+	last atomic.Pointer[statusBuild]
 }
 
-type statusSnap struct {
+// statusBuild is /status rendered from one store read.
+type statusBuild struct {
 	cfg  *config
 	at   time.Time // the clock when the rows were built: they judge states at it
-	rows []SourceRow
-
-	page    sync.Once
-	body    []byte
-	bodyErr error
+	body []byte
 }
 
-// fresh reports whether s may still be served at now under cfg.
-func (s *statusSnap) fresh(cfg *config, now time.Time) bool {
-	return s != nil && s.cfg == cfg && !now.Before(s.at) && now.Sub(s.at) < statusTTL
+// fresh reports whether b may still be served at now under cfg.
+func (b *statusBuild) fresh(cfg *config, now time.Time) bool {
+	return b != nil && b.cfg == cfg && !now.Before(b.at) && now.Sub(b.at) < statusTTL
 }
 
-// statusSnap returns the rows of /status. The store is read once for all
-// concurrent callers, and callers within statusTTL of a read share its rows,
-// unless SetConfig came in between. An error is the store's.
-func (h *Handler) statusSnap(ctx context.Context) (*statusSnap, error) {
+// statusBody returns /status. The store is read, and the page rendered, once
+// for all concurrent callers, and callers within statusTTL of a read share
+// its page, unless SetConfig came in between. An error is the store's or the
+// template's.
+func (h *Handler) statusBody(ctx context.Context) ([]byte, error) {
 	c := &h.status
 	cfg := h.cache.config()
-	c.mu.Lock()
-	s := c.last
-	c.mu.Unlock()
-	if s.fresh(cfg, h.now()) {
-		return s, nil
+	if b := c.last.Load(); b.fresh(cfg, h.now()) {
+		return b.body, nil
 	}
 	// One flight per configuration: a caller that comes after SetConfig
 	// must not join a read begun under the old one and get its rows.
 	v, err, _ := c.sf.Do(fmt.Sprintf("%p", cfg), func() (any, error) {
 		// A flight may have finished just before this one began.
-		c.mu.Lock()
-		s := c.last
-		c.mu.Unlock()
-		if s.fresh(cfg, h.now()) {
-			return s, nil
+		if b := c.last.Load(); b.fresh(cfg, h.now()) {
+			return b, nil
 		}
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), statusTimeout)
 		defer cancel()
@@ -195,30 +185,16 @@ func (h *Handler) statusSnap(ctx context.Context) (*statusSnap, error) {
 			return nil, fmt.Errorf("source stats: %w", err)
 		}
 		now := h.now()
-		s = &statusSnap{
-			cfg:  cfg,
-			at:   now,
-			rows: SourceRows(cfg.srcOrder, stats, now.In(cfg.loc), h.nextRun),
+		body, err := renderStatus(cfg, SourceRows(cfg.srcOrder, stats, now.In(cfg.loc), h.nextRun), now)
+		if err != nil {
+			return nil, err
 		}
-		c.mu.Lock()
-		c.last = s
-		c.mu.Unlock()
-		return s, nil
+		b := &statusBuild{cfg: cfg, at: now, body: body}
+		c.last.Store(b)
+		return b, nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	return v.(*statusSnap), nil
-}
-
-// statusBody returns /status, rendered once per build of the rows.
-func (h *Handler) statusBody(ctx context.Context) ([]byte, error) {
-	s, err := h.statusSnap(ctx)
-	if err != nil {
-		return nil, err
-	}
-	s.page.Do(func() {
-		s.body, s.bodyErr = renderStatus(s.cfg, s.rows, s.at)
-	})
-	return s.body, s.bodyErr
+	return v.(*statusBuild).body, nil
 }
