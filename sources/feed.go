@@ -299,10 +299,10 @@ func feedItems(feed *gofeed.Feed, base *url.URL, src hub.Source, v *vault) (item
 		rssItems = o.Items
 	case *atom.Feed:
 		atomFeed = o
-		feedAuthr = atomAuthors(o.Authors)
+		feedAuthr = personNames(feed.Authors, feed.Author)
 	case *jsonfeed.Feed:
 		jsonFeed = o
-		feedAuthr = jsonAuthors(o.Authors, o.Author)
+		feedAuthr = personNames(feed.Authors, feed.Author)
 	}
 	loc := src.Timezone
 	if loc == nil {
@@ -325,7 +325,7 @@ func feedItems(feed *gofeed.Feed, base *url.URL, src hub.Source, v *vault) (item
 		content, summary := v.restore(fi.Content), v.restore(fi.Description)
 		it.Published = itemTime(fi.Published, fi.PublishedParsed, loc)
 		it.Updated = itemTime(fi.Updated, fi.UpdatedParsed, loc)
-		it.Author = personNames(fi)
+		it.Author = personNames(fi.Authors, fi.Author)
 		// dc:creator names the author better than RSS <author>, an e-mail
 		// address; an Atom <author><name> is already a name.
 		if v := dublinCore(fi, "creator"); v != "" && (atomFeed == nil || it.Author == "") {
@@ -519,35 +519,12 @@ func atomLink(links []*atom.Link) string {
 	return first
 }
 
-func atomAuthors(ps []*atom.Person) string {
-	var names []string
-	for _, p := range ps {
-		if p != nil {
-			if n := firstSet(p.Name, p.Email); n != "" {
-				names = append(names, n)
-			}
-		}
-	}
-	return strings.Join(names, ", ")
-}
-
-func jsonAuthors(ps []*jsonfeed.Author, one *jsonfeed.Author) string {
+// personNames joins the names of ps, or of one when ps is empty, as gofeed
+// translated them from any format: a person without a name is named by
+// their e-mail address.
+func personNames(ps []*gofeed.Person, one *gofeed.Person) string {
 	if len(ps) == 0 && one != nil {
-		ps = []*jsonfeed.Author{one}
-	}
-	var names []string
-	for _, p := range ps {
-		if p != nil && p.Name != "" {
-			names = append(names, p.Name)
-		}
-	}
-	return strings.Join(names, ", ")
-}
-
-func personNames(fi *gofeed.Item) string {
-	ps := fi.Authors
-	if len(ps) == 0 && fi.Author != nil {
-		ps = []*gofeed.Person{fi.Author}
+		ps = []*gofeed.Person{one}
 	}
 	var names []string
 	for _, p := range ps {
