@@ -169,15 +169,8 @@ func acceptsGzip(lines []string) bool {
 	for _, s := range lines {
 		for s != "" {
 			var item string
-			if i := strings.IndexByte(s, ','); i >= 0 {
-				item, s = s[:i], s[i+1:]
-			} else {
-				item, s = s, ""
-			}
-			coding, params := item, ""
-			if i := strings.IndexByte(item, ';'); i >= 0 {
-				coding, params = item[:i], item[i+1:]
-			}
+			item, s, _ = strings.Cut(s, ",")
+			coding, params, _ := strings.Cut(item, ";")
 			coding = trimOWS(coding)
 			switch {
 			case strings.EqualFold(coding, "gzip") || strings.EqualFold(coding, "x-gzip"):
@@ -195,11 +188,7 @@ func acceptsGzip(lines []string) bool {
 func qNonZero(params string) bool {
 	for params != "" {
 		var p string
-		if i := strings.IndexByte(params, ';'); i >= 0 {
-			p, params = params[:i], params[i+1:]
-		} else {
-			p, params = params, ""
-		}
+		p, params, _ = strings.Cut(params, ";")
 		p = trimOWS(p)
 		if len(p) < 2 || (p[0] != 'q' && p[0] != 'Q') || p[1] != '=' {
 			continue
