@@ -197,38 +197,34 @@ func parseLimit(raw string, size int) (limit int, problem string) {
 	if len(raw) > maxQuery {
 		return 0, "query too long"
 	}
-	var values []string
+	var value string // the last limit given
+	n := 0           // how many were given
 	if strings.ContainsAny(raw, "%+;") {
 		q, err := url.ParseQuery(raw)
 		if err != nil {
 			return 0, "malformed query"
 		}
-		values = q["limit"]
+		if vs := q["limit"]; len(vs) > 0 {
+			value, n = vs[len(vs)-1], len(vs)
+		}
 	} else {
 		for rest := raw; rest != ""; {
 			var pair string
 			pair, rest, _ = strings.Cut(rest, "&")
 			if k, v, _ := strings.Cut(pair, "="); k == "limit" {
-				if limit != 0 {
-					return 0, "limit given more than once"
-				}
-				n, ok := parseCount(v)
-				if !ok || n < 1 || n > size {
-					return 0, limitProblem(size)
-				}
-				limit = n
+				value, n = v, n+1
 			}
 		}
 	}
-	if len(values) > 1 {
+	switch {
+	case n == 0:
+		return 0, ""
+	case n > 1:
 		return 0, "limit given more than once"
 	}
-	if len(values) == 1 {
-		n, ok := parseCount(values[0])
-		if !ok || n < 1 || n > size {
-			return 0, limitProblem(size)
-		}
-		limit = n
+	limit, ok := parseCount(value)
+	if !ok || limit < 1 || limit > size {
+		return 0, limitProblem(size)
 	}
 	if limit == size {
 		limit = 0 // the full feed: one rendering, one ETag
