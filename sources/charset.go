@@ -25,14 +25,17 @@ import (
 // gbk are read as GB18030, their superset. The prolog's encoding is rewritten
 // to UTF-8 and control characters XML forbids are removed.
 func DecodeXML(body []byte, contentType, override string) ([]byte, error) {
-	out, err := decodeXML(body, contentType, override)
+	out, err := decode(body, contentType, override, guessXML)
 	if err != nil {
 		return nil, err
 	}
 	return stripForbidden(rewriteProlog(out)), nil
 }
 
-func decodeXML(body []byte, contentType, override string) ([]byte, error) {
+// decode converts body to UTF-8 by override, else by its byte-order mark,
+// and when there is neither, by what guess makes of it: the steps that
+// DecodeXML and DecodeHTML share.
+func decode(body []byte, contentType, override string, guess func(body []byte, contentType string) ([]byte, error)) ([]byte, error) {
 	if override != "" {
 		enc, err := lookupEncoding(override)
 		if err != nil {
@@ -43,6 +46,11 @@ func decodeXML(body []byte, contentType, override string) ([]byte, error) {
 	if enc, n := bomEncoding(body); enc != nil {
 		return decodeWith(enc, body[n:])
 	}
+	return guess(body, contentType)
+}
+
+// guessXML decodes a feed body that has no override and no byte-order mark.
+func guessXML(body []byte, contentType string) ([]byte, error) {
 	if utf16 := utf16NoBOM(body); utf16 != nil {
 		return decodeWith(utf16, body)
 	}
@@ -85,24 +93,15 @@ func fallback(body []byte) ([]byte, error) {
 // valid UTF-8 but which declares a Chinese legacy charset (gb2312, gbk,
 // gb18030, big5) is read as UTF-8: such pages lie, the bytes do not.
 func DecodeHTML(body []byte, contentType, override string) ([]byte, error) {
-	out, err := decodeHTML(body, contentType, override)
+	out, err := decode(body, contentType, override, guessHTML)
 	if err != nil {
 		return nil, err
 	}
 	return stripForbidden(out), nil
 }
 
-func decodeHTML(body []byte, contentType, override string) ([]byte, error) {
-	if override != "" {
-		enc, err := lookupEncoding(override)
-		if err != nil {
-			return nil, err
-		}
-		return decodeWith(enc, trimUTF8BOM(body))
-	}
-	if enc, n := bomEncoding(body); enc != nil {
-		return decodeWith(enc, body[n:])
-	}
+// guessHTML decodes a page that has no override and no byte-order mark.
+func guessHTML(body []byte, contentType string) ([]byte, error) {
 	valid := utf8.Valid(body)
 	for _, label := range []string{contentTypeCharset(contentType), metaCharset(body)} {
 		if label == "" {
