@@ -28,21 +28,7 @@ func TestPruneQueryPlans(t *testing.T) {
 			"USING COVERING INDEX pruned_items_source_url (source_id=? AND url=?)",
 		}},
 	} {
-		rows, err := db.w.QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+tt.query, tt.args...)
-		if err != nil {
-			t.Fatalf("%s: %v", tt.name, err)
-		}
-		var plan []string
-		for rows.Next() {
-			var id, parent, notused int
-			var detail string
-			if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
-				t.Fatal(err)
-			}
-			plan = append(plan, detail)
-		}
-		rows.Close()
-		p := strings.Join(plan, "; ")
+		p := queryPlan(t, db.w, tt.name, tt.query, tt.args...)
 		for _, want := range tt.want {
 			if !strings.Contains(p, want) {
 				t.Errorf("%s: plan %q, want %q", tt.name, p, want)
