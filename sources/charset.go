@@ -129,8 +129,6 @@ func guessHTML(body []byte, contentType string) ([]byte, error) {
 	return fallback(body)
 }
 
-// lookupEncoding finds an encoding by its label, WHATWG's first and IANA's
-// second; gbk and gb2312 become GB18030.
 // CheckEncoding reports whether label names a charset the fetcher can decode,
 // as a source's encoding setting: the configuration check calls it so that
 // it accepts exactly what ingest does.
@@ -139,6 +137,8 @@ func CheckEncoding(label string) error {
 	return err
 }
 
+// lookupEncoding finds an encoding by its label, WHATWG's first and IANA's
+// second; gbk and gb2312 become GB18030.
 func lookupEncoding(label string) (encoding.Encoding, error) {
 	label = strings.ToLower(strings.Trim(strings.TrimSpace(label), `"'`))
 	enc, err := htmlindex.Get(label)
