@@ -146,41 +146,34 @@ func TestPruneDoesNotHoldTheWriter(t *testing.T) {
 	saves, reads := 0, 0
 	done := make(chan struct{})
 	var wg sync.WaitGroup
-	wg.Go(func() {
-		for i := 0; ; i++ {
-			select {
-			case <-done:
-				return
-			default:
+	// busy runs op until done, counting its runs and keeping the longest.
+	busy := func(longest *time.Duration, runs *int, op func(i int) error) {
+		wg.Go(func() {
+			for i := 0; ; i++ {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				start := time.Now()
+				if err := op(i); err != nil {
+					t.Error(err)
+					return
+				}
+				d := time.Since(start)
+				mu.Lock()
+				*longest, *runs = max(*longest, d), *runs+1
+				mu.Unlock()
 			}
-			start := time.Now()
-			if _, err := db.SaveItems(ctx, "w", []hub.Item{newsItem("w", i, now)}, now); err != nil {
-				t.Error(err)
-				return
-			}
-			d := time.Since(start)
-			mu.Lock()
-			maxSave, saves = max(maxSave, d), saves+1
-			mu.Unlock()
-		}
+		})
+	}
+	busy(&maxSave, &saves, func(i int) error {
+		_, err := db.SaveItems(ctx, "w", []hub.Item{newsItem("w", i, now)}, now)
+		return err
 	})
-	wg.Go(func() {
-		for {
-			select {
-			case <-done:
-				return
-			default:
-			}
-			start := time.Now()
-			if _, err := db.Items(ctx, hub.Query{Channel: "c", Limit: 50}); err != nil {
-				t.Error(err)
-				return
-			}
-			d := time.Since(start)
-			mu.Lock()
-			maxRead, reads = max(maxRead, d), reads+1
-			mu.Unlock()
-		}
+	busy(&maxRead, &reads, func(int) error {
+		_, err := db.Items(ctx, hub.Query{Channel: "c", Limit: 50})
+		return err
 	})
 	start := time.Now()
 	res, err := db.Prune(ctx, []hub.Channel{{ID: "c", KeepDays: 365}}, now)
