@@ -154,12 +154,7 @@ func newFeedView(cfg *config, ch *channelInfo, s *snapshot, limit int) *feedView
 		feedID:      func(f format) string { return cfg.feedURL(ch.id, f, 0) },
 	}
 	if len(items) > 0 {
-		v.Updated = items[0].Date
-		for i := range items {
-			if items[i].Date.After(v.Updated) {
-				v.Updated = items[i].Date
-			}
-		}
+		v.Updated = items[0].Date // Store.Items returns them newest first
 	}
 	if v.Description == "" {
 		v.Description = v.Title
