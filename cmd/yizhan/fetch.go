@@ -36,7 +36,7 @@ func openStore(ctx context.Context, cfg *Config) (hub.Store, error) {
 }
 
 func cmdFetch(ctx context.Context, e *env, args []string) int {
-	cfg, ids, logger, code := start(e, "fetch", args)
+	cfg, ids, logger, code := start(e, "fetch", args, 0, -1)
 	if cfg == nil {
 		return code
 	}

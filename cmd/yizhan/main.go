@@ -152,12 +152,13 @@ func isHelp(arg string) bool {
 }
 
 // parse parses flags wherever they stand among the arguments ("fetch a -config
-// x b") and returns the other arguments. done is true when the command
-// should exit with code instead of running: after -h or -help, whose usage
-// went to stdout (code 0), or after a usage error, printed on stderr with
-// the usage (code 2).
-func (f *flags) parse(args []string) (rest []string, code int, done bool) {
-	for {
+// x b") and returns the other arguments, of which the command takes at least
+// minArgs and at most maxArgs (no limit if negative). done is true when the
+// command should exit with code instead of running: after -h or -help, whose
+// usage went to stdout (code 0), or after a usage error (a bad flag, too few
+// or too many arguments), printed on stderr with the usage (code 2).
+func (f *flags) parse(args []string, minArgs, maxArgs int) (rest []string, code int, done bool) {
+	for len(args) > 0 {
 		if err := f.Parse(args); errors.Is(err, flag.ErrHelp) {
 			f.usage(f.e.stdout)
 			return nil, exitOK, true
@@ -167,15 +168,20 @@ func (f *flags) parse(args []string) (rest []string, code int, done bool) {
 			return nil, exitUsage, true
 		}
 		args = f.Args()
-		if len(args) == 0 {
-			return rest, exitOK, false
+		if len(args) > 0 && args[0] == "--" {
+			rest = append(rest, args[1:]...)
+			break
 		}
-		if args[0] == "--" {
-			return append(rest, args[1:]...), exitOK, false
+		if len(args) > 0 {
+			rest = append(rest, args[0])
+			args = args[1:]
 		}
-		rest = append(rest, args[0])
-		args = args[1:]
 	}
+	if len(rest) < minArgs || maxArgs >= 0 && len(rest) > maxArgs {
+		f.usage(f.e.stderr)
+		return nil, exitUsage, true
+	}
+	return rest, exitOK, false
 }
 
 // setup returns the configuration file's path and the logger the flags ask for.
@@ -194,12 +200,13 @@ func (f *flags) setup(e *env) (path string, logger *slog.Logger, err error) {
 	return configPath(f.config, e.getenv), logger, nil
 }
 
-// start parses args and loads the configuration, reporting problems on
-// stderr. When cfg is nil, the command should exit with code: 0 after -h,
-// nonzero after a problem.
-func start(e *env, name string, args []string) (cfg *Config, rest []string, logger *slog.Logger, code int) {
+// start parses args, of which the command takes minArgs to maxArgs (see
+// parse), and loads the configuration, reporting problems on stderr. Wrong
+// usage is reported before the configuration is read. When cfg is nil, the
+// command should exit with code: 0 after -h, nonzero after a problem.
+func start(e *env, name string, args []string, minArgs, maxArgs int) (cfg *Config, rest []string, logger *slog.Logger, code int) {
 	f := newFlags(e, name)
-	rest, code, done := f.parse(args)
+	rest, code, done := f.parse(args, minArgs, maxArgs)
 	if done {
 		return nil, nil, nil, code
 	}
@@ -249,13 +256,8 @@ func cmdVersion(_ context.Context, e *env, args []string) int {
 
 func cmdCheck(_ context.Context, e *env, args []string) int {
 	f := newFlags(e, "check")
-	rest, code, done := f.parse(args)
-	if done {
+	if _, code, done := f.parse(args, 0, 0); done {
 		return code
-	}
-	if len(rest) > 0 {
-		f.usage(e.stderr)
-		return exitUsage
 	}
 	path, _, err := f.setup(e)
 	if err != nil {

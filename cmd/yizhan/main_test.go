@@ -52,6 +52,11 @@ func TestExitCodes(t *testing.T) {
 		{name: "preview no source", args: []string{"preview", "-config", minimal}, code: 2, stderr: "usage: yizhan preview"},
 		{name: "preview unknown source", args: []string{"preview", "-config", minimal, "nope"}, code: 2, stderr: `unknown source "nope"`},
 		{name: "preview bad config", args: []string{"preview", "-config", many, "people-world"}, code: 1, stderr: "hub.base_url"},
+		// Wrong usage is told before the configuration is read, whatever its state.
+		{name: "preview no source, bad config", args: []string{"preview", "-config", many}, code: 2, stderr: "usage: yizhan preview [-config FILE] SOURCE"},
+		{name: "preview two sources", args: []string{"preview", "-config", minimal, "a", "b"}, code: 2, stderr: "usage: yizhan preview"},
+		{name: "serve extra args", args: []string{"serve", "-config", many, "extra"}, code: 2, stderr: "usage: yizhan serve"},
+		{name: "sources extra args", args: []string{"sources", "-config", many, "extra"}, code: 2, stderr: "usage: yizhan sources"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -21,13 +21,9 @@ func newClient(cfg *Config) *sources.Client {
 }
 
 func cmdPreview(ctx context.Context, e *env, args []string) int {
-	cfg, rest, _, code := start(e, "preview", args)
+	cfg, rest, _, code := start(e, "preview", args, 1, 1)
 	if cfg == nil {
 		return code
-	}
-	if len(rest) != 1 {
-		fmt.Fprintln(e.stderr, "usage: yizhan preview [-config FILE] SOURCE")
-		return exitUsage
 	}
 	src, ok := cfg.Source(rest[0])
 	if !ok {

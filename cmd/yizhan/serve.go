@@ -42,13 +42,9 @@ const (
 )
 
 func cmdServe(ctx context.Context, e *env, args []string) int {
-	cfg, rest, logger, code := start(e, "serve", args)
+	cfg, _, logger, code := start(e, "serve", args, 0, 0)
 	if cfg == nil {
 		return code
-	}
-	if len(rest) > 0 {
-		fmt.Fprintln(e.stderr, "usage: yizhan serve [-config FILE]")
-		return exitUsage
 	}
 	logWarnings(logger, cfg)
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)

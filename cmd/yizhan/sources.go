@@ -17,13 +17,9 @@ import (
 )
 
 func cmdSources(ctx context.Context, e *env, args []string) int {
-	cfg, rest, _, code := start(e, "sources", args)
+	cfg, _, _, code := start(e, "sources", args, 0, 0)
 	if cfg == nil {
 		return code
-	}
-	if len(rest) > 0 {
-		fmt.Fprintln(e.stderr, "usage: yizhan sources [-config FILE]")
-		return exitUsage
 	}
 	stats, err := readStats(ctx, cfg.Hub.Database)
 	if err != nil {
