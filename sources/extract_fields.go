@@ -345,22 +345,15 @@ func (a *article) author(head []*block) string {
 			return v
 		}
 	}
-	var headEditor *block
-	var editor string
-	for _, b := range head {
-		w, e := authorIn(b.text)
-		if w != "" {
-			a.markSpent(b.node)
-			return w
-		}
-		if e != "" && editor == "" {
-			editor, headEditor = e, b
-		}
+	name, by, writer := bylineIn(head)
+	if writer {
+		a.markSpent(by.node)
+		return name
 	}
-	for _, name := range []string{"author", "dc.creator", "byline"} {
-		if v := cleanAuthor(a.meta[name]); v != "" {
-			if headEditor != nil {
-				a.markSpent(headEditor.node)
+	for _, meta := range []string{"author", "dc.creator", "byline"} {
+		if v := cleanAuthor(a.meta[meta]); v != "" {
+			if by != nil {
+				a.markSpent(by.node)
 			}
 			return v
 		}
@@ -371,26 +364,29 @@ func (a *article) author(head []*block) string {
 			return w
 		}
 	}
-	if editor != "" {
-		a.markSpent(headEditor.node)
-		return editor
+	if name == "" {
+		// No label in the byline: look in the short lines in and after the text.
+		name, by, _ = bylineIn(a.tailZone())
 	}
-	tail := a.tailZone()
-	var tailEditor *block
-	for _, b := range tail {
+	if name != "" {
+		a.markSpent(by.node)
+	}
+	return name
+}
+
+// bylineIn finds the first writer a label names in bs, else the first
+// editor: the name, the block it is in, and whether it is a writer's.
+func bylineIn(bs []*block) (name string, by *block, writer bool) {
+	for _, b := range bs {
 		w, e := authorIn(b.text)
 		if w != "" {
-			a.markSpent(b.node)
-			return w
+			return w, b, true
 		}
-		if e != "" && editor == "" {
-			editor, tailEditor = e, b
+		if e != "" && name == "" {
+			name, by = e, b
 		}
 	}
-	if editor != "" {
-		a.markSpent(tailEditor.node)
-	}
-	return editor
+	return name, by, false
 }
 
 func first(vs ...string) string {
