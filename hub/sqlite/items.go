@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"database/sql"
@@ -314,36 +315,10 @@ func (db *DB) channelItems(ctx context.Context, channel string, limit int) ([]hu
 		return scanItems(rows, limit)
 	}
 
-	type newest struct{ date, id int64 }
-	var cands []newest
-	newestOf := tx.StmtContext(ctx, db.sourceNewest)
-	for _, src := range sources {
-		rows, err := newestOf.QueryContext(ctx, src, limit)
-		if err != nil {
-			return nil, err
-		}
-		for rows.Next() {
-			var c newest
-			if err := rows.Scan(&c.date, &c.id); err != nil {
-				rows.Close()
-				return nil, err
-			}
-			cands = append(cands, c)
-		}
-		if err := rows.Close(); err != nil {
-			return nil, err
-		}
-		if err := rows.Err(); err != nil {
-			return nil, err
-		}
+	cands, err := newestPositions(ctx, tx.StmtContext(ctx, db.sourceNewest), sources, limit)
+	if err != nil {
+		return nil, err
 	}
-	slices.SortFunc(cands, func(a, b newest) int {
-		if a.date != b.date {
-			return compareDesc(a.date, b.date)
-		}
-		return compareDesc(a.id, b.id)
-	})
-	cands = cands[:min(limit, len(cands))]
 
 	ids := []byte{'['}
 	for i, c := range cands {
@@ -358,6 +333,48 @@ func (db *DB) channelItems(ctx context.Context, channel string, limit int) ([]hu
 		return nil, err
 	}
 	return scanItems(rows, len(cands))
+}
+
+// position is a place in the order of Items: (sort_date, id), newest last.
+type position struct{ date, id int64 }
+
+func (p position) before(q position) bool {
+	return p.date < q.date || p.date == q.date && p.id < q.id
+}
+
+// newestPositions returns the positions of the n newest items of the
+// sources together, newest first, reading at most n of each source from
+// items_source_date: the cost grows with the sources and n, never with the
+// items stored.
+func newestPositions(ctx context.Context, newest *sql.Stmt, sources []string, n int) ([]position, error) {
+	var all []position
+	for _, src := range sources {
+		rows, err := newest.QueryContext(ctx, src, n)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var p position
+			if err := rows.Scan(&p.date, &p.id); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			all = append(all, p)
+		}
+		if err := rows.Close(); err != nil {
+			return nil, err
+		}
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	slices.SortFunc(all, func(a, b position) int {
+		if c := cmp.Compare(b.date, a.date); c != 0 {
+			return c
+		}
+		return cmp.Compare(b.id, a.id)
+	})
+	return all[:min(n, len(all))], nil
 }
 
 // KnownURLs reports which of urls are stored as item URLs of the source; see
@@ -460,16 +477,6 @@ func numbered(first, n int) string {
 		b = strconv.AppendInt(b, int64(first+i), 10)
 	}
 	return string(b)
-}
-
-func compareDesc(a, b int64) int {
-	switch {
-	case a > b:
-		return -1
-	case a < b:
-		return 1
-	}
-	return 0
 }
 
 // appendHashed appends to b the fields of it that come from the upstream,

@@ -56,13 +56,6 @@ func (db *DB) Prune(ctx context.Context, channels []hub.Channel, now time.Time) 
 	return res, nil
 }
 
-// position is a place in the order of Items: (sort_date, id), newest last.
-type position struct{ date, id int64 }
-
-func (p position) before(q position) bool {
-	return p.date < q.date || p.date == q.date && p.id < q.id
-}
-
 // sourcePlan is what Prune removes of one source: the items before cut. It
 // holds for the channels the source fed when it was made.
 type sourcePlan struct {
@@ -171,12 +164,13 @@ func (db *DB) prunePlans(ctx context.Context, channels []hub.Channel, now time.T
 			cut, limited = position{nanos(now.Add(-time.Duration(c.KeepDays) * 24 * time.Hour)), math.MinInt64}, true
 		}
 		if c.KeepItems > 0 {
-			nth, ok, err := nthNewest(ctx, newest, members[id], c.KeepItems)
+			kept, err := newestPositions(ctx, newest, members[id], c.KeepItems)
 			if err != nil {
 				return nil, fmt.Errorf("channel %s: %w", id, err)
 			}
-			if ok && cut.before(nth) {
-				cut, limited = nth, true
+			// With fewer than KeepItems, the count keeps them all.
+			if len(kept) == c.KeepItems && cut.before(kept[len(kept)-1]) {
+				cut, limited = kept[len(kept)-1], true
 			}
 		}
 		if limited {
@@ -202,46 +196,6 @@ func (db *DB) prunePlans(ctx context.Context, channels []hub.Channel, now time.T
 		}
 	}
 	return plans, nil
-}
-
-// nthNewest returns the position of the n-th newest item of the sources
-// together, reading at most n positions of each from its index; ok is false
-// when they have fewer than n items.
-func nthNewest(ctx context.Context, newest *sql.Stmt, sources []string, n int) (_ position, ok bool, _ error) {
-	var all []position
-	for _, src := range sources {
-		rows, err := newest.QueryContext(ctx, src, n)
-		if err != nil {
-			return position{}, false, err
-		}
-		for rows.Next() {
-			var p position
-			if err := rows.Scan(&p.date, &p.id); err != nil {
-				rows.Close()
-				return position{}, false, err
-			}
-			all = append(all, p)
-		}
-		if err := rows.Close(); err != nil {
-			return position{}, false, err
-		}
-		if err := rows.Err(); err != nil {
-			return position{}, false, err
-		}
-	}
-	if len(all) < n {
-		return position{}, false, nil
-	}
-	slices.SortFunc(all, func(a, b position) int {
-		switch {
-		case b.before(a):
-			return -1
-		case a.before(b):
-			return 1
-		}
-		return 0
-	})
-	return all[n-1], true, nil
 }
 
 // pruneBatch removes, in one immediate transaction, up to hub.PruneBatch of
