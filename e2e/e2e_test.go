@@ -17,22 +17,24 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"golang.org/x/text/encoding/simplifiedchinese"
 
-	// The binary under test is built by TestMain with "go build", which the
-	// test cache cannot see; importing the packages it is made of makes a
-	// change to any of them rerun these tests instead of reusing a result.
+	// The binary under test is built with "go build", which the test cache
+	// cannot see; importing the packages it is made of makes a change to any
+	// of them rerun these tests instead of reusing a result (build reads
+	// cmd/yizhan, which cannot be imported, for the same reason).
 	_ "github.com/yizhan-hub/yizhan/feeds"
 	_ "github.com/yizhan-hub/yizhan/hub"
 	_ "github.com/yizhan-hub/yizhan/hub/sqlite"
 	_ "github.com/yizhan-hub/yizhan/sources"
 )
 
-var binary string // the yizhan binary built by TestMain
+var binDir string // where the binary is built, removed by TestMain
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "yizhan-e2e")
@@ -40,16 +42,43 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	binary = filepath.Join(dir, "yizhan")
-	build := exec.Command("go", "build", "-o", binary, "../cmd/yizhan")
-	build.Stderr = os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "build yizhan:", err)
-		os.Exit(1)
-	}
+	binDir = dir
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)
+}
+
+// build builds the yizhan binary, once. It first reads the files of
+// cmd/yizhan itself: the test cache records what a test reads (only while
+// tests run, not in TestMain), so a change to the command reruns these tests.
+var build = sync.OnceValues(func() (string, error) {
+	const src = "../cmd/yizhan"
+	files, err := os.ReadDir(src)
+	if err != nil {
+		return "", err
+	}
+	for _, f := range files {
+		if name := f.Name(); strings.HasSuffix(name, ".go") && !strings.HasSuffix(name, "_test.go") {
+			if _, err := os.ReadFile(filepath.Join(src, name)); err != nil {
+				return "", err
+			}
+		}
+	}
+	bin := filepath.Join(binDir, "yizhan")
+	if out, err := exec.Command("go", "build", "-o", bin, src).CombinedOutput(); err != nil {
+		return "", fmt.Errorf("build yizhan: %v\n%s", err, out)
+	}
+	return bin, nil
+})
+
+// yizhan returns the path of the yizhan binary under test.
+func yizhan(t *testing.T) string {
+	t.Helper()
+	bin, err := build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bin
 }
 
 // need returns the path of an external tool or skips the test; under CI=true
@@ -203,7 +232,7 @@ func run(t *testing.T, args ...string) (string, int) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, binary, args...)
+	cmd := exec.CommandContext(ctx, yizhan(t), args...)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	err := cmd.Run()
@@ -346,7 +375,7 @@ func TestEndToEnd(t *testing.T) {
 		t.Errorf("second fetch = %d:\n%s", code, out)
 	}
 
-	serve := exec.Command(binary, "serve", "-config", cfg)
+	serve := exec.Command(yizhan(t), "serve", "-config", cfg)
 	var serveLog bytes.Buffer
 	serve.Stdout, serve.Stderr = &serveLog, &serveLog
 	if err := serve.Start(); err != nil {

@@ -47,7 +47,7 @@ type server struct {
 // listen. It is killed when the test ends, if still running.
 func startServe(t *testing.T, cfg, listen string) *server {
 	t.Helper()
-	s := &server{cmd: exec.Command(binary, "serve", "-config", cfg), log: &syncBuffer{}, base: "http://" + listen}
+	s := &server{cmd: exec.Command(yizhan(t), "serve", "-config", cfg), log: &syncBuffer{}, base: "http://" + listen}
 	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
 	if err := s.cmd.Start(); err != nil {
 		t.Fatal(err)
