@@ -18,11 +18,9 @@ const (
 // config is a Config prepared for serving: cleaned texts, lookups by id and
 // the header values every response of a feed repeats.
 type config struct {
-	title      string
-	base       string // base_url without a trailing slash
-	loc        *time.Location
-	feedSize   int
-	latestSize int
+	title string
+	base  string // base_url without a trailing slash
+	loc   *time.Location
 
 	channels map[string]*channelInfo // by id, including LatestID
 	order    []*channelInfo          // configured channels in configuration order
@@ -49,13 +47,11 @@ type channelInfo struct {
 func newConfig(c Config) *config {
 	s := c.Settings
 	cfg := &config{
-		title:      clean(s.Title),
-		base:       strings.TrimRight(clean(s.BaseURL), "/"),
-		loc:        s.Timezone,
-		feedSize:   s.FeedSize,
-		latestSize: s.LatestSize,
-		channels:   make(map[string]*channelInfo, len(c.Channels)+1),
-		sources:    make(map[string]*hub.Source, len(c.Sources)),
+		title:    clean(s.Title),
+		base:     strings.TrimRight(clean(s.BaseURL), "/"),
+		loc:      s.Timezone,
+		channels: make(map[string]*channelInfo, len(c.Channels)+1),
+		sources:  make(map[string]*hub.Source, len(c.Sources)),
 	}
 	if cfg.title == "" {
 		cfg.title = defaultTitle
@@ -63,11 +59,12 @@ func newConfig(c Config) *config {
 	if cfg.loc == nil {
 		cfg.loc = time.UTC
 	}
-	if cfg.feedSize <= 0 {
-		cfg.feedSize = defaultFeedSize
+	feedSize, latestSize := s.FeedSize, s.LatestSize
+	if feedSize <= 0 {
+		feedSize = defaultFeedSize
 	}
-	if cfg.latestSize <= 0 {
-		cfg.latestSize = defaultLatestSize
+	if latestSize <= 0 {
+		latestSize = defaultLatestSize
 	}
 	var shortest time.Duration
 	for _, ch := range c.Channels {
@@ -88,9 +85,9 @@ func newConfig(c Config) *config {
 			title:       clean(ch.Title),
 			description: clean(ch.Description),
 			copyright:   clean(ch.Copyright),
-			size:        cfg.feedSize,
+			size:        feedSize,
 			maxAge:      maxAge,
-			query:       hub.Query{Channel: ch.ID, Limit: cfg.feedSize},
+			query:       hub.Query{Channel: ch.ID, Limit: feedSize},
 		}
 		if info.title == "" {
 			info.title = ch.ID
@@ -106,9 +103,9 @@ func newConfig(c Config) *config {
 		id:           LatestID,
 		title:        cfg.title,
 		description:  cfg.title + "：各频道最新条目",
-		size:         cfg.latestSize,
+		size:         latestSize,
 		maxAge:       shortest,
-		query:        hub.Query{Limit: cfg.latestSize},
+		query:        hub.Query{Limit: latestSize},
 		cacheControl: cacheControl(shortest),
 	}
 	cfg.channels[LatestID] = cfg.latest
