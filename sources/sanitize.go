@@ -305,6 +305,20 @@ func PlainText(s string) string {
 	if strings.IndexByte(s, '<') < 0 && strings.IndexByte(s, '&') < 0 {
 		return strings.Join(strings.Fields(cleanText(s)), " ")
 	}
+	return fragmentText(s, false)
+}
+
+// FirstLine returns the first line of text that is not blank in sanitized
+// HTML, such as an item's Content, for a one-line glimpse of it: block
+// elements (lineTags) end lines, script and style are left out, entities
+// decoded, whitespace collapsed and characters XML forbids removed.
+func FirstLine(s string) string {
+	return fragmentText(s, true)
+}
+
+// fragmentText is PlainText of s, or if firstLine, FirstLine of s: the
+// tokenizer loop both share.
+func fragmentText(s string, firstLine bool) string {
 	z := html.NewTokenizer(strings.NewReader(s))
 	var b strings.Builder
 	skip := 0
@@ -320,7 +334,9 @@ func PlainText(s string) string {
 		case html.StartTagToken, html.EndTagToken, html.SelfClosingTagToken:
 			name, _ := z.TagName()
 			a := atom.Lookup(name)
-			if a == 0 || !titleTags[a] {
+			if !firstLine && !titleTags[a] {
+				// Tag-like text in a title, kept as written. Sanitized
+				// HTML holds real tags only.
 				if skip == 0 {
 					b.WriteString(html.UnescapeString(string(z.Raw())))
 				}
@@ -333,11 +349,23 @@ func PlainText(s string) string {
 				} else if tt == html.EndTagToken && skip > 0 {
 					skip--
 				}
+			case firstLine && lineTags[a]:
+				if line := strings.Join(strings.Fields(cleanText(b.String())), " "); line != "" {
+					return line
+				}
+				b.Reset()
 			case a == atom.Br || a == atom.P || a == atom.Div || a == atom.Li:
 				b.WriteByte(' ')
 			}
 		}
 	}
+}
+
+// lineTags are the elements that end a line of FirstLine.
+var lineTags = map[atom.Atom]bool{
+	atom.P: true, atom.Div: true, atom.Br: true, atom.Li: true, atom.H1: true, atom.H2: true, atom.H3: true,
+	atom.H4: true, atom.H5: true, atom.H6: true, atom.Blockquote: true, atom.Pre: true, atom.Table: true,
+	atom.Tr: true, atom.Section: true, atom.Article: true, atom.Figure: true, atom.Figcaption: true, atom.Hr: true,
 }
 
 // titleTags are the elements PlainText strips: the HTML that upstreams put

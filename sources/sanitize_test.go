@@ -81,6 +81,24 @@ func TestPlainText(t *testing.T) {
 	}
 }
 
+func TestFirstLine(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"<p>一</p><p>二</p>", "一"},
+		{"<div><script>x()</script>  <b>粗</b>体<br>下一行</div>", "粗体"},
+		{"纯文本 &amp; 实体", "纯文本 & 实体"},
+		{"<p> </p><p>\n</p><p>三</p>", "三"},
+		{"<figure><img src=\"a.jpg\"><figcaption>图 说</figcaption></figure><p>正文</p>", "图 说"},
+		{"<h2>小标题</h2>第一段", "小标题"},
+		{"<p>控制\x0b字符</p>", "控制字符"},
+		{"", ""},
+	}
+	for _, tt := range tests {
+		if got := FirstLine(tt.in); got != tt.want {
+			t.Errorf("FirstLine(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
 func FuzzSanitize(f *testing.F) {
 	for _, s := range []string{`<p onclick="x">a<img data-src="b.jpg"></p>`, `<a href="javascript:x">y</a>`, "<table><tr><td>1",
 		`<a href="http://a.example/">a</a><img src="https://b.example/1.png">`, `<IMG SRC = "/img/7.jpg">`,
