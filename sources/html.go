@@ -235,12 +235,18 @@ func (f *Fetcher) fetchArticle(ctx context.Context, get func(Request) (*Response
 	return it, pageErr, nil
 }
 
-// readPage decodes and parses a fetched HTML page, and returns it with its
-// final URL.
+// readPage decodes and parses a fetched article page, and returns it with
+// its final URL.
 func readPage(resp *Response, encoding string) (*goquery.Document, *url.URL, error) {
 	if ct := resp.Header.Get("Content-Type"); !htmlType(ct) {
 		return nil, nil, fmt.Errorf("not an HTML page: %s", ct)
 	}
+	return parsePage(resp, encoding)
+}
+
+// parsePage decodes and parses a fetched HTML page, whatever its
+// Content-Type says, and returns it with its final URL.
+func parsePage(resp *Response, encoding string) (*goquery.Document, *url.URL, error) {
 	body, err := DecodeHTML(resp.Body, resp.Header.Get("Content-Type"), encoding)
 	if err != nil {
 		return nil, nil, err
@@ -271,17 +277,9 @@ func htmlType(ct string) bool {
 // select, in page order, without fragments, duplicates or non-HTTP links,
 // and the next page's URL, if rules name one and the page has it.
 func listingLinks(resp *Response, rules *hub.HTMLRules, encoding string) (links []string, next string, err error) {
-	body, err := DecodeHTML(resp.Body, resp.Header.Get("Content-Type"), encoding)
+	doc, base, err := parsePage(resp, encoding)
 	if err != nil {
 		return nil, "", err
-	}
-	base, err := url.Parse(resp.URL)
-	if err != nil {
-		return nil, "", err
-	}
-	doc, err := goquery.NewDocumentFromReader(bytes.NewReader(body))
-	if err != nil {
-		return nil, "", fmt.Errorf("parse html: %w", err)
 	}
 	links, next = selectLinks(doc, base, rules.Links, rules.Next)
 	return links, next, nil
