@@ -96,14 +96,9 @@ func (f *Fetcher) fetchHTML(ctx context.Context, src hub.Source, prev hub.FetchS
 		return hub.FetchResult{}, fmt.Errorf("listing: %w", err)
 	}
 	res := hub.FetchResult{MovedTo: resp.MovedTo, MinInterval: resp.MaxAge}
-	if resp.NotModified {
-		res.NotModified = true
-		res.ETag, res.LastModified, res.BodyHash = prev.ETag, prev.LastModified, prev.BodyHash
-		return res, nil
-	}
 	sum := sha256.Sum256(resp.Body)
 	hash := hex.EncodeToString(sum[:])
-	if hash == prev.BodyHash && !rules.Refetch {
+	if resp.NotModified || hash == prev.BodyHash && !rules.Refetch {
 		res.NotModified = true
 		res.ETag, res.LastModified, res.BodyHash = prev.ETag, prev.LastModified, prev.BodyHash
 		return res, nil
