@@ -166,3 +166,34 @@ func TestOneLineDropsControls(t *testing.T) {
 		t.Errorf("oneLine cut = %q", got)
 	}
 }
+
+// TestPickSources: fetch runs the enabled sources, or the named ones, in
+// configuration order whatever order they are named in, each once.
+func TestPickSources(t *testing.T) {
+	cfg, err := parseConfig("config.toml", []byte(hubConfig("http://up.example")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		ids  []string
+		want string // ids picked, space-separated; or the error
+	}{
+		{nil, "people-politics broken"},
+		{[]string{"off", "people-politics"}, "people-politics off"},
+		{[]string{"broken", "broken"}, "broken"},
+		{[]string{"nope", "broken", "gone"}, `unknown sources "nope", "gone" (yizhan sources lists them)`},
+	}
+	for _, tt := range tests {
+		srcs, err := pickSources(cfg, tt.ids)
+		var got []string
+		for _, s := range srcs {
+			got = append(got, s.ID)
+		}
+		if err != nil {
+			got = []string{err.Error()}
+		}
+		if strings.Join(got, " ") != tt.want {
+			t.Errorf("pickSources(%q) = %q, want %q", tt.ids, strings.Join(got, " "), tt.want)
+		}
+	}
+}

@@ -302,29 +302,27 @@ func plural(n int, one, many string) string {
 }
 
 // pickSources returns the sources named by ids, or every enabled source when
-// ids is empty; naming a disabled source fetches it anyway. Ids that name no
-// configured source make an error.
+// ids is empty; naming a disabled source fetches it anyway. Either way they
+// come in configuration order, which is the order fetch prints them in. Ids
+// that name no configured source make an error.
 func pickSources(cfg *Config, ids []string) ([]hub.Source, error) {
+	named := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		named[id] = true
+	}
 	var picked []hub.Source
-	if len(ids) == 0 {
-		for _, s := range cfg.Sources {
-			if s.Enabled {
-				picked = append(picked, s)
-			}
+	for _, s := range cfg.Sources {
+		if named[s.ID] || len(ids) == 0 && s.Enabled {
+			picked = append(picked, s)
+			delete(named, s.ID)
 		}
-		return picked, nil
 	}
 	var unknown []string
-	seen := make(map[string]bool)
 	for _, id := range ids {
-		s, ok := cfg.Source(id)
-		switch {
-		case !ok:
+		if named[id] {
 			unknown = append(unknown, strconv.Quote(id))
-		case !seen[id]:
-			picked = append(picked, s)
+			delete(named, id)
 		}
-		seen[id] = true
 	}
 	if len(unknown) > 0 {
 		return nil, fmt.Errorf("unknown %s %s (yizhan sources lists them)",
