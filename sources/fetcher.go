@@ -3,7 +3,6 @@ package sources
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/yizhan-hub/yizhan/hub"
 )
@@ -18,9 +17,8 @@ type KnownURLs interface {
 
 // Options configure a Fetcher.
 type Options struct {
-	Client *Client          // nil: NewClient(ClientOptions{})
-	Known  KnownURLs        // nil: nothing is known
-	Now    func() time.Time // nil: time.Now
+	Client *Client   // nil: NewClient(ClientOptions{})
+	Known  KnownURLs // nil: nothing is known
 }
 
 // Fetcher fetches sources of every kind and turns what they hold into
@@ -28,7 +26,6 @@ type Options struct {
 type Fetcher struct {
 	client *Client
 	known  KnownURLs
-	now    func() time.Time
 	hosts  hostGate // politeness across every HTML source on one host
 }
 
@@ -36,15 +33,12 @@ var _ hub.Fetcher = (*Fetcher)(nil)
 
 // New returns a Fetcher.
 func New(opts Options) *Fetcher {
-	f := &Fetcher{client: opts.Client, known: opts.Known, now: opts.Now}
+	f := &Fetcher{client: opts.Client, known: opts.Known}
 	if f.client == nil {
 		f.client = NewClient(ClientOptions{})
 	}
 	if f.known == nil {
 		f.known = noneKnown{}
-	}
-	if f.now == nil {
-		f.now = time.Now
 	}
 	return f
 }
