@@ -18,7 +18,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -370,41 +369,15 @@ func TestEndToEnd(t *testing.T) {
 	if out, code := run(t, "fetch", "-config", cfg, "broken"); code != 1 || !strings.Contains(out, "broken") {
 		t.Errorf("yizhan fetch broken = %d, want 1 and a line naming it:\n%s", code, out)
 	}
-	// Fetching again stores nothing new and duplicates nothing.
-	if out, code := run(t, "fetch", "-config", cfg, "people-politics", "people-world"); code != 0 {
-		t.Errorf("second fetch = %d:\n%s", code, out)
+	// Fetching again stores nothing new and duplicates nothing: both
+	// upstreams answer the validators with 304.
+	out, code = run(t, "fetch", "-config", cfg, "people-politics", "people-world")
+	if code != 0 || strings.Count(out, "not modified") != 2 {
+		t.Errorf("second fetch = %d, want 0 and two sources not modified:\n%s", code, out)
 	}
 
-	serve := exec.Command(yizhan(t), "serve", "-config", cfg)
-	var serveLog bytes.Buffer
-	serve.Stdout, serve.Stderr = &serveLog, &serveLog
-	if err := serve.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		if serve.ProcessState == nil {
-			serve.Process.Kill()
-			serve.Wait()
-		}
-		if t.Failed() {
-			t.Logf("serve log:\n%s", serveLog.String())
-		}
-	}()
-	base := "http://" + listen
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		res, err := http.Get(base + "/healthz")
-		if err == nil {
-			res.Body.Close()
-			if res.StatusCode == 200 {
-				break
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("serve did not answer /healthz: %v", err)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	srv := startServe(t, cfg, listen)
+	base := srv.base
 
 	files := map[string]string{}
 	for _, f := range []string{"politics.rss", "politics.atom", "politics.json", "world.rss", "world.atom", "world.json", "latest.rss", "latest.atom", "latest.json"} {
@@ -629,17 +602,5 @@ json.dump([dict(feed=r[0], title=r[1], author=r[2], date=r[3]) for r in c.execut
 		}
 	})
 
-	if err := serve.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- serve.Wait() }()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Errorf("serve exited with %v after SIGTERM", err)
-		}
-	case <-time.After(15 * time.Second):
-		t.Error("serve did not stop within 15 s of SIGTERM")
-	}
+	srv.stop(t)
 }
