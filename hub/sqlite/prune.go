@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
 	"maps"
 	"math"
@@ -13,21 +12,23 @@ import (
 	"github.com/yizhan-hub/yizhan/hub"
 )
 
-// pruneItemsSQL removes the oldest items of a source (?1) before a position
+// pruneBatchSQL selects the oldest items of a source (?1) before a position
 // (sort_date ?2, id ?3) in the order of Items, at most ?4 of them, oldest
 // first: a forward walk of items_source_date, whose entries end with the id.
-const pruneItemsSQL = `DELETE FROM items WHERE id IN (
-	SELECT id FROM items INDEXED BY items_source_date
+// Within one transaction it selects the same rows each time it runs.
+const pruneBatchSQL = `SELECT id FROM items INDEXED BY items_source_date
 	WHERE source_id = ?1 AND sort_date <= ?2 AND (sort_date < ?2 OR id < ?3)
-	ORDER BY sort_date, id LIMIT ?4)
-	RETURNING key, url`
+	ORDER BY sort_date, id LIMIT ?4`
 
-// tombstoneSQL records the removed items, given as a JSON array of [key, url].
-// "WHERE true" tells the parser that ON CONFLICT belongs to the INSERT.
+// tombstoneSQL records the items pruneItemsSQL is about to remove, at ?5.
+// The keys and URLs go from row to row inside SQLite, byte for byte.
 const tombstoneSQL = `INSERT INTO pruned_items (source_id, key, url, pruned_at, seen_at)
-	SELECT ?1, value->>0, value->>1, ?2, ?2 FROM json_each(?3) WHERE true
+	SELECT source_id, key, url, ?5, ?5 FROM items WHERE id IN (` + pruneBatchSQL + `)
 	ON CONFLICT (source_id, key) DO UPDATE SET
 		url = excluded.url, pruned_at = excluded.pruned_at, seen_at = excluded.seen_at`
+
+// pruneItemsSQL removes the items of pruneBatchSQL.
+const pruneItemsSQL = `DELETE FROM items WHERE id IN (` + pruneBatchSQL + `)`
 
 // forgetSQL drops at most ?2 tombstones no fetch has carried since ?1.
 const forgetSQL = `DELETE FROM pruned_items WHERE (source_id, key) IN (
@@ -222,34 +223,17 @@ func (db *DB) pruneBatch(ctx context.Context, p sourcePlan, now time.Time) (int,
 		return 0, nil
 	}
 
-	rows, err = tx.QueryContext(ctx, pruneItemsSQL, p.source, p.cut.date, p.cut.id, hub.PruneBatch)
-	if err != nil {
-		return 0, err
-	}
-	var removed [][2]string
-	for rows.Next() {
-		var key, url string
-		if err := rows.Scan(&key, &url); err != nil {
-			rows.Close()
-			return 0, err
-		}
-		removed = append(removed, [2]string{key, url})
-	}
-	if err := rows.Close(); err != nil {
-		return 0, err
-	}
-	if err := rows.Err(); err != nil {
-		return 0, err
-	}
-	if len(removed) == 0 {
-		return 0, nil
-	}
-	js, err := json.Marshal(removed)
-	if err != nil {
-		return 0, err
-	}
-	if _, err := tx.ExecContext(ctx, tombstoneSQL, p.source, nanos(now), string(js)); err != nil {
+	args := []any{p.source, p.cut.date, p.cut.id, hub.PruneBatch, nanos(now)}
+	if _, err := tx.ExecContext(ctx, tombstoneSQL, args...); err != nil {
 		return 0, fmt.Errorf("tombstones: %w", err)
+	}
+	res, err := tx.ExecContext(ctx, pruneItemsSQL, args[:4]...)
+	if err != nil {
+		return 0, err
+	}
+	removed, err := res.RowsAffected()
+	if err != nil || removed == 0 {
+		return 0, err
 	}
 	if err := bumpSource(ctx, tx, p.source); err != nil {
 		return 0, err
@@ -257,7 +241,7 @@ func (db *DB) pruneBatch(ctx context.Context, p sourcePlan, now time.Time) (int,
 	if err := tx.Commit(); err != nil {
 		return 0, err
 	}
-	return len(removed), nil
+	return int(removed), nil
 }
 
 // prunedKeys returns which of keys of the source have tombstones, and

@@ -21,6 +21,7 @@ var pruneTests = []struct {
 	{"PruneByDaysAndCount", testPruneByDaysAndCount},
 	{"PruneAnyChannelKeeps", testPruneAnyChannelKeeps},
 	{"PrunedDoNotReturn", testPrunedDoNotReturn},
+	{"PrunedKeysByteForByte", testPrunedKeysByteForByte},
 	{"PruneForgetsTombstones", testPruneForgetsTombstones},
 	{"PruneInBatches", testPruneInBatches},
 	{"PruneBesideReadersAndWriters", testPruneBesideReadersAndWriters},
@@ -184,6 +185,24 @@ func testPrunedDoNotReturn(t *testing.T, s hub.Store) {
 	}
 	if known, _ := s.KnownURLs(t.Context(), "b", []string{kept.URL}); len(known) != 0 {
 		t.Errorf("KnownURLs(b) = %v, want none: a's tombstones leaked", known)
+	}
+}
+
+// testPrunedKeysByteForByte: a tombstone keeps the key and URL it was given,
+// even bytes that are not UTF-8, so that the item still stays out.
+func testPrunedKeysByteForByte(t *testing.T, s hub.Store) {
+	syncSources(t, s, map[string][]string{"a": {"c"}})
+	old := item("a", "old\xff", daysAgo(40))
+	old.URL = "https://example.com/a/\xfe.html"
+	save(t, s, "a", []hub.Item{old}, daysAgo(40))
+	checkPruned(t, prune(t, s, []hub.Channel{{ID: "c", KeepDays: 30}}, now), map[string]int{"a": 1})
+	checkResult(t, save(t, s, "a", []hub.Item{old}, now), hub.SaveResult{Pruned: 1})
+	known, err := s.KnownURLs(t.Context(), "a", []string{old.URL})
+	if err != nil {
+		t.Fatalf("KnownURLs: %v", err)
+	}
+	if !known[old.URL] {
+		t.Errorf("KnownURLs(a) = %v, want the pruned %q", known, old.URL)
 	}
 }
 
