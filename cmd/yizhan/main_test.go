@@ -305,3 +305,13 @@ func TestFirstLine(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckCountsDisabled: check's ok line counts disabled sources, as
+// README.md says.
+func TestCheckCountsDisabled(t *testing.T) {
+	path := writeConfig(t, hubConfig("http://up.example"))
+	code, stdout, stderr := runCmd(t, nil, "check", "-config", path)
+	if want := path + ": ok (1 channel, 3 sources, 1 disabled)\n"; code != 0 || stdout != want {
+		t.Errorf("check = %d, stdout %q, stderr %q; want 0 and %q", code, stdout, stderr, want)
+	}
+}
