@@ -509,9 +509,8 @@ var sidebarHeading = regexp.MustCompile(`^(?:精彩推荐|精彩视频推荐|即
 // images absolute.
 func (a *article) clean() {
 	body := a.body
-	total := measure(body, map[*html.Node]*nodeStats{})
 	stats := map[*html.Node]*nodeStats{}
-	measure(body, stats)
+	total := measure(body, stats)
 	// keep guards against removing the article along with something it
 	// contains: a wrapper whose class happens to say "share".
 	keep := func(n *html.Node) bool {
