@@ -291,21 +291,6 @@ delay = "0s"
 	}
 }
 
-func TestFirstLine(t *testing.T) {
-	tests := []struct{ in, want string }{
-		{"<p>一</p><p>二</p>", "一"},
-		{"<div><script>x()</script>  <b>粗</b>体<br>下一行</div>", "粗体"},
-		{"纯文本 &amp; 实体", "纯文本 & 实体"},
-		{"<p> </p><p>\n</p><p>三</p>", "三"},
-		{"", ""},
-	}
-	for _, tt := range tests {
-		if got := firstLine(tt.in); got != tt.want {
-			t.Errorf("firstLine(%q) = %q, want %q", tt.in, got, tt.want)
-		}
-	}
-}
-
 // TestCheckCountsDisabled: check's ok line counts disabled sources, as
 // README.md says.
 func TestCheckCountsDisabled(t *testing.T) {

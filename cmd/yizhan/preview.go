@@ -9,8 +9,6 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"golang.org/x/net/html"
-
 	"github.com/yizhan-hub/yizhan/hub"
 	"github.com/yizhan-hub/yizhan/sources"
 )
@@ -80,7 +78,7 @@ func printPreview(w io.Writer, src hub.Source, res hub.FetchResult, took time.Du
 		if strings.TrimSpace(body) == "" {
 			body = it.Summary
 		}
-		text := firstLine(body)
+		text := sources.FirstLine(body)
 		if text == "" {
 			text = "(empty)"
 		}
@@ -91,41 +89,6 @@ func printPreview(w io.Writer, src hub.Source, res hub.FetchResult, took time.Du
 		fmt.Fprintf(w, "\nskipped %d %s:\n", len(res.Skipped), plural(len(res.Skipped), "part", "parts"))
 		for _, err := range res.Skipped {
 			fmt.Fprintf(w, "   %s\n", oneLine(err.Error(), 0))
-		}
-	}
-}
-
-// firstLine returns the first non-blank line of an HTML fragment's text,
-// with block elements ending lines.
-func firstLine(fragment string) string {
-	z := html.NewTokenizer(strings.NewReader(fragment))
-	var b strings.Builder
-	skip := 0
-	for {
-		tt := z.Next()
-		switch tt {
-		case html.ErrorToken:
-			return strings.TrimSpace(b.String())
-		case html.TextToken:
-			if skip == 0 {
-				b.Write(z.Text())
-			}
-		case html.StartTagToken, html.EndTagToken, html.SelfClosingTagToken:
-			name, _ := z.TagName()
-			switch string(name) {
-			case "script", "style", "noscript", "template":
-				if tt == html.StartTagToken {
-					skip++
-				} else if tt == html.EndTagToken && skip > 0 {
-					skip--
-				}
-			case "p", "div", "br", "li", "h1", "h2", "h3", "h4", "h5", "h6",
-				"blockquote", "pre", "table", "tr", "section", "article", "figure", "figcaption", "hr":
-				if s := strings.TrimSpace(b.String()); s != "" {
-					return s
-				}
-				b.Reset()
-			}
 		}
 	}
 }
