@@ -197,12 +197,12 @@ func rightsRank(seg string) int {
 	return rightsNone
 }
 
-// rightsIn returns the copyright statement in a block of text and its rank:
-// the fields of the block that state rights, without the ones around them
-// (ICP numbers, addresses, "中文网址：…"). Letter-spaced notices are closed up.
 // rightsLabel is the heading a rights statement starts with on many pages.
 var rightsLabel = regexp.MustCompile(`^(?:版权声明|版权说明|免责声明)\s*[:：]\s*`)
 
+// rightsIn returns the copyright statement in a block of text and its rank:
+// the fields of the block that state rights, without the ones around them
+// (ICP numbers, addresses, "中文网址：…"). Letter-spaced notices are closed up.
 func rightsIn(raw string) (string, int) {
 	raw = strings.NewReplacer("\u3000", "  ", "\u00a0", " ", "\t", "  ", "\r", "").Replace(raw)
 	best := rightsNone

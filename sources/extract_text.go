@@ -227,7 +227,7 @@ func truncateRunes(s string, n int) string {
 	return s
 }
 
-// attr returns the value of n's attribute key.
+// nodeAttr returns the value of n's attribute key.
 func nodeAttr(n *html.Node, key string) string {
 	for _, a := range n.Attr {
 		if a.Key == key {
