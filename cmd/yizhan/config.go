@@ -270,29 +270,31 @@ func (v *validator) config(raw *configFile, dir string) *Config {
 	channels := make(map[string]string) // id → key of its first declaration
 	for i, c := range raw.Channel {
 		key := fmt.Sprintf("channel[%d]", i)
-		if v.id(key+".id", c.ID, true) {
-			if first, dup := channels[c.ID]; dup {
-				v.errorf(key+".id", "duplicate channel id %q (first at line %d)", c.ID, v.pos.line(first+".id"))
-			} else {
-				channels[c.ID] = key
-			}
-		}
+		v.uniqueID(key, "channel", c.ID, channels)
 		cfg.Channels = append(cfg.Channels, v.channel(key, c))
 	}
 
 	sources := make(map[string]string)
 	for i, s := range raw.Source {
 		key := fmt.Sprintf("source[%d]", i)
-		if v.id(key+".id", s.ID, false) {
-			if first, dup := sources[s.ID]; dup {
-				v.errorf(key+".id", "duplicate source id %q (first at line %d)", s.ID, v.pos.line(first+".id"))
-			} else {
-				sources[s.ID] = key
-			}
-		}
+		v.uniqueID(key, "source", s.ID, sources)
 		cfg.Sources = append(cfg.Sources, v.source(key, s, channels, cfg.Hub.Timezone))
 	}
 	return cfg
+}
+
+// uniqueID checks the id of the table at key, a channel or a source (what),
+// and that no table before it in seen (id → key) has it; a valid id that
+// is new is added to seen.
+func (v *validator) uniqueID(key, what, id string, seen map[string]string) {
+	if !v.id(key+".id", id, what == "channel") {
+		return
+	}
+	if first, dup := seen[id]; dup {
+		v.errorf(key+".id", "duplicate %s id %q (first at line %d)", what, id, v.pos.line(first+".id"))
+		return
+	}
+	seen[id] = key
 }
 
 func (v *validator) hub(h *hubFile, dir string) hub.Settings {
