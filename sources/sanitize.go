@@ -309,9 +309,9 @@ func PlainText(s string) string {
 }
 
 // FirstLine returns the first line of text that is not blank in sanitized
-// HTML, such as an item's Content, for a one-line glimpse of it: block
-// elements (lineTags) end lines, script and style are left out, entities
-// decoded, whitespace collapsed and characters XML forbids removed.
+// HTML, such as an item's Content, for a one-line glimpse of it: <br> and
+// block elements (blockElems) end lines, script and style are left out,
+// entities decoded, whitespace collapsed and characters XML forbids removed.
 func FirstLine(s string) string {
 	return fragmentText(s, true)
 }
@@ -349,7 +349,7 @@ func fragmentText(s string, firstLine bool) string {
 				} else if tt == html.EndTagToken && skip > 0 {
 					skip--
 				}
-			case firstLine && lineTags[a]:
+			case firstLine && (a == atom.Br || blockElems[a]):
 				if line := strings.Join(strings.Fields(cleanText(b.String())), " "); line != "" {
 					return line
 				}
@@ -359,13 +359,6 @@ func fragmentText(s string, firstLine bool) string {
 			}
 		}
 	}
-}
-
-// lineTags are the elements that end a line of FirstLine.
-var lineTags = map[atom.Atom]bool{
-	atom.P: true, atom.Div: true, atom.Br: true, atom.Li: true, atom.H1: true, atom.H2: true, atom.H3: true,
-	atom.H4: true, atom.H5: true, atom.H6: true, atom.Blockquote: true, atom.Pre: true, atom.Table: true,
-	atom.Tr: true, atom.Section: true, atom.Article: true, atom.Figure: true, atom.Figcaption: true, atom.Hr: true,
 }
 
 // titleTags are the elements PlainText strips: the HTML that upstreams put

@@ -89,6 +89,7 @@ func TestFirstLine(t *testing.T) {
 		{"<p> </p><p>\n</p><p>三</p>", "三"},
 		{"<figure><img src=\"a.jpg\"><figcaption>图 说</figcaption></figure><p>正文</p>", "图 说"},
 		{"<h2>小标题</h2>第一段", "小标题"},
+		{"<table><tr><td>甲</td><td>乙</td></tr></table>", "甲"},
 		{"<p>控制\x0b字符</p>", "控制字符"},
 		{"", ""},
 	}
