@@ -81,7 +81,7 @@ func (m *metrics) pruned(res hub.PruneResult) {
 }
 
 // sourceStates are the states a source can be in, as yizhan_source_state labels.
-var sourceStates = append(slices.Clone(hub.States), stateGone)
+var sourceStates = append(slices.Clone(hub.States), feeds.StateNotConfigured)
 
 var (
 	descItems = prometheus.NewDesc("yizhan_source_items",

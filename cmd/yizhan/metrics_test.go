@@ -23,7 +23,7 @@ func TestSourceStateMetrics(t *testing.T) {
 		{ID: "b", State: hub.StateBackingOff, Failures: 3, NextRun: next},
 		{ID: "c", State: hub.StateSuspect, NextRun: next},
 		{ID: "d", State: hub.StateDisabled, Failures: 1},
-		{ID: "e", State: stateGone},
+		{ID: "e", State: feeds.StateNotConfigured},
 	}
 	reg := prometheus.NewPedanticRegistry()
 	newMetrics(reg, func(context.Context) ([]feeds.SourceRow, error) { return rows, nil }, slog.New(slog.DiscardHandler))

@@ -48,10 +48,6 @@ func readStats(ctx context.Context, path string) ([]hub.SourceStat, error) {
 	return db.SourceStats(ctx)
 }
 
-// stateGone is the state of a source the store has items or state of but
-// the configuration no longer names.
-const stateGone = feeds.StateNotConfigured
-
 // printSources prints rows as a table, times in the hub's time zone.
 func printSources(w io.Writer, cfg *Config, rows []feeds.SourceRow) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
