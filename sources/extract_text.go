@@ -50,7 +50,6 @@ type block struct {
 	raw   string     // the text as the page has it, blanks and all
 	text  string     // normalized text
 	plain string     // normalized text outside links
-	order int        // position in the page
 }
 
 func (b *block) runes() int { return utf8.RuneCountInString(b.text) }
@@ -65,7 +64,7 @@ func flatten(root *html.Node) []block {
 	flush := func() {
 		raw := text.String()
 		if t := normSpace(raw); t != "" {
-			out = append(out, block{node: owner, raw: raw, text: t, plain: normSpace(plain.String()), order: len(out)})
+			out = append(out, block{node: owner, raw: raw, text: t, plain: normSpace(plain.String())})
 		}
 		text.Reset()
 		plain.Reset()
