@@ -185,10 +185,10 @@ func (f *flags) parse(args []string, minArgs, maxArgs int) (rest []string, code 
 }
 
 // setup returns the configuration file's path and the logger the flags ask for.
-func (f *flags) setup(e *env) (path string, logger *slog.Logger, err error) {
+func (f *flags) setup() (path string, logger *slog.Logger, err error) {
 	level, from := f.logLevel, "-log-level"
 	if level == "" {
-		level, from = e.getenv("YIZHAN_LOG_LEVEL"), "$YIZHAN_LOG_LEVEL"
+		level, from = f.e.getenv("YIZHAN_LOG_LEVEL"), "$YIZHAN_LOG_LEVEL"
 	}
 	var lv slog.Level
 	if level != "" {
@@ -196,8 +196,8 @@ func (f *flags) setup(e *env) (path string, logger *slog.Logger, err error) {
 			return "", nil, fmt.Errorf("%s: unknown level %q (debug, info, warn or error)", from, level)
 		}
 	}
-	logger = slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: lv}))
-	return configPath(f.config, e.getenv), logger, nil
+	logger = slog.New(slog.NewTextHandler(f.e.stderr, &slog.HandlerOptions{Level: lv}))
+	return configPath(f.config, f.e.getenv), logger, nil
 }
 
 // start parses args, of which the command takes minArgs to maxArgs (see
@@ -210,7 +210,7 @@ func start(e *env, name string, args []string, minArgs, maxArgs int) (cfg *Confi
 	if done {
 		return nil, nil, nil, code
 	}
-	path, logger, err := f.setup(e)
+	path, logger, err := f.setup()
 	if err != nil {
 		fmt.Fprintf(e.stderr, "yizhan %s: %v\n", name, err)
 		return nil, nil, nil, exitUsage
@@ -259,7 +259,7 @@ func cmdCheck(_ context.Context, e *env, args []string) int {
 	if _, code, done := f.parse(args, 0, 0); done {
 		return code
 	}
-	path, _, err := f.setup(e)
+	path, _, err := f.setup()
 	if err != nil {
 		fmt.Fprintf(e.stderr, "yizhan check: %v\n", err)
 		return exitUsage
