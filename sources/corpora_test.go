@@ -65,12 +65,7 @@ func ingestFile(t *testing.T, root, rel string) corpusResult {
 		t.Errorf("%s: gofeed panicked: %v", rel, err)
 	}
 	for _, it := range items {
-		for field, s := range map[string]string{"Title": it.Title, "Content": it.Content, "Summary": it.Summary, "URL": it.URL,
-			"Key": it.Key, "Credit": it.Credit, "Author": it.Author, "Copyright": it.Copyright} {
-			if !utf8.ValidString(s) || strings.IndexFunc(s, forbidden) >= 0 {
-				t.Errorf("%s: %s = %q: invalid UTF-8 or a character XML forbids", rel, field, s)
-			}
-		}
+		checkItemText(t, rel, it)
 	}
 	return corpusResult{file: rel, items: items, err: err}
 }

@@ -76,6 +76,18 @@ func checkClean(tb testing.TB, field, s string) {
 	}
 }
 
+// checkItemText fails tb for each text field of it that is not valid UTF-8
+// or holds a character XML forbids; what names the item's origin.
+func checkItemText(tb testing.TB, what string, it hub.Item) {
+	tb.Helper()
+	for field, s := range map[string]string{"Title": it.Title, "Content": it.Content, "Summary": it.Summary, "URL": it.URL,
+		"Key": it.Key, "Credit": it.Credit, "Author": it.Author, "Copyright": it.Copyright} {
+		if !utf8.ValidString(s) || strings.IndexFunc(s, forbidden) >= 0 {
+			tb.Errorf("%s: %s = %.60q: invalid UTF-8 or a character XML forbids", what, field, s)
+		}
+	}
+}
+
 func TestFetchFeed(t *testing.T) {
 	sh := asiaShanghai(t)
 	at := func(y, mo, d, h, mi int) time.Time { return time.Date(y, time.Month(mo), d, h, mi, 0, 0, sh) }
@@ -497,12 +509,7 @@ func FuzzParseFeed(f *testing.F) {
 			return
 		}
 		for _, it := range items {
-			for field, s := range map[string]string{"Title": it.Title, "Content": it.Content, "Summary": it.Summary, "URL": it.URL,
-				"Key": it.Key, "Credit": it.Credit, "Author": it.Author, "Copyright": it.Copyright} {
-				if !utf8.ValidString(s) || strings.IndexFunc(s, forbidden) >= 0 {
-					t.Errorf("%s = %q: invalid UTF-8 or a forbidden character", field, s)
-				}
-			}
+			checkItemText(t, "item", it)
 			if it.Key == "" || it.SourceID != src.ID {
 				t.Errorf("Key, SourceID = %q, %q", it.Key, it.SourceID)
 			}

@@ -77,11 +77,7 @@ func cleanItems(want int, exact bool) func(*testing.T, hub.FetchResult, error) {
 			t.Errorf("%d items, want %d", n, want)
 		}
 		for _, it := range res.Items {
-			for field, s := range map[string]string{"Title": it.Title, "Summary": it.Summary, "Content": it.Content, "Key": it.Key, "URL": it.URL} {
-				if !utf8.ValidString(s) || strings.IndexFunc(s, forbidden) >= 0 {
-					t.Errorf("%s = %.60q: invalid UTF-8 or a character XML forbids", field, s)
-				}
-			}
+			checkItemText(t, "item", it)
 			if utf8.RuneCountInString(it.Title) > maxTitle || len(it.Content) > maxContent || len(it.Summary) > maxContent {
 				t.Errorf("item %q: a field beyond its limit (title %d runes, content %d, summary %d bytes)",
 					it.Key, utf8.RuneCountInString(it.Title), len(it.Content), len(it.Summary))
