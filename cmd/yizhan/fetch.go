@@ -19,10 +19,8 @@ import (
 // openStore opens the configured database, creating its directory if needed,
 // and records which channels each configured source feeds.
 func openStore(ctx context.Context, cfg *Config) (hub.Store, error) {
-	if dir := filepath.Dir(cfg.Hub.Database); dir != "" {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return nil, err
-		}
+	if err := os.MkdirAll(filepath.Dir(cfg.Hub.Database), 0o755); err != nil {
+		return nil, err
 	}
 	db, err := sqlite.Open(ctx, cfg.Hub.Database)
 	if err != nil {
