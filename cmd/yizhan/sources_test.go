@@ -52,15 +52,20 @@ func TestSources(t *testing.T) {
 	}
 
 	// A source removed from the configuration still shows, with its items.
-	cfg2 := strings.Replace(hubConfig(up.URL), `id = "people-politics"`, `id = "people-politics-2"`, 1)
-	path := writeConfig(t, cfg2)
-	// Same database: point the second config at the first one's file.
-	path2 := strings.TrimSuffix(cfg, "config.toml") + "yizhan.db"
-	writeFile(t, path, strings.Replace(cfg2, "[hub]", fmt.Sprintf("[hub]\ndatabase = %q", path2), 1))
+	path := otherConfig(t, up.URL, filepath.Join(filepath.Dir(cfg), "yizhan.db"))
 	_, stdout, _ = runCmd(t, nil, "sources", "-config", path)
 	if !regexp.MustCompile(`(?m)^people-politics  +not configured  .*  1  +-  +-$`).MatchString(stdout) {
 		t.Errorf("sources after removing people-politics:\n%s", stdout)
 	}
+}
+
+// otherConfig writes hubConfig on upstream up with people-politics renamed
+// people-politics-2, on the database db, and returns its path: a second
+// configuration for a store that has a source it does not name.
+func otherConfig(t *testing.T, up, db string) string {
+	t.Helper()
+	text := strings.Replace(hubConfig(up), `id = "people-politics"`, `id = "people-politics-2"`, 1)
+	return writeConfig(t, strings.Replace(text, "[hub]", fmt.Sprintf("[hub]\ndatabase = %q", db), 1))
 }
 
 func TestStatusRows(t *testing.T) {
@@ -209,8 +214,7 @@ func TestSourcesChangesNothing(t *testing.T) {
 	}
 
 	runCmd(t, nil, "fetch", "-config", cfg, "people-politics")
-	text := strings.Replace(hubConfig(up.URL), `id = "people-politics"`, `id = "people-politics-2"`, 1)
-	other := writeConfig(t, strings.Replace(text, "[hub]", fmt.Sprintf("[hub]\ndatabase = %q", db), 1))
+	other := otherConfig(t, up.URL, db)
 	code, stdout, stderr := runCmd(t, nil, "sources", "-config", other)
 	if code != 0 || !strings.Contains(stdout, "people-politics    not configured") {
 		t.Fatalf("sources with the other config = %d:\n%s%s", code, stdout, stderr)
