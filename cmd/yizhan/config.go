@@ -388,10 +388,7 @@ func (v *validator) source(key string, s sourceFile, channels map[string]string,
 		}
 		seen[c] = true
 	}
-	if zone, ok := strings.CutPrefix(src.Schedule, "CRON_TZ="); ok && !strings.Contains(strings.TrimSpace(zone), " ") {
-		// robfig/cron panics on this one; say what is missing.
-		v.errorf(key+".schedule", "%q: CRON_TZ=Zone must be followed by a space and a schedule, e.g. \"CRON_TZ=Asia/Shanghai 0 8 * * *\"", src.Schedule)
-	} else if err := hub.ValidateSchedule(src.Schedule); err != nil {
+	if err := hub.ValidateSchedule(src.Schedule); err != nil {
 		v.errorf(key+".schedule", "%v", err)
 	} else if d := hub.ScheduleInterval(src.Schedule, hubZone); src.Enabled && d > 0 && d < minInterval {
 		// Five-field cron specs run at most once a minute; only @every can

@@ -35,7 +35,7 @@ func TestConfigErrors(t *testing.T) {
 			`32: source[1].id: duplicate source id "people-world" (first at line 26)`,
 			`33: source[1].url: "ftp://www.people.com.cn/rss/world.xml" is not an absolute http or https URL`,
 			`34: source[1].channels: at least one channel is required`,
-			`35: source[1].schedule: "CRON_TZ=Asia/Shanghai": CRON_TZ=Zone must be followed by a space`,
+			`35: source[1].schedule: parse schedule "CRON_TZ=Asia/Shanghai": CRON_TZ=Zone must be followed by a space`,
 			`36: source[1].timezone: unknown time zone "Mars/Olympus"`,
 			`37: source[1].encoding: unknown encoding "klingon"`,
 			`44: source[2].schedule: parse schedule "0 25 * * *"`,
@@ -56,7 +56,7 @@ func TestConfigErrors(t *testing.T) {
 		{"type_error.toml", []string{`3: hub.feed_size: want an integer, have a TOML string`}},
 		{"duplicate_key.toml", []string{`3: channel[0].id: key id is already defined`}},
 		{"bare_cron_tz.toml", []string{
-			`8: source[0].schedule: "CRON_TZ=Asia/Shanghai": CRON_TZ=Zone must be followed by a space`,
+			`8: source[0].schedule: parse schedule "CRON_TZ=Asia/Shanghai": CRON_TZ=Zone must be followed by a space`,
 			`14: source[1].schedule: parse schedule "CRON_TZ=Nowhere/City 0 8 * * *"`,
 		}},
 		{"html_inline_table.toml", []string{
