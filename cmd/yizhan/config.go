@@ -400,10 +400,9 @@ func (v *validator) source(key string, s sourceFile, channels map[string]string,
 			src.Timezone = loc
 		}
 	}
-	if s.Encoding != "" {
-		if !knownEncoding(s.Encoding) {
-			v.errorf(key+".encoding", "unknown encoding %q", s.Encoding)
-		}
+	// sources decides which labels it can decode (WHATWG's, then IANA's).
+	if s.Encoding != "" && sources.CheckEncoding(s.Encoding) != nil {
+		v.errorf(key+".encoding", "unknown encoding %q", s.Encoding)
 	}
 	switch src.Kind {
 	case hub.KindFeed:
@@ -508,10 +507,6 @@ func (v *validator) location(key, name string) *time.Location {
 	}
 	return loc
 }
-
-// knownEncoding reports whether label names a charset, as WHATWG or IANA
-// labels it (sources looks encodings up the same way).
-func knownEncoding(label string) bool { return sources.CheckEncoding(label) == nil }
 
 // checkURL accepts absolute http and https URLs with a host.
 func checkURL(s string) error {
