@@ -27,15 +27,20 @@ const (
 	maxListingPages    = 100
 )
 
-// CheckHTMLRules reports the selectors of rules that do not compile, so that
-// configuration can refuse them with their key.
-func CheckHTMLRules(r *hub.HTMLRules) error {
-	if r == nil {
-		return errors.New("no [source.html] rules")
-	}
-	var errs []error
+// HTMLRuleProblem is one problem of a source's [source.html] rules: the
+// key (links, next, title, …) and what is wrong with its value.
+type HTMLRuleProblem struct {
+	Key string
+	Err error
+}
+
+// HTMLRuleProblems returns the problems of rules: no links selector, and
+// each selector that does not compile. The configuration reports them by
+// key and line; CheckHTMLRules joins them.
+func HTMLRuleProblems(r *hub.HTMLRules) []HTMLRuleProblem {
+	var out []HTMLRuleProblem
 	if strings.TrimSpace(r.Links) == "" {
-		errs = append(errs, errors.New("html.links: required"))
+		out = append(out, HTMLRuleProblem{"links", fmt.Errorf("required for kind = %q", hub.KindHTML)})
 	}
 	for _, s := range []struct{ key, sel string }{
 		{"links", r.Links}, {"next", r.Next}, {"title", r.Title}, {"date", r.Date},
@@ -45,8 +50,21 @@ func CheckHTMLRules(r *hub.HTMLRules) error {
 			continue
 		}
 		if _, err := cascadia.ParseGroup(s.sel); err != nil {
-			errs = append(errs, fmt.Errorf("html.%s: bad CSS selector %q: %w", s.key, s.sel, err))
+			out = append(out, HTMLRuleProblem{s.key, fmt.Errorf("bad CSS selector %q: %w", s.sel, err)})
 		}
+	}
+	return out
+}
+
+// CheckHTMLRules reports the problems of rules (HTMLRuleProblems), so that
+// an operator learns of a typo instead of getting the heuristics silently.
+func CheckHTMLRules(r *hub.HTMLRules) error {
+	if r == nil {
+		return errors.New("no [source.html] rules")
+	}
+	var errs []error
+	for _, p := range HTMLRuleProblems(r) {
+		errs = append(errs, fmt.Errorf("html.%s: %w", p.Key, p.Err))
 	}
 	return errors.Join(errs...)
 }

@@ -14,7 +14,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/andybalholm/cascadia"
 	"github.com/pelletier/go-toml/v2"
 
 	"github.com/yizhan-hub/yizhan/hub"
@@ -440,19 +439,8 @@ func (v *validator) html(key string, h *htmlFile) *hub.HTMLRules {
 		r.MaxPages = defaultMaxPages
 	}
 	r.MaxPages = intOr(h.MaxPages, r.MaxPages)
-	if h.Links == "" {
-		v.errorf(key+".links", "required for kind = %q", hub.KindHTML)
-	}
-	for _, sel := range []struct{ name, value string }{
-		{"links", h.Links}, {"next", h.Next}, {"title", h.Title}, {"date", h.Date},
-		{"body", h.Body}, {"credit", h.Credit}, {"author", h.Author},
-	} {
-		if sel.value == "" {
-			continue
-		}
-		if _, err := cascadia.ParseGroup(sel.value); err != nil {
-			v.errorf(key+"."+sel.name, "bad CSS selector %q: %v", sel.value, err)
-		}
+	for _, p := range sources.HTMLRuleProblems(r) {
+		v.errorf(key+"."+p.Key, "%v", p.Err)
 	}
 	if r.MaxPages < 1 || r.MaxPages > maxMaxPages {
 		v.errorf(key+".max_pages", "%d is out of range 1..%d", r.MaxPages, maxMaxPages)
