@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"strings"
 	"sync/atomic"
 	"time"
 
@@ -62,12 +61,7 @@ func (r *SourceRow) Problem() string {
 	if r.State == stateDisabled && r.Note != "" {
 		return r.Note
 	}
-	msg := r.LastError
-	for _, p := range []string{"fetch " + r.ID + ": ", "run " + r.ID + ": "} {
-		for strings.HasPrefix(msg, p) {
-			msg = msg[len(p):]
-		}
-	}
+	msg := hub.ErrorText(r.ID, r.LastError)
 	if msg == "" {
 		return r.Note
 	}

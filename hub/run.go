@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"time"
 )
@@ -282,4 +283,20 @@ func backoff(n int, err error) time.Duration {
 		d = h.RetryHint()
 	}
 	return min(d, BackoffMax*2)
+}
+
+// ErrorText is the message of err, a failure of the source id, without
+// the "fetch ID: " and "run ID: " prefixes the fetcher and the runner put
+// on it, in any order and number, for lists that already name the source.
+func ErrorText(id string, err string) string {
+	for {
+		rest, ok := strings.CutPrefix(err, "fetch "+id+": ")
+		if !ok {
+			rest, ok = strings.CutPrefix(err, "run "+id+": ")
+		}
+		if !ok {
+			return err
+		}
+		err = rest
+	}
 }

@@ -298,3 +298,17 @@ func TestRunnerItemHashes(t *testing.T) {
 		t.Errorf("after a suspect fetch: %+v, want suspect with ItemHashes abcd", st)
 	}
 }
+
+func TestErrorText(t *testing.T) {
+	for _, tt := range []struct{ err, want string }{
+		{"fetch s1: run s1: http://x/feed: HTTP 503", "http://x/feed: HTTP 503"},
+		{"run s1: fetch s1: fetch s1: dial tcp: refused", "dial tcp: refused"},
+		{"fetch s2: other source", "fetch s2: other source"},
+		{"plain", "plain"},
+		{"", ""},
+	} {
+		if got := ErrorText("s1", tt.err); got != tt.want {
+			t.Errorf("ErrorText(s1, %q) = %q, want %q", tt.err, got, tt.want)
+		}
+	}
+}

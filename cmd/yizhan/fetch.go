@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"strings"
 	"syscall"
 	"time"
 
@@ -117,11 +116,5 @@ func summary(rep hub.Report) string {
 // errorText is err without the "fetch SOURCE-ID: " prefixes that repeat
 // what the line already says.
 func errorText(id string, err error) string {
-	msg := err.Error()
-	for _, p := range []string{"fetch " + id + ": ", "run " + id + ": "} {
-		for strings.HasPrefix(msg, p) {
-			msg = msg[len(p):]
-		}
-	}
-	return oneLine(msg, 0)
+	return oneLine(hub.ErrorText(id, err.Error()), 0)
 }
