@@ -146,18 +146,18 @@ func parseFeed(body []byte, contentType, feedURL string, src hub.Source, fp []by
 	if err != nil {
 		return feedRead{}, fmt.Errorf("parse %s: %w", name, err)
 	}
-	if kind == gofeed.FeedTypeRSS {
-		doc = cstToOffset(doc)
-	}
 	base, _ := url.Parse(feedURL)
 	if base != nil && !base.IsAbs() {
 		base = nil
 	}
 	var r feedRead
 	if l, ok := scanXML(doc, kind); ok {
-		r, err = readItems(doc, l, base, src, fp, memo)
+		r, err = readItems(doc, l, kind, base, src, fp, memo)
 	} else {
 		var feed *gofeed.Feed
+		if kind == gofeed.FeedTypeRSS {
+			doc = cstToOffset(doc)
+		}
 		if feed, err = parseSafely(doc); err == nil {
 			r.items, _ = feedItems(feed, base, src, nil)
 		}
@@ -182,7 +182,7 @@ func scanXML(doc []byte, kind gofeed.FeedType) (layout, bool) {
 // turns out to share its key with a skipped one (a feed's duplicate keys
 // are told apart by their order, so it needs them all), or gofeed does not
 // see the items the scan saw.
-func readItems(doc []byte, l layout, base *url.URL, src hub.Source, fp []byte, memo string) (feedRead, error) {
+func readItems(doc []byte, l layout, kind gofeed.FeedType, base *url.URL, src hub.Source, fp []byte, memo string) (feedRead, error) {
 	hashes := itemHashes(doc, l, fp)
 	known := decodeMemo([]byte(memo))
 	keep := make([]bool, len(hashes))
@@ -208,6 +208,9 @@ func readItems(doc []byte, l layout, base *url.URL, src hub.Source, fp []byte, m
 	}
 	for {
 		out, v := rebuild(doc, l, keep)
+		if kind == gofeed.FeedTypeRSS {
+			out = cstToOffset(out)
+		}
 		feed, err := parseSafely(out)
 		if err != nil && keep != nil {
 			keep = nil // let the whole document say what is wrong
