@@ -80,7 +80,8 @@ type Attribution struct {
 	Credit    string // publisher credited with the item
 	CreditURL string // where the credited publisher has it
 	Via       string // the upstream we fetched it from, when it differs from Credit
-	Author    string // author or editor
+	Author    string // the people who wrote it, joined with "、"
+	Editor    string // the people who edited it, joined with "、"
 	Copyright string // the item's rights statement
 }
 
