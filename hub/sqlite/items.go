@@ -21,15 +21,15 @@ import (
 
 // itemColumns are the columns scanItems reads, in its order.
 const itemColumns = `id, source_id, key, first_seen, published, updated, url, title, image,
-	categories, credit, credit_url, via, author, copyright, summary, content, packed`
+	categories, credit, credit_url, via, author, editor, copyright, summary, content, packed`
 
 const insertItemSQL = `INSERT INTO items (source_id, key, hash, first_seen, published, updated, sort_date,
-	url, title, image, categories, credit, credit_url, via, author, copyright, summary, content, packed)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	url, title, image, categories, credit, credit_url, via, author, editor, copyright, summary, content, packed)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 const updateItemSQL = `UPDATE items SET hash = ?, published = ?, updated = ?, sort_date = ?,
 	url = ?, title = ?, image = ?, categories = ?, credit = ?, credit_url = ?, via = ?, author = ?,
-	copyright = ?, summary = ?, content = ?, packed = ?
+	editor = ?, copyright = ?, summary = ?, content = ?, packed = ?
 	WHERE id = ?`
 
 // Reads. ORDER BY sort_date DESC, id DESC is answered by a backward scan of
@@ -192,7 +192,7 @@ func (db *DB) saveItems(ctx context.Context, sourceID string, items []hub.Item, 
 		if !ok {
 			_, err = insert.ExecContext(ctx, sourceID, it.Key, p.hash, firstSeen, published, updated,
 				sortDate(published, updated, firstSeen),
-				it.URL, it.Title, it.Image, cats, it.Credit, it.CreditURL, it.Via, it.Author, it.Copyright,
+				it.URL, it.Title, it.Image, cats, it.Credit, it.CreditURL, it.Via, it.Author, it.Editor, it.Copyright,
 				summary, content, packed)
 			res.New++
 		} else {
@@ -206,7 +206,7 @@ func (db *DB) saveItems(ctx context.Context, sourceID string, items []hub.Item, 
 			}
 			_, err = update.ExecContext(ctx, p.hash, published, updated,
 				sortDate(published, updated, o.firstSeen),
-				it.URL, it.Title, it.Image, cats, it.Credit, it.CreditURL, it.Via, it.Author, it.Copyright,
+				it.URL, it.Title, it.Image, cats, it.Credit, it.CreditURL, it.Via, it.Author, it.Editor, it.Copyright,
 				summary, content, packed, o.id)
 			res.Updated++
 		}
@@ -414,7 +414,7 @@ func scanItems(rows *sql.Rows, limit int) ([]hub.Item, error) {
 		var packed sql.RawBytes
 		if err := rows.Scan(&it.ID, &it.SourceID, &it.Key, &firstSeen, &published, &updated,
 			&it.URL, &it.Title, &it.Image, &cats, &it.Credit, &it.CreditURL, &it.Via, &it.Author,
-			&it.Copyright, &it.Summary, &it.Content, &packed); err != nil {
+			&it.Editor, &it.Copyright, &it.Summary, &it.Content, &packed); err != nil {
 			return nil, err
 		}
 		if len(packed) > 0 {
@@ -511,6 +511,11 @@ func appendHashed(b []byte, it *hub.Item) []byte {
 	str(it.Via)
 	str(it.Author)
 	str(it.Copyright)
+	// Last, so that the hashes of items stored before the editor existed
+	// stay valid while their editor is empty.
+	if it.Editor != "" {
+		str(it.Editor)
+	}
 	return b
 }
 

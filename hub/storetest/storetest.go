@@ -165,7 +165,8 @@ func testFieldsRoundTrip(t *testing.T, s hub.Store) {
 			Credit:    "人民日报",
 			CreditURL: "http://paper.people.com.cn/",
 			Via:       "人民网 · 时政",
-			Author:    "张三",
+			Author:    "张三、李四",
+			Editor:    "王五",
 			Copyright: "人民网版权所有,未经书面授权禁止使用",
 		},
 	}
@@ -192,6 +193,7 @@ func testFieldsRoundTrip(t *testing.T, s hub.Store) {
 		{"CreditURL", it.CreditURL, want.CreditURL},
 		{"Via", it.Via, want.Via},
 		{"Author", it.Author, want.Author},
+		{"Editor", it.Editor, want.Editor},
 		{"Copyright", it.Copyright, want.Copyright},
 	} {
 		if f.got != f.want {
