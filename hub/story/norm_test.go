@@ -145,7 +145,9 @@ func TestSame(t *testing.T) {
 		{"other credit", func(it *hub.Item) { it.Credit = "光明日报" }, false},
 		{"credit through a portal", func(it *hub.Item) { it.Credit = "人民网－人民日报" }, true},
 		{"37 hours later", func(it *hub.Item) { it.Published = day.Add(37 * time.Hour) }, false},
-		{"other text", func(it *hub.Item) { it.Content = "<p>长江流域重点水域禁渔以来，水生生物资源逐步恢复，江豚种群数量回升。</p>" }, false},
+		{"other text", func(it *hub.Item) {
+			it.Content = "<p>长江流域重点水域禁渔以来，水生生物资源逐步恢复，江豚种群数量回升。</p>"
+		}, false},
 		{"title only, same day", func(it *hub.Item) { it.Content = "" }, true},
 		{"title only, next day", func(it *hub.Item) { it.Content, it.Published = "", day.Add(20*time.Hour) }, false},
 		{"no credit", func(it *hub.Item) { it.Credit = "" }, false},
