@@ -101,6 +101,11 @@ type Item struct {
 	FirstSeen  time.Time // when the hub first stored it; set by the store
 	Attribution
 
+	// Own says the credited publisher is the source itself (the credit is
+	// the source's attribution or name): this is the publisher's own copy
+	// of the article, which a story shows before any repost.
+	Own bool
+
 	// StoryGUID and Carriers are set by Store.Items when it shows the copies
 	// of one story as one item (Query.Dedup): the id the story has in the
 	// feed asked for (the GUID of that feed's copy stored first), and the

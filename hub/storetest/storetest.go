@@ -50,6 +50,7 @@ func Run(t *testing.T, open func(t *testing.T) hub.Store) {
 		{"Ping", testPing},
 	}
 	tests = append(tests, pruneTests...)
+	tests = append(tests, storyTests...)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := open(t)
