@@ -6,8 +6,8 @@ import (
 	"database/sql"
 	"fmt"
 	"maps"
-	"slices"
 	"math"
+	"slices"
 	"strconv"
 
 	"github.com/yizhan-hub/yizhan/hub"
