@@ -23,6 +23,7 @@ type Settings struct {
 	FeedSize   int
 	LatestSize int
 	UserAgent  string
+	Dedup      bool // show the copies of one article as one story (SPEC.md "Reposts"); true unless configured off
 }
 
 // Channel is a published feed: a named collection of the items of one or more sources.
