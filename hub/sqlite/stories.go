@@ -239,9 +239,11 @@ func (u *unions) write(ctx context.Context, tx *sql.Tx, sourceID string, cands [
 			}
 		}
 	}
-	for old := range u.merged {
-		if name := u.find(old); name != old {
-			if _, err := tx.ExecContext(ctx, `UPDATE items SET story = ? WHERE story = ?`, name, old); err != nil {
+	// The copies of a story merged into another that were not candidates.
+	for i := range cands {
+		old := cands[i].story
+		if name := u.find(old); old != 0 && name != old {
+			if _, err := tx.ExecContext(ctx, `UPDATE items SET story = ?1 WHERE story != 0 AND story = ?2`, name, old); err != nil {
 				return fmt.Errorf("link stories: %w", err)
 			}
 		}
