@@ -64,28 +64,15 @@ func (db *DB) storyCopy(sourceID string, it *hub.Item) *story.Copy {
 
 // keys returns the item's url_key, title_key and orig_key.
 func (w *written) keys() [3]int64 {
-	var k [3]int64
 	if w.copy == nil {
-		return k
+		return [3]int64{}
 	}
-	k[0] = story.URLKey(w.copy.URL)
-	for i, tk := range w.copy.Keys() {
-		k[1+i] = tk
-	}
-	return k
-}
-
-// candidate is a stored item that may be a copy of a written one.
-type candidate struct {
-	id, story, date int64
-	source          string
-	keys            [3]int64
-	copy            *story.Copy
+	return w.copy.IndexKeys()
 }
 
 // linkStories links the written items of a source to the stored copies of
-// their articles, in tx, and records a change of every other source whose
-// story gained a copy.
+// their articles (story.Link), in tx, and records a change of every other
+// source whose story gained a copy.
 func (db *DB) linkStories(ctx context.Context, tx *sql.Tx, sourceID string, ws []written) error {
 	if len(ws) == 0 {
 		return nil
@@ -94,161 +81,28 @@ func (db *DB) linkStories(ctx context.Context, tx *sql.Tx, sourceID string, ws [
 	if err != nil {
 		return fmt.Errorf("link stories: %w", err)
 	}
-	// The written items are candidates of one another too.
 	for i := range ws {
 		w := &ws[i]
 		w.copy.Date = fromNanos(w.date)
-		cands = append(cands, candidate{id: w.id, story: w.story, date: w.date, source: sourceID, keys: w.keys(), copy: w.copy})
+		cands = append(cands, story.Candidate{ID: w.id, Story: w.story, Keys: w.keys(), Copy: w.copy})
 	}
-	byKey := make(map[int64][]int) // a key → the candidates that have it
-	for i, c := range cands {
-		for _, k := range c.keys {
-			if k != 0 {
-				byKey[k] = append(byKey[k], i)
-			}
-		}
-	}
-
-	u := unions{parent: make(map[int64]int64)}
-	first := len(cands) - len(ws)
-	for i := first; i < len(cands); i++ {
-		w := &cands[i]
-		seen := make(map[int]bool)
-		for _, k := range w.keys {
-			for _, j := range byKey[k] {
-				if j == i || seen[j] {
-					continue
-				}
-				seen[j] = true
-				c := &cands[j]
-				if u.find(c.group()) != u.find(w.group()) && story.Same(w.copy, c.copy) {
-					u.union(c.group(), w.group())
-				}
-			}
-		}
-	}
-	if len(u.merged) == 0 {
+	plan := story.Link(cands, len(ws))
+	if len(plan.Changed) == 0 {
 		return nil
 	}
-	return u.write(ctx, tx, sourceID, cands)
-}
-
-// group is the story a candidate is in before this save, or itself alone.
-func (c *candidate) group() int64 { return cmp.Or(c.story, c.id) }
-
-// candidates reads the stored items that share a key with ws, within
-// story.Window of their dates for title keys.
-func (db *DB) candidates(ctx context.Context, tx *sql.Tx, ws []written) ([]candidate, error) {
-	var urlKeys, titleKeys, ids []int64
-	lo, hi := int64(math.MaxInt64), int64(math.MinInt64)
-	for i := range ws {
-		k := ws[i].keys()
-		if k[0] != 0 {
-			urlKeys = append(urlKeys, k[0])
-		}
-		for _, tk := range k[1:] {
-			if tk != 0 {
-				titleKeys = append(titleKeys, tk)
-			}
-		}
-		ids = append(ids, ws[i].id)
-		lo, hi = min(lo, ws[i].date), max(hi, ws[i].date)
-	}
-	if len(urlKeys) == 0 && len(titleKeys) == 0 {
-		return nil, nil
-	}
-	window := int64(story.Window)
-	rows, err := tx.QueryContext(ctx, candidatesSQL, jsonInts(urlKeys), jsonInts(titleKeys),
-		satSub(lo, window), satAdd(hi, window), jsonInts(ids))
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []candidate
-	for rows.Next() {
-		var c candidate
-		var it hub.Item
-		var packed sql.RawBytes
-		if err := rows.Scan(&c.id, &c.source, &c.story, &c.date, &c.keys[0], &c.keys[1], &c.keys[2],
-			&it.URL, &it.Title, &it.Credit, &it.Summary, &it.Content, &packed); err != nil {
-			return nil, err
-		}
-		if len(packed) > 0 {
-			if it.Summary, it.Content, err = unpack(packed); err != nil {
-				return nil, fmt.Errorf("item %d: %w", c.id, err)
-			}
-		}
-		it.SourceID, it.Published = c.source, fromNanos(c.date)
-		c.copy = story.New(&it)
-		out = append(out, c)
-	}
-	return out, rows.Err()
-}
-
-// unions is a union-find over story groups: the smallest id of a set, the
-// first-stored copy, names it.
-type unions struct {
-	parent map[int64]int64
-	merged map[int64]bool // the sets that gained a member, by any of their old names
-}
-
-func (u *unions) find(x int64) int64 {
-	for {
-		p, ok := u.parent[x]
-		if !ok || p == x {
-			return x
-		}
-		if gp, ok := u.parent[p]; ok && gp != p {
-			u.parent[x] = gp // path halving
-		}
-		x = p
-	}
-}
-
-func (u *unions) union(a, b int64) {
-	ra, rb := u.find(a), u.find(b)
-	if ra == rb {
-		return
-	}
-	if rb < ra {
-		ra, rb = rb, ra
-	}
-	u.parent[rb] = ra
-	if u.merged == nil {
-		u.merged = make(map[int64]bool)
-	}
-	u.merged[ra], u.merged[rb] = true, true
-}
-
-// write stores the stories that changed: each candidate of a set that
-// gained a member takes the set's name, and so do the other copies of the
-// stories merged into another. It records a change of every source with a
-// copy in a changed story.
-func (u *unions) write(ctx context.Context, tx *sql.Tx, sourceID string, cands []candidate) error {
-	names := make(map[int64]bool)
-	for i := range cands {
-		c := &cands[i]
-		name := u.find(c.group())
-		if !u.merged[name] {
-			continue
-		}
-		names[name] = true
-		if c.story != name {
-			if _, err := tx.ExecContext(ctx, `UPDATE items SET story = ? WHERE id = ?`, name, c.id); err != nil {
-				return fmt.Errorf("link stories: %w", err)
-			}
+	for _, id := range slices.Sorted(maps.Keys(plan.Set)) {
+		if _, err := tx.ExecContext(ctx, `UPDATE items SET story = ? WHERE id = ?`, plan.Set[id], id); err != nil {
+			return fmt.Errorf("link stories: %w", err)
 		}
 	}
 	// The copies of a story merged into another that were not candidates.
-	for i := range cands {
-		old := cands[i].story
-		if name := u.find(old); old != 0 && name != old {
-			if _, err := tx.ExecContext(ctx, `UPDATE items SET story = ?1 WHERE story != 0 AND story = ?2`, name, old); err != nil {
-				return fmt.Errorf("link stories: %w", err)
-			}
+	// story != 0 lets SQLite use the partial index items_story.
+	for _, old := range slices.Sorted(maps.Keys(plan.Renamed)) {
+		if _, err := tx.ExecContext(ctx, `UPDATE items SET story = ?1 WHERE story != 0 AND story = ?2`, plan.Renamed[old], old); err != nil {
+			return fmt.Errorf("link stories: %w", err)
 		}
 	}
-	if err := bumpStorySources(ctx, tx, jsonInts(slices.Sorted(maps.Keys(names))), sourceID); err != nil {
+	if err := bumpStorySources(ctx, tx, jsonInts(plan.Changed), sourceID); err != nil {
 		return fmt.Errorf("link stories: %w", err)
 	}
 	return nil
@@ -276,23 +130,66 @@ func bumpStorySources(ctx context.Context, tx *sql.Tx, stories string, except st
 	return nil
 }
 
-// member is a copy of a story, as Items needs to know it.
-type member struct {
-	id          int64
-	source, key string
-	own         bool
-	url, name   string // its link; its via, else its credit
+// candidates reads the stored items that share a key with ws, within
+// story.Window of their dates for title keys.
+func (db *DB) candidates(ctx context.Context, tx *sql.Tx, ws []written) ([]story.Candidate, error) {
+	var urlKeys, titleKeys, ids []int64
+	lo, hi := int64(math.MaxInt64), int64(math.MinInt64)
+	for i := range ws {
+		k := ws[i].keys()
+		if k[0] != 0 {
+			urlKeys = append(urlKeys, k[0])
+		}
+		for _, tk := range k[1:] {
+			if tk != 0 {
+				titleKeys = append(titleKeys, tk)
+			}
+		}
+		ids = append(ids, ws[i].id)
+		lo, hi = min(lo, ws[i].date), max(hi, ws[i].date)
+	}
+	if len(urlKeys) == 0 && len(titleKeys) == 0 {
+		return nil, nil
+	}
+	window := int64(story.Window)
+	rows, err := tx.QueryContext(ctx, candidatesSQL, jsonInts(urlKeys), jsonInts(titleKeys),
+		satSub(lo, window), satAdd(hi, window), jsonInts(ids))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []story.Candidate
+	for rows.Next() {
+		var c story.Candidate
+		var it hub.Item
+		var date int64
+		var packed sql.RawBytes
+		if err := rows.Scan(&c.ID, &it.SourceID, &c.Story, &date, &c.Keys[0], &c.Keys[1], &c.Keys[2],
+			&it.URL, &it.Title, &it.Credit, &it.Summary, &it.Content, &packed); err != nil {
+			return nil, err
+		}
+		if len(packed) > 0 {
+			if it.Summary, it.Content, err = unpack(packed); err != nil {
+				return nil, fmt.Errorf("item %d: %w", c.ID, err)
+			}
+		}
+		it.Published = fromNanos(date)
+		c.Copy = story.New(&it)
+		out = append(out, c)
+	}
+	return out, rows.Err()
 }
 
 // storyItems returns the newest limit items of the walk's feed with each
 // story once (hub.Query.Dedup): a copy is shown only when it is the
-// representative of its story among the feed's copies; the walk reads on
-// until it has limit of them or the feed ends.
+// representative of its story among the feed's copies (story.Show); the
+// walk reads on until it has limit of them or the feed ends.
 func (db *DB) storyItems(ctx context.Context, w *walk, limit int) ([]hub.Item, error) {
 	inFeed, err := w.feedSources(ctx)
 	if err != nil {
 		return nil, err
 	}
+	in := func(src string) bool { return inFeed[src] }
 	out := make([]hub.Item, 0, limit)
 	after, n := top, limit
 	for len(out) < limit {
@@ -306,7 +203,7 @@ func (db *DB) storyItems(ctx context.Context, w *walk, limit int) ([]hub.Item, e
 		}
 		for i := range items {
 			it := &items[i]
-			if stories[i] == 0 || show(it, members[stories[i]], inFeed) {
+			if stories[i] == 0 || story.Show(it, members[stories[i]], in) {
 				out = append(out, *it)
 			}
 		}
@@ -343,7 +240,7 @@ func (w *walk) feedSources(ctx context.Context) (map[string]bool, error) {
 
 // storyMembers reads the copies of the stories (0 means none), by story,
 // each story's in the order they were stored.
-func (db *DB) storyMembers(ctx context.Context, tx *sql.Tx, stories []int64) (map[int64][]member, error) {
+func (db *DB) storyMembers(ctx context.Context, tx *sql.Tx, stories []int64) (map[int64][]story.Member, error) {
 	var ids []int64
 	for _, s := range stories {
 		if s != 0 {
@@ -359,69 +256,24 @@ func (db *DB) storyMembers(ctx context.Context, tx *sql.Tx, stories []int64) (ma
 		return nil, err
 	}
 	defer rows.Close()
-	m := make(map[int64][]member)
+	m := make(map[int64][]story.Member)
 	for rows.Next() {
 		var s int64
-		var c member
+		var c story.Member
 		var via, credit string
-		if err := rows.Scan(&s, &c.id, &c.source, &c.key, &c.own, &c.url, &via, &credit); err != nil {
+		if err := rows.Scan(&s, &c.ID, &c.Source, &c.Key, &c.Own, &c.URL, &via, &credit); err != nil {
 			return nil, err
 		}
-		c.name = cmp.Or(via, credit)
+		c.Name = cmp.Or(via, credit)
 		m[s] = append(m[s], c)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
 	for _, ms := range m {
-		slices.SortFunc(ms, func(a, b member) int { return cmp.Compare(a.id, b.id) })
+		slices.SortFunc(ms, func(a, b story.Member) int { return cmp.Compare(a.ID, b.ID) })
 	}
 	return m, nil
-}
-
-// show reports whether it is the representative of its story among the
-// copies in the feed (the publisher's own first-stored copy, else the
-// first-stored copy), and if so completes it: the feed's id of the story,
-// the publisher's link as CreditURL, the other copies as Carriers.
-func show(it *hub.Item, members []member, inFeed map[string]bool) bool {
-	var firstInFeed, rep, own *member
-	for i := range members {
-		m := &members[i]
-		if m.own && own == nil {
-			own = m
-		}
-		if !inFeed[m.source] {
-			continue
-		}
-		if firstInFeed == nil {
-			firstInFeed = m
-		}
-		if rep == nil || m.own && !rep.own {
-			rep = m
-		}
-	}
-	if rep != nil && rep.id != it.ID {
-		return false
-	}
-	if firstInFeed != nil && firstInFeed.id != it.ID {
-		probe := hub.Item{SourceID: firstInFeed.source, Key: firstInFeed.key}
-		it.StoryGUID = probe.GUID()
-	}
-	if own != nil && own.id != it.ID && own.url != "" {
-		it.CreditURL = own.url
-	}
-	// A carrier is named once: by its link, or by its name when it has none.
-	seen := map[string]bool{it.URL: true, it.CreditURL: true}
-	for i := range members {
-		m := &members[i]
-		k := cmp.Or(m.url, "\x00"+m.name)
-		if m.id == it.ID || m == own || seen[k] {
-			continue
-		}
-		seen[k] = true
-		it.Carriers = append(it.Carriers, hub.Carrier{Name: m.name, URL: m.url})
-	}
-	return true
 }
 
 // jsonInts writes ids as a JSON array, for json_each.

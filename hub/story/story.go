@@ -85,16 +85,6 @@ func (c *Copy) Text() string {
 	return c.text
 }
 
-// Keys returns the keys under which the copy is found by its credit and
-// titles (TitleKey), one per title.
-func (c *Copy) Keys() []int64 {
-	keys := make([]int64, 0, len(c.Titles))
-	for _, t := range c.Titles {
-		keys = append(keys, TitleKey(c.Credit, t))
-	}
-	return keys
-}
-
 // Same reports whether a and b are copies of one story: the same canonical
 // URL (within one source, also a title in common: a feed that links every
 // item to one page does not make them one story), or the same credited
