@@ -292,6 +292,9 @@ func (a *app) apply(ctx context.Context, old, cfg *Config) error {
 		a.logger.Warn("hub.listen changes on restart", "listen", old.Hub.Listen)
 		cfg.Hub.Listen = old.Hub.Listen
 	}
+	if old.DatabaseEnv {
+		cfg.Hub.Database, cfg.DatabaseEnv = old.Hub.Database, true
+	}
 	if cfg.Hub.Database != old.Hub.Database {
 		a.logger.Warn("hub.database changes on restart", "database", old.Hub.Database)
 		cfg.Hub.Database = old.Hub.Database
