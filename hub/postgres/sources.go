@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -208,4 +209,21 @@ func (db *DB) changes(ctx context.Context, since int64) (hub.ChangeSet, error) {
 	cs.All = allAt > since
 	cs.Sources, err = queryStrings(ctx, tx, `SELECT source_id FROM source_versions WHERE version > $1 ORDER BY source_id COLLATE "C"`, since)
 	return cs, err
+}
+
+// Lease claims the scheduled runs of a source for holder; see hub.Store. The
+// upsert takes the row's lock, so of processes claiming at once one wins.
+func (db *DB) Lease(ctx context.Context, sourceID, holder string, now, until time.Time) (bool, error) {
+	var got string
+	err := db.pool.QueryRow(ctx, `INSERT INTO source_leases (source_id, holder, until) VALUES ($1, $2, $3)
+		ON CONFLICT (source_id) DO UPDATE SET holder = excluded.holder, until = excluded.until
+		WHERE source_leases.holder = excluded.holder OR source_leases.until <= $4
+		RETURNING holder`, sourceID, holder, nanos(until), nanos(now)).Scan(&got)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("lease %s: %w", sourceID, err)
+	}
+	return true, nil
 }
