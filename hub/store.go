@@ -214,3 +214,43 @@ type SourceStat struct {
 	FetchState
 	Items int
 }
+
+// Copier is implemented by the stores `yizhan copydb` copies between: each
+// dumps everything it holds and loads a dump into an empty store of either
+// kind.
+type Copier interface {
+	// Dump calls fn with the whole content of the store, in batches:
+	// memberships and fetch states and tombstones in the first, items in
+	// the order they were stored, at most batch of them each. An error of
+	// fn ends the dump with it.
+	Dump(ctx context.Context, batch int, fn func(Dump) error) error
+
+	// Load stores a batch of a dump, each item under its ID and story. It
+	// is for an empty store (Counts all zero); loading the same item twice
+	// is an error.
+	Load(ctx context.Context, d Dump) error
+
+	// Counts reports how many items, fetch states and tombstones the store
+	// holds.
+	Counts(ctx context.Context) (Counts, error)
+}
+
+// Dump is a batch of a store's content (Copier).
+type Dump struct {
+	Sources    map[string][]string // the channels each source feeds (SyncSources)
+	Items      []Item              // with ID, FirstSeen and Own as stored
+	Stories    []int64             // the story of each of Items: 0, or its first-stored copy's ID
+	States     []FetchState
+	Tombstones []Tombstone
+}
+
+// Tombstone is what Prune leaves of a removed item.
+type Tombstone struct {
+	SourceID, Key, URL string
+	PrunedAt, SeenAt   time.Time
+}
+
+// Counts is what Copier.Counts reports.
+type Counts struct {
+	Items, States, Tombstones int
+}

@@ -57,6 +57,7 @@ func init() {
 		{"fetch", "[-config FILE] [SOURCE...]", "fetch the named sources (default: every enabled one) now and store them", cmdFetch},
 		{"sources", "[-config FILE]", "print each source's state: last try, last success, last error, items, next run", cmdSources},
 		{"preview", "[-config FILE] SOURCE", "fetch one source and print what would be stored, storing nothing", cmdPreview},
+		{"copydb", "-from DB -to DB", "copy a whole store (SQLite file or PostgreSQL URL) into an empty one", cmdCopyDB},
 		{"version", "", "print the version", cmdVersion},
 	}
 }

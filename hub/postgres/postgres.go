@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"io/fs"
 	"math"
+	neturl "net/url"
 	"path"
 	"strconv"
 	"strings"
@@ -180,3 +181,13 @@ type position struct{ date, id int64 }
 
 // top is the position before every item: walks start there.
 var top = position{math.MaxInt64, math.MaxInt64}
+
+// Redact returns a database URL with its password replaced by "xxxxx", for
+// logs and messages.
+func Redact(database string) string {
+	u, err := neturl.Parse(database)
+	if err != nil {
+		return "postgres://(unparsable URL)"
+	}
+	return u.Redacted()
+}

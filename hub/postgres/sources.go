@@ -85,17 +85,30 @@ const fetchStateColumns = `etag, last_modified, body_hash, url, last_try, last_s
 
 // FetchState returns a source's fetch state; see hub.Store.
 func (db *DB) FetchState(ctx context.Context, sourceID string) (hub.FetchState, error) {
+	st, err := fetchState(ctx, db.pool, sourceID)
+	if err != nil {
+		return hub.FetchState{}, fmt.Errorf("fetch state %s: %w", sourceID, err)
+	}
+	return st, nil
+}
+
+// rowQuerier is what pgx.Tx and *pgxpool.Pool share for reading one row.
+type rowQuerier interface {
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+func fetchState(ctx context.Context, q rowQuerier, sourceID string) (hub.FetchState, error) {
 	st := hub.FetchState{SourceID: sourceID}
 	var lastTry, lastSuccess, nextTry *int64
 	var hashes []byte
-	err := db.pool.QueryRow(ctx, `SELECT `+fetchStateColumns+` FROM fetch_state WHERE source_id = $1`, sourceID).Scan(
+	err := q.QueryRow(ctx, `SELECT `+fetchStateColumns+` FROM fetch_state WHERE source_id = $1`, sourceID).Scan(
 		&st.ETag, &st.LastModified, &st.BodyHash, &st.URL, &lastTry, &lastSuccess, &st.LastError, &st.Failures, &nextTry,
 		&st.ConfigURL, &st.Disabled, &st.Suspect, &st.LastCount, &hashes)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return hub.FetchState{SourceID: sourceID}, nil
 	}
 	if err != nil {
-		return hub.FetchState{}, fmt.Errorf("fetch state %s: %w", sourceID, err)
+		return hub.FetchState{}, err
 	}
 	st.LastTry, st.LastSuccess, st.NextTry = fromNullNanos(lastTry), fromNullNanos(lastSuccess), fromNullNanos(nextTry)
 	st.ItemHashes = string(hashes)

@@ -53,6 +53,10 @@ func Run(t *testing.T, open func(t *testing.T) hub.Store) {
 	}
 	tests = append(tests, pruneTests...)
 	tests = append(tests, storyTests...)
+	tests = append(tests, struct {
+		name string
+		fn   func(t *testing.T, s hub.Store)
+	}{"Copy", func(t *testing.T, s hub.Store) { testCopy(t, s, open) }})
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := open(t)
