@@ -29,7 +29,8 @@ type config struct {
 	srcOrder []hub.Source           // configured sources in configuration order, each id once
 	loaded   time.Time              // when it took effect: Last-Modified of what depends on it alone
 
-	variantBytes int64 // Config.VariantCacheBytes
+	variantBytes int64     // Config.VariantCacheBytes
+	queries      queryMemo // variants of recent queries, valid under this configuration
 }
 
 // channelInfo is what rendering and serving need to know about one channel or

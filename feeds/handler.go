@@ -173,10 +173,19 @@ func (h *Handler) feed(w http.ResponseWriter, r *http.Request, file string) {
 		http.Error(w, "404 not found: no such feed", http.StatusNotFound)
 		return
 	}
-	limit, v, qerr := parseQuery(r.URL.RawQuery, ch.size, cfg.sources)
-	if qerr != nil {
-		h.metrics.request(ch.id, f, badQuery(w, qerr))
-		return
+	var limit int
+	var v *variant
+	if raw := r.URL.RawQuery; raw != "" {
+		if v = cfg.queries.get(raw, ch.size); v == nil {
+			var qerr *queryError
+			if limit, v, qerr = parseQuery(raw, ch.size, cfg.sources); qerr != nil {
+				h.metrics.request(ch.id, f, badQuery(w, qerr))
+				return
+			}
+			if v != nil {
+				cfg.queries.put(raw, ch.size, v)
+			}
+		}
 	}
 	var e *entry
 	var err error

@@ -554,3 +554,19 @@ func TestIndexListsParams(t *testing.T) {
 		}
 	}
 }
+
+// TestVariantReload: what a query means follows the configuration: a
+// source a reload removed is a 400, not a variant remembered from before.
+func TestVariantReload(t *testing.T) {
+	cfg := testConfig()
+	h := NewHandler(Options{Config: cfg, Store: newMemStore(cfg, variantItems()...), Now: fixedNow})
+	const q = "/feeds/politics.rss?source=bureau-notices"
+	if w := get(t, h, "GET", q); w.Code != 200 {
+		t.Fatalf("status = %d, want 200", w.Code)
+	}
+	cfg.Sources = cfg.Sources[:2]
+	h.SetConfig(cfg)
+	if w := get(t, h, "GET", q); w.Code != 400 || !strings.Contains(w.Body.String(), "source") {
+		t.Errorf("after the source was removed: status %d, %q; want a 400 naming source", w.Code, w.Body)
+	}
+}
