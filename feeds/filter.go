@@ -159,6 +159,10 @@ func brief(v *itemView, raw *hub.Item, text string, n int) {
 			foot = v.Content[i:]
 		}
 	}
+	if text == "" {
+		v.Summary, v.Content = "", foot // nothing to shorten: the footer alone
+		return
+	}
 	esc := html.EscapeString(text)
 	v.Summary = esc
 	v.Content = "<p>" + esc + "</p>" + foot

@@ -570,3 +570,15 @@ func TestVariantReload(t *testing.T) {
 		t.Errorf("after the source was removed: status %d, %q; want a 400 naming source", w.Code, w.Body)
 	}
 }
+
+// TestBriefNoText: an item with a title alone keeps its footer and gets no
+// empty paragraph.
+func TestBriefNoText(t *testing.T) {
+	cfg := newConfig(testConfig())
+	it := hub.Item{SourceID: "people-theory", Key: "k", Title: "只有标题", Attribution: hub.Attribution{Credit: "人民日报"}}
+	v := newItemView(&it, cfg)
+	brief(&v, &it, "", 100)
+	if v.Summary != "" || v.Content != `<p class="yizhan-attribution">来源：人民日报</p>` {
+		t.Errorf("Summary, Content = %q, %q; want none and the footer", v.Summary, v.Content)
+	}
+}
