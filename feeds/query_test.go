@@ -156,22 +156,3 @@ func FuzzParseQuery(f *testing.F) {
 		}
 	})
 }
-
-func TestFirstRunes(t *testing.T) {
-	tests := []struct {
-		s    string
-		n    int
-		want string
-	}{
-		{"人民日报", 2, "人民"},
-		{"人民日报", 4, "人民日报"},
-		{"人民日报", 10, "人民日报"},
-		{"ab人", 3, "ab人"},
-		{"", 3, ""},
-	}
-	for _, tt := range tests {
-		if got := firstRunes(tt.s, tt.n); got != tt.want {
-			t.Errorf("firstRunes(%q, %d) = %q, want %q", tt.s, tt.n, got, tt.want)
-		}
-	}
-}

@@ -528,33 +528,6 @@ func TestVariantGolden(t *testing.T) {
 	}
 }
 
-// TestIndexListsParams: the index page lists every parameter with an
-// example that the hub answers with 200.
-func TestIndexListsParams(t *testing.T) {
-	cfg := testConfig()
-	cfg.Settings.FeedSize = 50 // as shipped: the examples' limit=10 fits
-	h := NewHandler(Options{Config: cfg, Store: newMemStore(cfg, variantItems()...), Now: fixedNow})
-	body := get(t, h, "GET", "/").Body.String()
-	wellFormed(t, []byte(body))
-	for _, d := range queryParamDocs {
-		if !strings.Contains(body, "<code>"+d.name+"</code>") {
-			t.Errorf("index page does not list %s", d.name)
-		}
-	}
-	for _, p := range queryExamples(newConfig(cfg), "politics") {
-		if !strings.Contains(body, `href="`+strings.ReplaceAll(p.URL, "&", "&amp;")+`"`) {
-			t.Errorf("index page lacks the example %s", p.URL)
-		}
-		target := strings.TrimPrefix(p.URL, "http://hub.example")
-		if target == p.URL || !strings.HasPrefix(target, "/feeds/politics.rss?") {
-			t.Errorf("example %s is not on the politics feed", p.URL)
-		}
-		if w := get(t, h, "GET", target); w.Code != 200 {
-			t.Errorf("example %s: status %d: %s", target, w.Code, w.Body)
-		}
-	}
-}
-
 // TestVariantReload: what a query means follows the configuration: a
 // source a reload removed is a 400, not a variant remembered from before.
 func TestVariantReload(t *testing.T) {
@@ -568,17 +541,5 @@ func TestVariantReload(t *testing.T) {
 	h.SetConfig(cfg)
 	if w := get(t, h, "GET", q); w.Code != 400 || !strings.Contains(w.Body.String(), "source") {
 		t.Errorf("after the source was removed: status %d, %q; want a 400 naming source", w.Code, w.Body)
-	}
-}
-
-// TestBriefNoText: an item with a title alone keeps its footer and gets no
-// empty paragraph.
-func TestBriefNoText(t *testing.T) {
-	cfg := newConfig(testConfig())
-	it := hub.Item{SourceID: "people-theory", Key: "k", Title: "只有标题", Attribution: hub.Attribution{Credit: "人民日报"}}
-	v := newItemView(&it, cfg)
-	brief(&v, &it, "", 100)
-	if v.Summary != "" || v.Content != `<p class="yizhan-attribution">来源：人民日报</p>` {
-		t.Errorf("Summary, Content = %q, %q; want none and the footer", v.Summary, v.Content)
 	}
 }
