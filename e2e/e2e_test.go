@@ -256,6 +256,12 @@ type entry struct {
 	SourceHref  string `json:"source_href"`
 	Published   int64  `json:"published"`
 	Content     string `json:"content"`
+	Links       []struct {
+		Rel   string `json:"rel"`
+		Href  string `json:"href"`
+		Title string `json:"title"`
+	} `json:"links"`
+	Contributors []string `json:"contributors"`
 }
 
 type parsed struct {

@@ -92,7 +92,7 @@ func newConfig(c Config) *config {
 			copyright:   clean(ch.Copyright),
 			size:        feedSize,
 			maxAge:      maxAge,
-			query:       hub.Query{Channel: ch.ID, Limit: feedSize},
+			query:       hub.Query{Channel: ch.ID, Limit: feedSize, Dedup: s.Dedup},
 		}
 		if info.title == "" {
 			info.title = ch.ID
@@ -110,7 +110,7 @@ func newConfig(c Config) *config {
 		description:  cfg.title + "：各频道最新条目",
 		size:         latestSize,
 		maxAge:       shortest,
-		query:        hub.Query{Limit: latestSize},
+		query:        hub.Query{Limit: latestSize, Dedup: s.Dedup},
 		cacheControl: cacheControl(shortest),
 	}
 	cfg.channels[LatestID] = cfg.latest

@@ -28,11 +28,12 @@ type itemView struct {
 	Updated    time.Time // upstream update time if later than Date; else zero
 	SourceURL  string    // the upstream's feed or page, when the source is configured
 	hub.Attribution
+	Carriers []hub.Carrier // the other upstreams that carry the story (Store.Items with Dedup)
 }
 
 func newItemView(it *hub.Item, cfg *config) itemView {
 	v := itemView{
-		GUID:       it.GUID(),
+		GUID:       it.FeedGUID(),
 		Title:      strings.TrimSpace(clean(it.Title)),
 		URL:        strings.TrimSpace(clean(it.URL)),
 		Summary:    strings.TrimSpace(clean(it.Summary)),
@@ -44,11 +45,18 @@ func newItemView(it *hub.Item, cfg *config) itemView {
 			CreditURL: strings.TrimSpace(clean(it.CreditURL)),
 			Via:       strings.TrimSpace(clean(it.Via)),
 			Author:    strings.TrimSpace(clean(it.Author)),
+			Editor:    strings.TrimSpace(clean(it.Editor)),
 			Copyright: strings.TrimSpace(clean(it.Copyright)),
 		},
 	}
 	if v.Via == v.Credit {
 		v.Via = ""
+	}
+	for _, c := range it.Carriers {
+		c = hub.Carrier{Name: strings.TrimSpace(clean(c.Name)), URL: strings.TrimSpace(clean(c.URL))}
+		if c.Name != "" || c.URL != "" {
+			v.Carriers = append(v.Carriers, c)
+		}
 	}
 	if u := it.Updated.In(cfg.loc).Truncate(time.Second); !it.Updated.IsZero() && u.After(v.Date) {
 		v.Updated = u
@@ -66,7 +74,7 @@ func newItemView(it *hub.Item, cfg *config) itemView {
 		// have only a description; carrying it twice doubled every feed).
 		body, v.Summary = v.Summary, ""
 	}
-	v.Content = body + footer(v.Credit, v.CreditURL, v.Via, v.Author, v.Copyright)
+	v.Content = body + footer(&v.Attribution, v.Carriers)
 	return v
 }
 

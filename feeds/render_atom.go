@@ -16,11 +16,20 @@ type atomFeed struct {
 }
 
 // atomEntry is gorilla's entry with categories and <source> in Atom's shape
-// (gorilla writes both as bare text, which Atom does not allow).
+// (gorilla writes both as bare text, which Atom does not allow), and links
+// that may carry a title: the other copies of a story are rel="related".
 type atomEntry struct {
 	*gfeeds.AtomEntry
+	Links      []atomLink     `xml:"link"`
 	Categories []atomCategory `xml:"category"`
 	Source     *atomSource    `xml:"source,omitempty"`
+}
+
+// atomLink is gorilla's AtomLink with RFC 4287's title attribute.
+type atomLink struct {
+	Href  string `xml:"href,attr"`
+	Rel   string `xml:"rel,attr,omitempty"`
+	Title string `xml:"title,attr,omitempty"`
 }
 
 type atomCategory struct {
@@ -54,16 +63,25 @@ func writeAtom(w io.Writer, v *feedView) error {
 		it := &v.Items[i]
 		ge.Published = it.Date.Format(time.RFC3339)
 		ge.Rights = it.Copyright
-		if it.URL == "" {
-			ge.Links = nil // gorilla writes href="", a link to the feed itself
-		}
+		ge.Links = nil // replaced below; gorilla's has no title, and href="" without a URL
 		if it.Summary == "" {
 			ge.Summary = nil // gorilla's summary is the content then, twice
 		}
 		if it.Author != "" {
 			ge.Author = &gfeeds.AtomAuthor{AtomPerson: gfeeds.AtomPerson{Name: it.Author}}
 		}
+		if it.Editor != "" {
+			ge.Contributor = &gfeeds.AtomContributor{AtomPerson: gfeeds.AtomPerson{Name: it.Editor}}
+		}
 		e := &atomEntry{AtomEntry: ge}
+		if it.URL != "" {
+			e.Links = append(e.Links, atomLink{Href: it.URL, Rel: "alternate"})
+		}
+		for _, c := range it.Carriers {
+			if c.URL != "" {
+				e.Links = append(e.Links, atomLink{Href: c.URL, Rel: "related", Title: c.Name})
+			}
+		}
 		for _, c := range it.Categories {
 			e.Categories = append(e.Categories, atomCategory{Term: c})
 		}

@@ -1,6 +1,7 @@
 package feeds
 
 import (
+	"cmp"
 	"encoding/json"
 	"io"
 
@@ -25,10 +26,19 @@ type jsonItem struct {
 // jsonAttribution is the _attribution extension object: SPEC.md's
 // attribution fields for JSON Feed clients.
 type jsonAttribution struct {
-	Credit    string `json:"credit,omitempty"`
-	CreditURL string `json:"credit_url,omitempty"`
-	Via       string `json:"via,omitempty"`
-	Copyright string `json:"copyright,omitempty"`
+	Credit    string        `json:"credit,omitempty"`
+	CreditURL string        `json:"credit_url,omitempty"`
+	Via       string        `json:"via,omitempty"`
+	Editor    string        `json:"editor,omitempty"`
+	Copyright string        `json:"copyright,omitempty"`
+	CarriedBy []jsonCarrier `json:"carried_by,omitempty"`
+}
+
+// jsonCarrier is one of _attribution.carried_by: another upstream that
+// carries the story, and its copy.
+type jsonCarrier struct {
+	Name string `json:"name"`
+	URL  string `json:"url,omitempty"`
 }
 
 func writeJSON(w io.Writer, v *feedView) error {
@@ -52,7 +62,11 @@ func writeJSON(w io.Writer, v *feedView) error {
 			gi.Author, gi.Authors = a, []*gfeeds.JSONAuthor{a}
 		}
 		ji := &jsonItem{JSONItem: gi}
-		if a := (jsonAttribution{it.Credit, it.CreditURL, it.Via, it.Copyright}); a != (jsonAttribution{}) {
+		a := jsonAttribution{Credit: it.Credit, CreditURL: it.CreditURL, Via: it.Via, Editor: it.Editor, Copyright: it.Copyright}
+		for _, c := range it.Carriers {
+			a.CarriedBy = append(a.CarriedBy, jsonCarrier{Name: cmp.Or(c.Name, c.URL), URL: c.URL})
+		}
+		if a.Credit != "" || a.CreditURL != "" || a.Via != "" || a.Editor != "" || a.Copyright != "" || a.CarriedBy != nil {
 			ji.Attribution = &a
 		}
 		out.Items[i] = ji

@@ -39,15 +39,16 @@ type rssAtomLink struct {
 	Type string `xml:"type,attr"`
 }
 
-// rssItem is gorilla's item plus categories, dc:creator and dc:rights, with
+// rssItem is gorilla's item plus categories, dc:creator, dc:contributor and dc:rights, with
 // <source> replaced: gorilla writes <source>URL</source>, RSS 2.0 wants
 // <source url="URL">name</source>.
 type rssItem struct {
 	*gfeeds.RssItem
-	Categories []string   `xml:"category"`
-	Creator    string     `xml:"dc:creator,omitempty"`
-	Rights     string     `xml:"dc:rights,omitempty"`
-	Source     *rssSource `xml:"source,omitempty"`
+	Categories  []string   `xml:"category"`
+	Creator     string     `xml:"dc:creator,omitempty"`
+	Contributor string     `xml:"dc:contributor,omitempty"`
+	Rights      string     `xml:"dc:rights,omitempty"`
+	Source      *rssSource `xml:"source,omitempty"`
 }
 
 type rssSource struct {
@@ -67,10 +68,11 @@ func writeRSS(w io.Writer, v *feedView) error {
 	for i, gi := range ch.Items {
 		it := &v.Items[i]
 		ri := &rssItem{
-			RssItem:    gi,
-			Categories: it.Categories,
-			Creator:    it.Author,
-			Rights:     it.Copyright,
+			RssItem:     gi,
+			Categories:  it.Categories,
+			Creator:     it.Author,
+			Contributor: it.Editor,
+			Rights:      it.Copyright,
 		}
 		if it.Summary == "" {
 			// The description is the content then: once is enough.

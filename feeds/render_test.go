@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"flag"
+	"html"
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -91,7 +93,7 @@ func wantAttribution(t *testing.T) map[string]hub.Item {
 	m := make(map[string]hub.Item)
 	for _, it := range testItems() {
 		if it.SourceID == "people-theory" {
-			m[it.GUID()] = it
+			m[it.FeedGUID()] = it
 		}
 	}
 	return m
@@ -109,10 +111,23 @@ func checkFooter(t *testing.T, content string, it hub.Item) {
 		t.Fatalf("%s: content does not end with the footer: %q", it.Key, content)
 	}
 	f := content[i:]
-	for _, s := range []string{it.Credit, it.Via, it.Author, it.Copyright} {
+	for _, s := range []string{it.Credit, it.Via, it.Author, it.Editor, it.Copyright} {
 		if s != "" && !strings.Contains(f, s) {
 			t.Errorf("%s: footer %q lacks %q", it.Key, f, s)
 		}
+	}
+	if it.Editor != "" && !strings.Contains(f, footerEditor+it.Editor) {
+		t.Errorf("%s: footer %q does not name %q as editor", it.Key, f, it.Editor)
+	}
+	var names []string
+	for _, c := range it.Carriers {
+		names = append(names, `<a href="`+html.EscapeString(c.URL)+`">`+c.Name+`</a>`)
+	}
+	if len(names) > 0 && !strings.Contains(f, footerCarried+strings.Join(names, carrierSep)) {
+		t.Errorf("%s: footer %q does not list the carriers %q", it.Key, f, names)
+	}
+	if len(names) == 0 && strings.Contains(f, footerCarried) {
+		t.Errorf("%s: footer %q names carriers the item lacks", it.Key, f)
 	}
 	if it.CreditURL != "" && !strings.Contains(f, `href="`+it.CreditURL+`"`) {
 		t.Errorf("%s: footer %q does not link %s", it.Key, f, it.CreditURL)
@@ -144,6 +159,7 @@ type rssT struct {
 				Name string `xml:",chardata"`
 			} `xml:"source"`
 			Creator     string   `xml:"http://purl.org/dc/elements/1.1/ creator"`
+			Contributor string   `xml:"http://purl.org/dc/elements/1.1/ contributor"`
 			Rights      string   `xml:"http://purl.org/dc/elements/1.1/ rights"`
 			Categories  []string `xml:"category"`
 			Content     string   `xml:"http://purl.org/rss/1.0/modules/content/ encoded"`
@@ -181,7 +197,7 @@ func TestRSSCarriesAttribution(t *testing.T) {
 	for _, got := range ch.Items {
 		it, ok := want[got.GUID.ID]
 		if !ok {
-			t.Errorf("guid %q is no test item's GUID()", got.GUID.ID)
+			t.Errorf("guid %q is no test item's FeedGUID()", got.GUID.ID)
 			continue
 		}
 		if got.GUID.IsPermaLink != "false" {
@@ -199,6 +215,9 @@ func TestRSSCarriesAttribution(t *testing.T) {
 		}
 		if got.Creator != it.Author {
 			t.Errorf("%s: dc:creator = %q, want %q", it.Key, got.Creator, it.Author)
+		}
+		if got.Contributor != it.Editor {
+			t.Errorf("%s: dc:contributor = %q, want %q", it.Key, got.Contributor, it.Editor)
 		}
 		if got.Rights != it.Copyright {
 			t.Errorf("%s: dc:rights = %q, want %q", it.Key, got.Rights, it.Copyright)
@@ -245,6 +264,14 @@ type atomT struct {
 		Authors []struct {
 			Name string `xml:"name"`
 		} `xml:"author"`
+		Contributors []struct {
+			Name string `xml:"name"`
+		} `xml:"contributor"`
+		Links []struct {
+			Href  string `xml:"href,attr"`
+			Rel   string `xml:"rel,attr"`
+			Title string `xml:"title,attr"`
+		} `xml:"link"`
 		Categories []struct {
 			Term string `xml:"term,attr"`
 		} `xml:"category"`
@@ -288,7 +315,7 @@ func TestAtomCarriesAttribution(t *testing.T) {
 	for _, e := range doc.Entries {
 		it, ok := want[e.ID]
 		if !ok {
-			t.Errorf("id %q is no test item's GUID()", e.ID)
+			t.Errorf("id %q is no test item's FeedGUID()", e.ID)
 			continue
 		}
 		if e.Rights != it.Copyright {
@@ -311,6 +338,24 @@ func TestAtomCarriesAttribution(t *testing.T) {
 		}
 		if got := strings.Join(authors, ","); got != it.Author {
 			t.Errorf("%s: authors = %q, want %q", it.Key, got, it.Author)
+		}
+		var editors []string
+		for _, c := range e.Contributors {
+			editors = append(editors, c.Name)
+		}
+		if got := strings.Join(editors, ","); got != it.Editor {
+			t.Errorf("%s: contributors = %q, want %q", it.Key, got, it.Editor)
+		}
+		var links, wantLinks []string
+		for _, l := range e.Links {
+			links = append(links, l.Rel+" "+l.Href+" "+l.Title)
+		}
+		wantLinks = append(wantLinks, "alternate "+it.URL+" ")
+		for _, c := range it.Carriers {
+			wantLinks = append(wantLinks, "related "+c.URL+" "+c.Name)
+		}
+		if !slices.Equal(links, wantLinks) {
+			t.Errorf("%s: links = %q, want %q", it.Key, links, wantLinks)
 		}
 		if p, err := time.Parse(time.RFC3339, e.Published); err != nil || !p.Equal(it.Date()) {
 			t.Errorf("%s: published = %q, want %v", it.Key, e.Published, it.Date())
@@ -346,10 +391,12 @@ type jsonT struct {
 			Name string `json:"name"`
 		} `json:"authors"`
 		Attribution struct {
-			Credit    string `json:"credit"`
-			CreditURL string `json:"credit_url"`
-			Via       string `json:"via"`
-			Copyright string `json:"copyright"`
+			Credit    string        `json:"credit"`
+			CreditURL string        `json:"credit_url"`
+			Via       string        `json:"via"`
+			Editor    string        `json:"editor"`
+			Copyright string        `json:"copyright"`
+			CarriedBy []hub.Carrier `json:"carried_by"`
 		} `json:"_attribution"`
 	} `json:"items"`
 }
@@ -380,12 +427,15 @@ func TestJSONCarriesAttribution(t *testing.T) {
 	for _, got := range doc.Items {
 		it, ok := want[got.ID]
 		if !ok {
-			t.Errorf("id %q is no test item's GUID()", got.ID)
+			t.Errorf("id %q is no test item's FeedGUID()", got.ID)
 			continue
 		}
 		a := got.Attribution
-		if a.Credit != it.Credit || a.CreditURL != it.CreditURL || a.Via != it.Via || a.Copyright != it.Copyright {
+		if a.Credit != it.Credit || a.CreditURL != it.CreditURL || a.Via != it.Via || a.Editor != it.Editor || a.Copyright != it.Copyright {
 			t.Errorf("%s: _attribution = %+v, want %+v", it.Key, a, it.Attribution)
+		}
+		if !slices.Equal(a.CarriedBy, it.Carriers) {
+			t.Errorf("%s: _attribution.carried_by = %+v, want %+v", it.Key, a.CarriedBy, it.Carriers)
 		}
 		var authors []string
 		for _, x := range got.Authors {
@@ -479,21 +529,30 @@ func TestClean(t *testing.T) {
 
 func TestFooter(t *testing.T) {
 	tests := []struct {
-		name                                   string
-		credit, creditURL, via, author, rights string
-		want                                   string
+		name     string
+		a        hub.Attribution
+		carriers []hub.Carrier
+		want     string
 	}{
-		{"every field", "人民日报", "http://paper.people.com.cn/a?x=1&y=2", "人民网", "李红军", "版权所有",
-			`<p class="yizhan-attribution">来源：<a href="http://paper.people.com.cn/a?x=1&amp;y=2">人民日报</a> · 经由：人民网 · 作者：李红军 · 版权声明：版权所有</p>`},
-		{"credit only", "新华社", "", "", "", "",
+		{"every field", hub.Attribution{Credit: "人民日报", CreditURL: "http://paper.people.com.cn/a?x=1&y=2", Via: "人民网",
+			Author: "李红军、王五", Editor: "赵六", Copyright: "版权所有"}, nil,
+			`<p class="yizhan-attribution">来源：<a href="http://paper.people.com.cn/a?x=1&amp;y=2">人民日报</a> · 经由：人民网 · 作者：李红军、王五 · 编辑：赵六 · 版权声明：版权所有</p>`},
+		{"credit only", hub.Attribution{Credit: "新华社"}, nil,
 			`<p class="yizhan-attribution">来源：新华社</p>`},
-		{"escaped", `<b>"X"</b>`, `javascript:"x"`, "", "A&B", "",
+		{"editor only", hub.Attribution{Editor: "李红军"}, nil,
+			`<p class="yizhan-attribution">编辑：李红军</p>`},
+		{"escaped", hub.Attribution{Credit: `<b>"X"</b>`, CreditURL: `javascript:"x"`, Author: "A&B"}, nil,
 			`<p class="yizhan-attribution">来源：<a href="javascript:&#34;x&#34;">&lt;b&gt;&#34;X&#34;&lt;/b&gt;</a> · 作者：A&amp;B</p>`},
-		{"nothing", "", "", "", "", "", ""},
+		{"carriers", hub.Attribution{Credit: "人民日报"},
+			[]hub.Carrier{{Name: "某省网", URL: "http://a.example/1.html?x=1&y=2"}, {Name: "", URL: "http://b.example/2"}, {Name: "<某县>"}},
+			`<p class="yizhan-attribution">来源：人民日报<br>转载：<a href="http://a.example/1.html?x=1&amp;y=2">某省网</a>、<a href="http://b.example/2">http://b.example/2</a>、&lt;某县&gt;</p>`},
+		{"carriers only", hub.Attribution{}, []hub.Carrier{{Name: "某省网", URL: "http://a.example/1"}},
+			`<p class="yizhan-attribution">转载：<a href="http://a.example/1">某省网</a></p>`},
+		{"nothing", hub.Attribution{}, nil, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := footer(tt.credit, tt.creditURL, tt.via, tt.author, tt.rights); got != tt.want {
+			if got := footer(&tt.a, tt.carriers); got != tt.want {
 				t.Errorf("footer = %q, want %q", got, tt.want)
 			}
 		})

@@ -191,6 +191,7 @@ func testItems() []hub.Item {
 				CreditURL: "http://paper.people.com.cn/rmrb/html/2025-03/01/nw.D110000renmrb_20250301_1-09.htm",
 				Via:       "人民网 · 理论",
 				Author:    "李红军",
+				Editor:    "张伟、陈静",
 				Copyright: "人民日报社版权所有，未经书面授权禁止转载",
 			},
 		},
@@ -222,6 +223,12 @@ func testItems() []hub.Item {
 				Via:       "人民网 · 理论",
 				Author:    "王晓",
 				Copyright: "光明日报版权所有",
+			},
+			// As Store.Items shows a story of three copies, this one stored second.
+			StoryGUID: "urn:uuid:0b8a3a64-6c47-5e0b-9d8e-7c1f5a3e2d10",
+			Carriers: []hub.Carrier{
+				{Name: "某省网 · 理论", URL: "http://www.example.gov.cn/theory/2025-03/01/c_1.htm?a=1&b=2"},
+				{Name: "某县融媒", URL: "http://news.example.cn/a/2.html"},
 			},
 		},
 		{

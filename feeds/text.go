@@ -1,11 +1,14 @@
 package feeds
 
 import (
+	"cmp"
 	"html"
 	"strings"
 	"unicode/utf8"
 
 	xhtml "golang.org/x/net/html"
+
+	"github.com/yizhan-hub/yizhan/hub"
 )
 
 // clean returns s without the characters XML 1.0 forbids (C0 controls other
@@ -119,47 +122,73 @@ const (
 	footerCredit    = "来源："
 	footerVia       = "经由："
 	footerAuthor    = "作者："
+	footerEditor    = "编辑："
 	footerCopyright = "版权声明："
+	footerCarried   = "转载："
 	footerSep       = " · "
+	carrierSep      = "、"
 )
 
 // footer is the paragraph that ends every item's content, naming credit, via,
-// author and copyright for readers that show nothing but the content. Its
-// arguments are clean; it escapes them.
-func footer(credit, creditURL, via, author, copyright string) string {
+// author, editor and copyright for readers that show nothing but the
+// content, and on a line of its own the other upstreams that carry the story
+// (SPEC.md: 转载：A、B), each linked to its copy. Its arguments are clean;
+// footer escapes them.
+func footer(a *hub.Attribution, carriers []hub.Carrier) string {
 	var b strings.Builder
 	b.WriteString(`<p class="yizhan-attribution">`)
 	n := 0
-	part := func(label string) {
+	part := func(label, value string) {
 		if n > 0 {
 			b.WriteString(footerSep)
 		}
 		n++
 		b.WriteString(label)
+		b.WriteString(html.EscapeString(value))
 	}
-	if credit != "" {
-		part(footerCredit)
-		if creditURL != "" {
+	if a.Credit != "" {
+		if a.CreditURL != "" {
+			part(footerCredit, "")
 			b.WriteString(`<a href="`)
-			b.WriteString(html.EscapeString(creditURL))
+			b.WriteString(html.EscapeString(a.CreditURL))
 			b.WriteString(`">`)
-			b.WriteString(html.EscapeString(credit))
+			b.WriteString(html.EscapeString(a.Credit))
 			b.WriteString(`</a>`)
 		} else {
-			b.WriteString(html.EscapeString(credit))
+			part(footerCredit, a.Credit)
 		}
 	}
-	if via != "" {
-		part(footerVia)
-		b.WriteString(html.EscapeString(via))
+	for _, f := range [...]struct{ label, value string }{
+		{footerVia, a.Via},
+		{footerAuthor, a.Author},
+		{footerEditor, a.Editor},
+		{footerCopyright, a.Copyright},
+	} {
+		if f.value != "" {
+			part(f.label, f.value)
+		}
 	}
-	if author != "" {
-		part(footerAuthor)
-		b.WriteString(html.EscapeString(author))
-	}
-	if copyright != "" {
-		part(footerCopyright)
-		b.WriteString(html.EscapeString(copyright))
+	if len(carriers) > 0 {
+		if n > 0 {
+			b.WriteString("<br>")
+		}
+		n++
+		b.WriteString(footerCarried)
+		for i, c := range carriers {
+			if i > 0 {
+				b.WriteString(carrierSep)
+			}
+			name := html.EscapeString(cmp.Or(c.Name, c.URL))
+			if c.URL == "" {
+				b.WriteString(name)
+				continue
+			}
+			b.WriteString(`<a href="`)
+			b.WriteString(html.EscapeString(c.URL))
+			b.WriteString(`">`)
+			b.WriteString(name)
+			b.WriteString(`</a>`)
+		}
 	}
 	if n == 0 {
 		return ""

@@ -170,7 +170,7 @@ print(json.dumps(out))
 			for _, e := range got.Entries {
 				it, ok := want[e.ID]
 				if !ok {
-					t.Errorf("entry id %q is no test item's GUID()", e.ID)
+					t.Errorf("entry id %q is no test item's FeedGUID()", e.ID)
 					continue
 				}
 				if e.Title != it.Title {

@@ -72,7 +72,7 @@ func variantItems() []hub.Item {
 func guids() map[int64]string {
 	m := map[int64]string{}
 	for _, it := range variantItems() {
-		m[it.ID] = it.GUID()
+		m[it.ID] = it.FeedGUID()
 	}
 	return m
 }

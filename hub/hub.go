@@ -23,6 +23,7 @@ type Settings struct {
 	FeedSize   int
 	LatestSize int
 	UserAgent  string
+	Dedup      bool // show the copies of one article as one story (SPEC.md "Reposts"); true unless configured off
 }
 
 // Channel is a published feed: a named collection of the items of one or more sources.
@@ -100,6 +101,25 @@ type Item struct {
 	Updated    time.Time // upstream update time; zero if none
 	FirstSeen  time.Time // when the hub first stored it; set by the store
 	Attribution
+
+	// Own says the credited publisher is the source itself (the credit is
+	// the source's attribution or name): this is the publisher's own copy
+	// of the article, which a story shows before any repost.
+	Own bool
+
+	// StoryGUID and Carriers are set by Store.Items when it shows the copies
+	// of one story as one item (Query.Dedup): the id the story has in the
+	// feed asked for (the GUID of that feed's copy stored first), and the
+	// copies other than this one and the publisher's own (whose link is
+	// CreditURL then).
+	StoryGUID string
+	Carriers  []Carrier
+}
+
+// Carrier is an upstream that carries a copy of a story's article.
+type Carrier struct {
+	Name string // the upstream (the copy's Via), else the copy's Credit
+	URL  string // the copy's link
 }
 
 // GUID returns the item's public identifier: a name-based UUID (RFC 9562
@@ -107,6 +127,15 @@ type Item struct {
 // renders and changes of base_url.
 func (it *Item) GUID() string {
 	return "urn:uuid:" + uuid5(it.SourceID+"\x00"+it.Key)
+}
+
+// FeedGUID returns the id the item has in a feed: its StoryGUID when the
+// store showed it for a story of several copies, else its GUID.
+func (it *Item) FeedGUID() string {
+	if it.StoryGUID != "" {
+		return it.StoryGUID
+	}
+	return it.GUID()
 }
 
 // Date returns the time an item is published under: the upstream's

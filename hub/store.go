@@ -23,10 +23,17 @@ type Store interface {
 	// from items are left alone. now is the FirstSeen of new items. A key
 	// that Prune removed is skipped and counted in SaveResult.Pruned: a
 	// removed item does not come back (see Prune).
+	//
+	// In the same transaction SaveItems links each new or changed item to
+	// the stored copies of its article (story.Same, found through indexes,
+	// never by a scan of stored items): they form one story, whose
+	// membership only grows until Prune removes a copy. A story that gains
+	// a copy is a change of every source that has a copy of it (Changes).
 	SaveItems(ctx context.Context, sourceID string, items []Item, now time.Time) (SaveResult, error)
 
 	// Items returns the newest items first (by Item.Date, ties broken by
-	// descending ID), at most q.Limit of them.
+	// descending ID), at most q.Limit of them; with q.Dedup, each story
+	// once (see Query).
 	Items(ctx context.Context, q Query) ([]Item, error)
 
 	// SyncSources records which channels each configured source feeds. Sources
@@ -97,6 +104,15 @@ type Store interface {
 type Query struct {
 	Channel string // a channel id; empty means every channel (the latest ticker), each item once
 	Limit   int    // at most this many; must be positive
+
+	// Dedup shows each story once (SPEC.md "Reposts: one story, one
+	// item"): of the copies among the items asked for, only the
+	// representative — the first-stored copy that is its publisher's own
+	// (Item.Own), else the first-stored copy — in its place by its own
+	// date, with StoryGUID set to the GUID of the first-stored copy among
+	// them, CreditURL to the link of the publisher's own copy when the
+	// store holds one, and Carriers listing the other copies.
+	Dedup bool
 }
 
 // ChangeSet is what Store.Changes reports.

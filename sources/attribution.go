@@ -29,6 +29,7 @@ func Attribute(it *hub.Item, src hub.Source) {
 	if name != "" && name != it.Credit {
 		it.Via = name
 	}
+	it.Own = it.Credit == name || it.Credit == strings.TrimSpace(src.Attribution)
 	if it.Copyright == "" {
 		it.Copyright = strings.TrimSpace(src.Copyright)
 	}

@@ -39,6 +39,8 @@ func (m *memFetcher) Fetch(ctx context.Context, src hub.Source, prev hub.FetchSt
 //	5-new       5 new items on top, the 5 oldest gone, 45 unchanged
 //	unchanged   the same 50 items under a new lastBuildDate
 //	same-bytes  the very bytes of the last fetch
+//	reposts     50 new items, each a copy of an item another source stored
+//	            just before (untimed): every one is linked into a story
 func BenchmarkIngest(b *testing.B) {
 	cases := []struct {
 		name string
@@ -51,6 +53,7 @@ func BenchmarkIngest(b *testing.B) {
 		{"5-new", func(n int) ([]byte, int) { return feedgen.RSS(0, n*5, feedItems, built(n)), 5 }},
 		{"unchanged", func(n int) ([]byte, int) { return feedgen.RSS(0, 0, feedItems, built(n)), 0 }},
 		{"same-bytes", func(n int) ([]byte, int) { return feedgen.RSS(0, 0, feedItems, built(0)), 0 }},
+		{"reposts", func(n int) ([]byte, int) { return feedgen.RSS(0, n*feedItems, feedItems, built(n)), feedItems }},
 	}
 	for _, bc := range cases {
 		b.Run(bc.name, func(b *testing.B) {
@@ -66,7 +69,10 @@ func BenchmarkIngest(b *testing.B) {
 				Attribution: "人民日报", Copyright: "人民网版权所有", Enabled: true,
 				Timezone: time.FixedZone("CST", 8*3600),
 			}
-			if err := db.SyncSources(ctx, map[string][]string{src.ID: src.Channels}); err != nil {
+			// The publisher whose copies the reposts case's source carries.
+			pub := src
+			pub.ID, pub.Name = "people-paper", "人民日报"
+			if err := db.SyncSources(ctx, map[string][]string{src.ID: src.Channels, pub.ID: src.Channels}); err != nil {
 				b.Fatal(err)
 			}
 			f := &memFetcher{}
@@ -85,6 +91,14 @@ func BenchmarkIngest(b *testing.B) {
 			}
 			b.ResetTimer()
 			for i := range b.N {
+				if bc.name == "reposts" {
+					b.StopTimer()
+					f.body = bodies[i]
+					if rep := r.Run(ctx, pub); rep.Err != nil || rep.Result.New != feedItems {
+						b.Fatalf("publisher's fetch %d: %+v", i+1, rep)
+					}
+					b.StartTimer()
+				}
 				f.body = bodies[i]
 				rep := r.Run(ctx, src)
 				if rep.Err != nil {

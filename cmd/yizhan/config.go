@@ -103,6 +103,7 @@ type hubFile struct {
 	FeedSize   *int   `toml:"feed_size"`
 	LatestSize *int   `toml:"latest_size"`
 	UserAgent  string `toml:"user_agent"`
+	Dedup      *bool  `toml:"dedup"`
 
 	VariantCacheBytes *int64 `toml:"variant_cache_bytes"`
 }
@@ -317,6 +318,7 @@ func (v *validator) hub(h *hubFile, dir string) hub.Settings {
 		FeedSize:   intOr(h.FeedSize, defaultFeedSize),
 		LatestSize: intOr(h.LatestSize, defaultLatestSize),
 		UserAgent:  or(h.UserAgent, defaultUserAgent()),
+		Dedup:      h.Dedup == nil || *h.Dedup,
 	}
 	if err := checkURL(s.BaseURL); err != nil {
 		v.errorf("hub.base_url", "%v", err)

@@ -36,6 +36,8 @@ def main(path):
             "source_href": src.get("href") or next((l.get("href") for l in src.get("links", [])), None),
             "published": when(e.get("published_parsed")),
             "content": (e.get("content") or [{}])[0].get("value") or e.get("summary"),
+            "links": [{"rel": l.get("rel"), "href": l.get("href"), "title": l.get("title")} for l in e.get("links", [])],
+            "contributors": [c.get("name") for c in e.get("contributors", [])],
         })
     json.dump(out, sys.stdout, ensure_ascii=False)
 

@@ -21,36 +21,42 @@ import (
 
 // itemColumns are the columns scanItems reads, in its order.
 const itemColumns = `id, source_id, key, first_seen, published, updated, url, title, image,
-	categories, credit, credit_url, via, author, copyright, summary, content, packed`
+	categories, credit, credit_url, via, author, editor, copyright, summary, content, packed, story, own`
 
 const insertItemSQL = `INSERT INTO items (source_id, key, hash, first_seen, published, updated, sort_date,
-	url, title, image, categories, credit, credit_url, via, author, copyright, summary, content, packed)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	url, title, image, categories, credit, credit_url, via, author, editor, copyright, summary, content, packed,
+	url_key, title_key, orig_key, own)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 const updateItemSQL = `UPDATE items SET hash = ?, published = ?, updated = ?, sort_date = ?,
 	url = ?, title = ?, image = ?, categories = ?, credit = ?, credit_url = ?, via = ?, author = ?,
-	copyright = ?, summary = ?, content = ?, packed = ?
+	editor = ?, copyright = ?, summary = ?, content = ?, packed = ?,
+	url_key = ?, title_key = ?, orig_key = ?, own = ?
 	WHERE id = ?`
 
 // Reads. ORDER BY sort_date DESC, id DESC is answered by a backward scan of
 // an index on sort_date (whose entries end with the rowid), not by sorting
 // every row of a source; only the few rows fetched by id are sorted.
-// TestQueryPlans holds them to that.
+// TestQueryPlans holds them to that. Each walk starts below a position
+// (sort_date, id), so that a walk can go on where the last one stopped.
 const (
 	channelSourcesSQL = `SELECT source_id FROM source_channels WHERE channel_id = ?`
 
 	sourceItemsSQL = `SELECT ` + itemColumns + ` FROM items INDEXED BY items_source_date
-		WHERE source_id = ? ORDER BY sort_date DESC, id DESC LIMIT ?`
+		WHERE source_id = ?1 AND sort_date <= ?2 AND (sort_date < ?2 OR id < ?3)
+		ORDER BY sort_date DESC, id DESC LIMIT ?4`
 
 	sourceNewestSQL = `SELECT sort_date, id FROM items INDEXED BY items_source_date
-		WHERE source_id = ? ORDER BY sort_date DESC, id DESC LIMIT ?`
+		WHERE source_id = ?1 AND sort_date <= ?2 AND (sort_date < ?2 OR id < ?3)
+		ORDER BY sort_date DESC, id DESC LIMIT ?4`
 
 	// The ticker walks all items newest first and keeps those of published
 	// sources, so each item comes once however many channels it is in.
 	// Unpublished sources are few, so the walk stops after about Limit rows.
 	latestSQL = `SELECT ` + itemColumns + ` FROM items INDEXED BY items_date
 		WHERE source_id IN (SELECT source_id FROM source_channels)
-		ORDER BY sort_date DESC, id DESC LIMIT ?`
+		AND sort_date <= ?1 AND (sort_date < ?1 OR id < ?2)
+		ORDER BY sort_date DESC, id DESC LIMIT ?3`
 
 	// The ids come as a JSON array: one statement for any number of them.
 	byIDsSQL = `SELECT ` + itemColumns + ` FROM items
@@ -60,7 +66,7 @@ const (
 
 // storedSQL reads what SaveItems needs of n items of one source.
 func storedSQL(n int) string {
-	return `SELECT key, id, hash, first_seen, published, updated FROM items
+	return `SELECT key, id, hash, first_seen, published, updated, story FROM items
 		WHERE source_id = ? AND key IN (` + placeholders(n) + `)`
 }
 
@@ -105,6 +111,7 @@ type stored struct {
 	firstSeen int64
 	published sql.NullInt64
 	updated   sql.NullInt64
+	story     int64
 }
 
 func (db *DB) saveItems(ctx context.Context, sourceID string, items []hub.Item, now time.Time) (hub.SaveResult, error) {
@@ -166,6 +173,7 @@ func (db *DB) saveItems(ctx context.Context, sourceID string, items []hub.Item, 
 	update := tx.StmtContext(ctx, db.updateItem)
 	firstSeen := nanos(now)
 	var pk packer
+	var links []written
 	for _, p := range batch {
 		it := p.it
 		o, ok := old[it.Key]
@@ -189,11 +197,17 @@ func (db *DB) saveItems(ctx context.Context, sourceID string, items []hub.Item, 
 		} else {
 			packed = []byte{}
 		}
+		w := written{it: it, copy: db.storyCopy(sourceID, it)}
+		keys := w.keys()
 		if !ok {
-			_, err = insert.ExecContext(ctx, sourceID, it.Key, p.hash, firstSeen, published, updated,
-				sortDate(published, updated, firstSeen),
-				it.URL, it.Title, it.Image, cats, it.Credit, it.CreditURL, it.Via, it.Author, it.Copyright,
-				summary, content, packed)
+			w.date = sortDate(published, updated, firstSeen)
+			var r sql.Result
+			r, err = insert.ExecContext(ctx, sourceID, it.Key, p.hash, firstSeen, published, updated, w.date,
+				it.URL, it.Title, it.Image, cats, it.Credit, it.CreditURL, it.Via, it.Author, it.Editor, it.Copyright,
+				summary, content, packed, keys[0], keys[1], keys[2], it.Own)
+			if err == nil {
+				w.id, err = r.LastInsertId()
+			}
 			res.New++
 		} else {
 			// An upstream that drops an item's date (a page whose date line
@@ -204,15 +218,21 @@ func (db *DB) saveItems(ctx context.Context, sourceID string, items []hub.Item, 
 			if !updated.Valid {
 				updated = o.updated
 			}
-			_, err = update.ExecContext(ctx, p.hash, published, updated,
-				sortDate(published, updated, o.firstSeen),
-				it.URL, it.Title, it.Image, cats, it.Credit, it.CreditURL, it.Via, it.Author, it.Copyright,
-				summary, content, packed, o.id)
+			w.id, w.story, w.date = o.id, o.story, sortDate(published, updated, o.firstSeen)
+			_, err = update.ExecContext(ctx, p.hash, published, updated, w.date,
+				it.URL, it.Title, it.Image, cats, it.Credit, it.CreditURL, it.Via, it.Author, it.Editor, it.Copyright,
+				summary, content, packed, keys[0], keys[1], keys[2], it.Own, o.id)
 			res.Updated++
 		}
 		if err != nil {
 			return res, fmt.Errorf("item %q: %w", it.Key, err)
 		}
+		if w.copy != nil {
+			links = append(links, w)
+		}
+	}
+	if err := db.linkStories(ctx, tx, sourceID, links); err != nil {
+		return res, err
 	}
 	if res.Changed() {
 		if err := bumpSource(ctx, tx, sourceID); err != nil {
@@ -242,7 +262,7 @@ func storedItems(ctx context.Context, tx *sql.Tx, sourceID string, batch []pendi
 		for rows.Next() {
 			var key string
 			var s stored
-			if err := rows.Scan(&key, &s.id, &s.hash, &s.firstSeen, &s.published, &s.updated); err != nil {
+			if err := rows.Scan(&key, &s.id, &s.hash, &s.firstSeen, &s.published, &s.updated, &s.story); err != nil {
 				rows.Close()
 				return nil, fmt.Errorf("read stored: %w", err)
 			}
@@ -268,71 +288,81 @@ func (db *DB) Items(ctx context.Context, q hub.Query) ([]hub.Item, error) {
 	if q.Limit <= 0 {
 		return nil, fmt.Errorf("items %s: limit %d is not positive", what, q.Limit)
 	}
-	var items []hub.Item
-	var err error
-	if q.Channel == "" {
-		items, err = db.latestItems(ctx, q.Limit)
-	} else {
-		items, err = db.channelItems(ctx, q.Channel, q.Limit)
-	}
+	items, err := db.items(ctx, q)
 	if err != nil {
 		return nil, fmt.Errorf("items %s: %w", what, err)
 	}
 	return items, nil
 }
 
-func (db *DB) latestItems(ctx context.Context, limit int) ([]hub.Item, error) {
-	rows, err := db.latest.QueryContext(ctx, limit)
-	if err != nil {
-		return nil, err
-	}
-	return scanItems(rows, limit)
-}
-
-// channelItems merges the newest items of each of the channel's sources,
-// each read from the items_source_date index, so that the cost grows with
-// the number of sources and limit, never with the number of items stored.
-func (db *DB) channelItems(ctx context.Context, channel string, limit int) ([]hub.Item, error) {
+func (db *DB) items(ctx context.Context, q hub.Query) ([]hub.Item, error) {
 	// One read transaction: every query below sees the same snapshot.
 	tx, err := db.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return nil, err
 	}
 	defer tx.Rollback()
-
-	sources, err := queryStrings(ctx, tx.StmtContext(ctx, db.channelSources), channel)
-	if err != nil {
-		return nil, err
-	}
-	switch len(sources) {
-	case 0:
-		return nil, nil
-	case 1:
-		rows, err := tx.StmtContext(ctx, db.sourceItems).QueryContext(ctx, sources[0], limit)
-		if err != nil {
+	w := walk{db: db, tx: tx, latest: q.Channel == ""}
+	if !w.latest {
+		if w.sources, err = queryStrings(ctx, tx.StmtContext(ctx, db.channelSources), q.Channel); err != nil {
 			return nil, err
 		}
-		return scanItems(rows, limit)
-	}
-
-	cands, err := newestPositions(ctx, tx.StmtContext(ctx, db.sourceNewest), sources, limit)
-	if err != nil {
-		return nil, err
-	}
-
-	ids := []byte{'['}
-	for i, c := range cands {
-		if i > 0 {
-			ids = append(ids, ',')
+		if len(w.sources) == 0 {
+			return nil, nil
 		}
-		ids = strconv.AppendInt(ids, c.id, 10)
 	}
-	ids = append(ids, ']')
-	rows, err := tx.StmtContext(ctx, db.byIDs).QueryContext(ctx, string(ids))
+	if q.Dedup {
+		return db.storyItems(ctx, &w, q.Limit)
+	}
+	items, _, err := w.next(ctx, top, q.Limit)
+	return items, err
+}
+
+// top is the position before every item: walks start there.
+var top = position{math.MaxInt64, math.MaxInt64}
+
+// walk reads the items of one feed in the order of Items, a page at a time,
+// inside one read transaction.
+type walk struct {
+	db      *DB
+	tx      *sql.Tx
+	latest  bool     // every published source's items (the ticker)
+	sources []string // else the channel's sources
+}
+
+// next returns the at most n items that follow position after, and the
+// story of each (0: none).
+func (w *walk) next(ctx context.Context, after position, n int) ([]hub.Item, []int64, error) {
+	var rows *sql.Rows
+	var err error
+	switch {
+	case w.latest:
+		rows, err = w.tx.StmtContext(ctx, w.db.latest).QueryContext(ctx, after.date, after.id, n)
+	case len(w.sources) == 1:
+		rows, err = w.tx.StmtContext(ctx, w.db.sourceItems).QueryContext(ctx, w.sources[0], after.date, after.id, n)
+	default:
+		// Merge the newest of each source, each read from the
+		// items_source_date index, so that the cost grows with the number
+		// of sources and n, never with the number of items stored.
+		var cands []position
+		cands, err = newestPositions(ctx, w.tx.StmtContext(ctx, w.db.sourceNewest), w.sources, after, n)
+		if err != nil || len(cands) == 0 {
+			return nil, nil, err
+		}
+		ids := []byte{'['}
+		for i, c := range cands {
+			if i > 0 {
+				ids = append(ids, ',')
+			}
+			ids = strconv.AppendInt(ids, c.id, 10)
+		}
+		ids = append(ids, ']')
+		rows, err = w.tx.StmtContext(ctx, w.db.byIDs).QueryContext(ctx, string(ids))
+	}
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return scanItems(rows, len(cands))
+	return scanItems(rows, n)
 }
 
 // position is a place in the order of Items: (sort_date, id), newest last.
@@ -343,13 +373,13 @@ func (p position) before(q position) bool {
 }
 
 // newestPositions returns the positions of the n newest items of the
-// sources together, newest first, reading at most n of each source from
-// items_source_date: the cost grows with the sources and n, never with the
-// items stored.
-func newestPositions(ctx context.Context, newest *sql.Stmt, sources []string, n int) ([]position, error) {
+// sources together that follow position after, newest first, reading at
+// most n of each source from items_source_date: the cost grows with the
+// sources and n, never with the items stored.
+func newestPositions(ctx context.Context, newest *sql.Stmt, sources []string, after position, n int) ([]position, error) {
 	var all []position
 	for _, src := range sources {
-		rows, err := newest.QueryContext(ctx, src, n)
+		rows, err := newest.QueryContext(ctx, src, after.date, after.id, n)
 		if err != nil {
 			return nil, err
 		}
@@ -402,11 +432,13 @@ func (db *DB) KnownURLs(ctx context.Context, sourceID string, urls []string) (ma
 	return known, nil
 }
 
-// scanItems reads rows of itemColumns and closes rows.
-func scanItems(rows *sql.Rows, limit int) ([]hub.Item, error) {
+// scanItems reads rows of itemColumns, and the story of each, and closes rows.
+func scanItems(rows *sql.Rows, limit int) ([]hub.Item, []int64, error) {
 	defer rows.Close()
 	items := make([]hub.Item, 0, min(limit, 64))
+	stories := make([]int64, 0, min(limit, 64))
 	for rows.Next() {
+		var story int64
 		var it hub.Item
 		var firstSeen int64
 		var published, updated sql.NullInt64
@@ -414,13 +446,13 @@ func scanItems(rows *sql.Rows, limit int) ([]hub.Item, error) {
 		var packed sql.RawBytes
 		if err := rows.Scan(&it.ID, &it.SourceID, &it.Key, &firstSeen, &published, &updated,
 			&it.URL, &it.Title, &it.Image, &cats, &it.Credit, &it.CreditURL, &it.Via, &it.Author,
-			&it.Copyright, &it.Summary, &it.Content, &packed); err != nil {
-			return nil, err
+			&it.Editor, &it.Copyright, &it.Summary, &it.Content, &packed, &story, &it.Own); err != nil {
+			return nil, nil, err
 		}
 		if len(packed) > 0 {
 			var err error
 			if it.Summary, it.Content, err = unpack(packed); err != nil {
-				return nil, fmt.Errorf("item %d: %w", it.ID, err)
+				return nil, nil, fmt.Errorf("item %d: %w", it.ID, err)
 			}
 		}
 		it.FirstSeen = fromNanos(firstSeen)
@@ -428,15 +460,16 @@ func scanItems(rows *sql.Rows, limit int) ([]hub.Item, error) {
 		it.Updated = fromNullNanos(updated)
 		if cats != "[]" {
 			if err := json.Unmarshal([]byte(cats), &it.Categories); err != nil {
-				return nil, fmt.Errorf("item %d: categories: %w", it.ID, err)
+				return nil, nil, fmt.Errorf("item %d: categories: %w", it.ID, err)
 			}
 		}
 		items = append(items, it)
+		stories = append(stories, story)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return items, nil
+	return items, stories, nil
 }
 
 // queryStrings runs a prepared query of one text column.
@@ -511,6 +544,11 @@ func appendHashed(b []byte, it *hub.Item) []byte {
 	str(it.Via)
 	str(it.Author)
 	str(it.Copyright)
+	// Last, so that the hashes of items stored before the editor existed
+	// stay valid while their editor is empty.
+	if it.Editor != "" {
+		str(it.Editor)
+	}
 	return b
 }
 

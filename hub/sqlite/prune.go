@@ -30,6 +30,11 @@ const tombstoneSQL = `INSERT INTO pruned_items (source_id, key, url, pruned_at, 
 // pruneItemsSQL removes the items of pruneBatchSQL.
 const pruneItemsSQL = `DELETE FROM items WHERE id IN (` + pruneBatchSQL + `)`
 
+// prunedStoriesSQL reads the stories of the items of pruneBatchSQL: the
+// other copies of each lose a carrier.
+const prunedStoriesSQL = `SELECT json_group_array(DISTINCT story) FROM items
+	WHERE story != 0 AND id IN (` + pruneBatchSQL + `)`
+
 // forgetSQL drops at most ?2 tombstones no fetch has carried since ?1.
 const forgetSQL = `DELETE FROM pruned_items WHERE (source_id, key) IN (
 	SELECT source_id, key FROM pruned_items INDEXED BY pruned_items_seen
@@ -165,7 +170,7 @@ func (db *DB) prunePlans(ctx context.Context, channels []hub.Channel, now time.T
 			cut, limited = position{nanos(now.Add(-time.Duration(c.KeepDays) * 24 * time.Hour)), math.MinInt64}, true
 		}
 		if c.KeepItems > 0 {
-			kept, err := newestPositions(ctx, newest, members[id], c.KeepItems)
+			kept, err := newestPositions(ctx, newest, members[id], top, c.KeepItems)
 			if err != nil {
 				return nil, fmt.Errorf("channel %s: %w", id, err)
 			}
@@ -224,6 +229,10 @@ func (db *DB) pruneBatch(ctx context.Context, p sourcePlan, now time.Time) (int,
 	}
 
 	args := []any{p.source, p.cut.date, p.cut.id, hub.PruneBatch, nanos(now)}
+	var stories string
+	if err := tx.QueryRowContext(ctx, prunedStoriesSQL, args[:4]...).Scan(&stories); err != nil {
+		return 0, fmt.Errorf("stories: %w", err)
+	}
 	if _, err := tx.ExecContext(ctx, tombstoneSQL, args...); err != nil {
 		return 0, fmt.Errorf("tombstones: %w", err)
 	}
@@ -237,6 +246,11 @@ func (db *DB) pruneBatch(ctx context.Context, p sourcePlan, now time.Time) (int,
 	}
 	if err := bumpSource(ctx, tx, p.source); err != nil {
 		return 0, err
+	}
+	if stories != "[]" {
+		if err := bumpStorySources(ctx, tx, stories, p.source); err != nil {
+			return 0, err
+		}
 	}
 	if err := tx.Commit(); err != nil {
 		return 0, err

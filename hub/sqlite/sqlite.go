@@ -66,6 +66,8 @@ type DB struct {
 	channelSources, sourceItems, sourceNewest, latest, byIDs *sql.Stmt
 	stmts                                                    []*sql.Stmt // all of the above, to close
 
+	noStories bool // SaveItems links no stories: the baseline of the ingest benchmarks
+
 	closeOnce sync.Once
 	closeErr  error
 }

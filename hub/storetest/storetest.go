@@ -50,6 +50,7 @@ func Run(t *testing.T, open func(t *testing.T) hub.Store) {
 		{"Ping", testPing},
 	}
 	tests = append(tests, pruneTests...)
+	tests = append(tests, storyTests...)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := open(t)
@@ -165,7 +166,8 @@ func testFieldsRoundTrip(t *testing.T, s hub.Store) {
 			Credit:    "人民日报",
 			CreditURL: "http://paper.people.com.cn/",
 			Via:       "人民网 · 时政",
-			Author:    "张三",
+			Author:    "张三、李四",
+			Editor:    "王五",
 			Copyright: "人民网版权所有,未经书面授权禁止使用",
 		},
 	}
@@ -192,6 +194,7 @@ func testFieldsRoundTrip(t *testing.T, s hub.Store) {
 		{"CreditURL", it.CreditURL, want.CreditURL},
 		{"Via", it.Via, want.Via},
 		{"Author", it.Author, want.Author},
+		{"Editor", it.Editor, want.Editor},
 		{"Copyright", it.Copyright, want.Copyright},
 	} {
 		if f.got != f.want {

@@ -1,0 +1,23 @@
+-- 0008: stories (hub.Query.Dedup, package hub/story). SaveItems keys every
+-- item it writes by its canonical URL and by its credit and title(s), and
+-- links the copies of one article into a story: story is the id of the
+-- story's first-stored copy, 0 for an item no other copy is linked to.
+-- own marks the publisher's own copy (hub.Item.Own).
+--
+-- Items stored before keep 0 everywhere: they are found by no key and
+-- form no story.
+
+ALTER TABLE items ADD COLUMN url_key   INTEGER NOT NULL DEFAULT 0; -- story.URLKey
+ALTER TABLE items ADD COLUMN title_key INTEGER NOT NULL DEFAULT 0; -- story.TitleKey of the headline
+ALTER TABLE items ADD COLUMN orig_key  INTEGER NOT NULL DEFAULT 0; -- of the 原标题 its text names
+ALTER TABLE items ADD COLUMN story     INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE items ADD COLUMN own       INTEGER NOT NULL DEFAULT 0;
+
+-- Candidates of a new copy: by URL, and by credit and title within
+-- story.Window of its date. Partial: the keys left 0 cost nothing.
+CREATE INDEX items_url_key   ON items (url_key)              WHERE url_key != 0;
+CREATE INDEX items_title_key ON items (title_key, sort_date) WHERE title_key != 0;
+CREATE INDEX items_orig_key  ON items (orig_key, sort_date)  WHERE orig_key != 0;
+
+-- The copies of the stories Items shows.
+CREATE INDEX items_story ON items (story) WHERE story != 0;

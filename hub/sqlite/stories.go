@@ -1,0 +1,305 @@
+package sqlite
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"fmt"
+	"maps"
+	"math"
+	"slices"
+	"strconv"
+
+	"github.com/yizhan-hub/yizhan/hub"
+	"github.com/yizhan-hub/yizhan/hub/story"
+)
+
+// Stories (hub.Query.Dedup). SaveItems keys each item it writes by
+// story.URLKey and story.TitleKey (migration 0008) and links it to the
+// stored copies found under the same keys: an item's story is the id of its
+// story's first-stored copy, 0 while it is alone.
+
+// candidatesSQL reads the stored items that share a URL key (?1) or, dated
+// between ?3 and ?4, a title key (?2) with the items being written, except
+// those (?5): JSON arrays of integers. Each branch is a lookup in a partial
+// index, whose condition it repeats so that SQLite may use it.
+const candidatesSQL = `SELECT id, source_id, story, sort_date, url_key, title_key, orig_key,
+	url, title, credit, summary, content, packed FROM items WHERE id IN (
+		SELECT id FROM items WHERE url_key != 0 AND url_key IN (SELECT value FROM json_each(?1))
+		UNION
+		SELECT id FROM items WHERE title_key != 0 AND title_key IN (SELECT value FROM json_each(?2))
+			AND sort_date BETWEEN ?3 AND ?4
+		UNION
+		SELECT id FROM items WHERE orig_key != 0 AND orig_key IN (SELECT value FROM json_each(?2))
+			AND sort_date BETWEEN ?3 AND ?4
+	) AND id NOT IN (SELECT value FROM json_each(?5))`
+
+// storyMembersSQL reads the copies of the stories in a JSON array.
+const storyMembersSQL = `SELECT story, id, source_id, key, own, url, via, credit FROM items
+	WHERE story != 0 AND story IN (SELECT value FROM json_each(?))`
+
+// storySourcesSQL reads which sources have copies of the stories in a JSON array.
+const storySourcesSQL = `SELECT DISTINCT source_id FROM items
+	WHERE story != 0 AND story IN (SELECT value FROM json_each(?))`
+
+// written is an item SaveItems wrote, for linking into stories.
+type written struct {
+	id    int64
+	story int64 // as stored before this save
+	date  int64 // sort_date
+	it    *hub.Item
+	copy  *story.Copy // nil when stories are off
+}
+
+// storyCopy returns the matching form of an item of the source, nil when
+// stories are off (a benchmark's baseline).
+func (db *DB) storyCopy(sourceID string, it *hub.Item) *story.Copy {
+	if db.noStories {
+		return nil
+	}
+	c := story.New(it)
+	c.SourceID = sourceID
+	return c
+}
+
+// keys returns the item's url_key, title_key and orig_key.
+func (w *written) keys() [3]int64 {
+	if w.copy == nil {
+		return [3]int64{}
+	}
+	return w.copy.IndexKeys()
+}
+
+// linkStories links the written items of a source to the stored copies of
+// their articles (story.Link), in tx, and records a change of every other
+// source whose story gained a copy.
+func (db *DB) linkStories(ctx context.Context, tx *sql.Tx, sourceID string, ws []written) error {
+	if len(ws) == 0 {
+		return nil
+	}
+	cands, err := db.candidates(ctx, tx, ws)
+	if err != nil {
+		return fmt.Errorf("link stories: %w", err)
+	}
+	for i := range ws {
+		w := &ws[i]
+		w.copy.Date = fromNanos(w.date)
+		cands = append(cands, story.Candidate{ID: w.id, Story: w.story, Keys: w.keys(), Copy: w.copy})
+	}
+	plan := story.Link(cands, len(ws))
+	if len(plan.Changed) == 0 {
+		return nil
+	}
+	for _, id := range slices.Sorted(maps.Keys(plan.Set)) {
+		if _, err := tx.ExecContext(ctx, `UPDATE items SET story = ? WHERE id = ?`, plan.Set[id], id); err != nil {
+			return fmt.Errorf("link stories: %w", err)
+		}
+	}
+	// The copies of a story merged into another that were not candidates.
+	// story != 0 lets SQLite use the partial index items_story.
+	for _, old := range slices.Sorted(maps.Keys(plan.Renamed)) {
+		if _, err := tx.ExecContext(ctx, `UPDATE items SET story = ?1 WHERE story != 0 AND story = ?2`, plan.Renamed[old], old); err != nil {
+			return fmt.Errorf("link stories: %w", err)
+		}
+	}
+	if err := bumpStorySources(ctx, tx, jsonInts(plan.Changed), sourceID); err != nil {
+		return fmt.Errorf("link stories: %w", err)
+	}
+	return nil
+}
+
+// bumpStorySources records, in tx, a change of every source but except
+// that has a copy in the stories of a JSON array.
+func bumpStorySources(ctx context.Context, tx *sql.Tx, stories string, except string) error {
+	rows, err := tx.QueryContext(ctx, storySourcesSQL, stories)
+	if err != nil {
+		return err
+	}
+	sources, err := collectStrings(rows)
+	if err != nil {
+		return err
+	}
+	for _, src := range sources {
+		if src == except {
+			continue // the caller records its own source's change
+		}
+		if err := bumpSource(ctx, tx, src); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// candidates reads the stored items that share a key with ws, within
+// story.Window of their dates for title keys.
+func (db *DB) candidates(ctx context.Context, tx *sql.Tx, ws []written) ([]story.Candidate, error) {
+	var urlKeys, titleKeys, ids []int64
+	lo, hi := int64(math.MaxInt64), int64(math.MinInt64)
+	for i := range ws {
+		k := ws[i].keys()
+		if k[0] != 0 {
+			urlKeys = append(urlKeys, k[0])
+		}
+		for _, tk := range k[1:] {
+			if tk != 0 {
+				titleKeys = append(titleKeys, tk)
+			}
+		}
+		ids = append(ids, ws[i].id)
+		lo, hi = min(lo, ws[i].date), max(hi, ws[i].date)
+	}
+	if len(urlKeys) == 0 && len(titleKeys) == 0 {
+		return nil, nil
+	}
+	window := int64(story.Window)
+	rows, err := tx.QueryContext(ctx, candidatesSQL, jsonInts(urlKeys), jsonInts(titleKeys),
+		satSub(lo, window), satAdd(hi, window), jsonInts(ids))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []story.Candidate
+	for rows.Next() {
+		var c story.Candidate
+		var it hub.Item
+		var date int64
+		var packed sql.RawBytes
+		if err := rows.Scan(&c.ID, &it.SourceID, &c.Story, &date, &c.Keys[0], &c.Keys[1], &c.Keys[2],
+			&it.URL, &it.Title, &it.Credit, &it.Summary, &it.Content, &packed); err != nil {
+			return nil, err
+		}
+		if len(packed) > 0 {
+			if it.Summary, it.Content, err = unpack(packed); err != nil {
+				return nil, fmt.Errorf("item %d: %w", c.ID, err)
+			}
+		}
+		it.Published = fromNanos(date)
+		c.Copy = story.New(&it)
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// storyItems returns the newest limit items of the walk's feed with each
+// story once (hub.Query.Dedup): a copy is shown only when it is the
+// representative of its story among the feed's copies (story.Show); the
+// walk reads on until it has limit of them or the feed ends.
+func (db *DB) storyItems(ctx context.Context, w *walk, limit int) ([]hub.Item, error) {
+	inFeed, err := w.feedSources(ctx)
+	if err != nil {
+		return nil, err
+	}
+	in := func(src string) bool { return inFeed[src] }
+	out := make([]hub.Item, 0, limit)
+	after, n := top, limit
+	for len(out) < limit {
+		items, stories, err := w.next(ctx, after, n)
+		if err != nil {
+			return nil, err
+		}
+		members, err := db.storyMembers(ctx, w.tx, stories)
+		if err != nil {
+			return nil, err
+		}
+		for i := range items {
+			it := &items[i]
+			if stories[i] == 0 || story.Show(it, members[stories[i]], in) {
+				out = append(out, *it)
+			}
+		}
+		if len(items) < n {
+			break // the feed has no more
+		}
+		last := &items[len(items)-1]
+		after = position{nanos(last.Date()), last.ID}
+		// Whatever was dropped, read more at once next time: a feed full
+		// of reposts should not take a query per item.
+		n = max(2*(limit-len(out)), 16)
+	}
+	return out[:min(len(out), limit)], nil
+}
+
+// feedSources returns the sources whose items the walk's feed shows.
+func (w *walk) feedSources(ctx context.Context) (map[string]bool, error) {
+	srcs := w.sources
+	if w.latest {
+		rows, err := w.tx.QueryContext(ctx, `SELECT DISTINCT source_id FROM source_channels`)
+		if err != nil {
+			return nil, err
+		}
+		if srcs, err = collectStrings(rows); err != nil {
+			return nil, err
+		}
+	}
+	m := make(map[string]bool, len(srcs))
+	for _, s := range srcs {
+		m[s] = true
+	}
+	return m, nil
+}
+
+// storyMembers reads the copies of the stories (0 means none), by story,
+// each story's in the order they were stored.
+func (db *DB) storyMembers(ctx context.Context, tx *sql.Tx, stories []int64) (map[int64][]story.Member, error) {
+	var ids []int64
+	for _, s := range stories {
+		if s != 0 {
+			ids = append(ids, s)
+		}
+	}
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	slices.Sort(ids)
+	rows, err := tx.QueryContext(ctx, storyMembersSQL, jsonInts(slices.Compact(ids)))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	m := make(map[int64][]story.Member)
+	for rows.Next() {
+		var s int64
+		var c story.Member
+		var via, credit string
+		if err := rows.Scan(&s, &c.ID, &c.Source, &c.Key, &c.Own, &c.URL, &via, &credit); err != nil {
+			return nil, err
+		}
+		c.Name = cmp.Or(via, credit)
+		m[s] = append(m[s], c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	for _, ms := range m {
+		slices.SortFunc(ms, func(a, b story.Member) int { return cmp.Compare(a.ID, b.ID) })
+	}
+	return m, nil
+}
+
+// jsonInts writes ids as a JSON array, for json_each.
+func jsonInts(ids []int64) string {
+	b := make([]byte, 0, 2+len(ids)*20)
+	b = append(b, '[')
+	for i, id := range ids {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendInt(b, id, 10)
+	}
+	return string(append(b, ']'))
+}
+
+// satAdd and satSub add and subtract without wrapping around.
+func satAdd(a, b int64) int64 {
+	if a > math.MaxInt64-b {
+		return math.MaxInt64
+	}
+	return a + b
+}
+
+func satSub(a, b int64) int64 {
+	if a < math.MinInt64+b {
+		return math.MinInt64
+	}
+	return a - b
+}

@@ -1,0 +1,60 @@
+package story
+
+import (
+	"maps"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/yizhan-hub/yizhan/hub"
+)
+
+func TestLink(t *testing.T) {
+	day := time.Date(2025, 3, 1, 6, 0, 0, 0, china)
+	text := "<p>国务院常务会议部署推进高质量发展，强调稳就业、促消费、扩内需，会议指出，要持之以恒为基层减负。</p>"
+	cand := func(id, story int64, src, url string) Candidate {
+		it := hub.Item{SourceID: src, URL: url, Title: "持之以恒为基层减负", Content: text, Published: day,
+			Attribution: hub.Attribution{Credit: "人民日报"}}
+		c := New(&it)
+		return Candidate{ID: id, Story: story, Keys: c.IndexKeys(), Copy: c}
+	}
+	other := func(id int64) Candidate {
+		it := hub.Item{SourceID: "x", URL: "http://x.example/other.html", Title: "另一篇文章的标题很长很长", Published: day}
+		c := New(&it)
+		return Candidate{ID: id, Keys: c.IndexKeys(), Copy: c}
+	}
+	tests := []struct {
+		name    string
+		cands   []Candidate
+		saving  int
+		set     map[int64]int64
+		renamed map[int64]int64
+		changed []int64
+	}{
+		{"nothing alike", []Candidate{other(1), cand(9, 0, "a", "http://a.example/1.html")}, 1, nil, nil, nil},
+		{"joins a lone copy", []Candidate{cand(3, 0, "a", "http://a.example/1.html"), cand(9, 0, "b", "http://b.example/1.html")}, 1,
+			map[int64]int64{3: 3, 9: 3}, map[int64]int64{}, []int64{3}},
+		{"joins a story", []Candidate{cand(5, 3, "a", "http://a.example/1.html"), cand(9, 0, "b", "http://b.example/1.html")}, 1,
+			map[int64]int64{9: 3}, map[int64]int64{}, []int64{3}},
+		{"merges two stories", []Candidate{cand(5, 3, "a", "http://a.example/1.html"), cand(7, 2, "c", "http://c.example/1.html"),
+			cand(9, 0, "b", "http://b.example/1.html")}, 1,
+			map[int64]int64{5: 2, 9: 2}, map[int64]int64{3: 2}, []int64{2}},
+		{"two arriving together", []Candidate{cand(8, 0, "a", "http://a.example/1.html"), cand(9, 0, "a", "http://a.example/2.html")}, 2,
+			map[int64]int64{8: 8, 9: 8}, map[int64]int64{}, []int64{8}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := Link(tt.cands, tt.saving)
+			// A lone candidate that becomes a story's first copy gets its own id as story.
+			if !maps.Equal(p.Set, tt.set) && !(len(p.Set) == 0 && len(tt.set) == 0) {
+				t.Errorf("Set = %v, want %v", p.Set, tt.set)
+			}
+			if !maps.Equal(p.Renamed, tt.renamed) && !(len(p.Renamed) == 0 && len(tt.renamed) == 0) {
+				t.Errorf("Renamed = %v, want %v", p.Renamed, tt.renamed)
+			}
+			if !slices.Equal(p.Changed, tt.changed) {
+				t.Errorf("Changed = %v, want %v", p.Changed, tt.changed)
+			}
+		})
+	}
+}
