@@ -9,6 +9,8 @@ import (
 	"github.com/liuzl/da"
 	"github.com/longbridgeapp/opencc"
 	xhtml "golang.org/x/net/html"
+
+	"github.com/yizhan-hub/yizhan/hub"
 )
 
 // openCCKinds are the conversions ?opencc= accepts, as OpenCC names them.
@@ -159,7 +161,8 @@ func (c *converter) html(fragment string) string {
 }
 
 // convertItem converts what a reader reads of an item: its title, texts,
-// categories and attribution; never its links or ids. Every text field a
+// categories, attribution and the names of the story's other carriers;
+// never its links or ids. Every text field a
 // reader sees belongs here.
 func (c *converter) convertItem(v *itemView) {
 	v.Title = c.text(v.Title)
@@ -177,6 +180,13 @@ func (c *converter) convertItem(v *itemView) {
 	v.Author = c.text(v.Author)
 	v.Editor = c.text(v.Editor)
 	v.Copyright = c.text(v.Copyright)
+	if len(v.Carriers) > 0 {
+		carriers := make([]hub.Carrier, len(v.Carriers)) // the snapshot's are shared
+		for i, cr := range v.Carriers {
+			carriers[i] = hub.Carrier{Name: c.text(cr.Name), URL: cr.URL}
+		}
+		v.Carriers = carriers
+	}
 }
 
 // convertFeed converts the feed's own texts: title, description, rights and

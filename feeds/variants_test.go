@@ -251,12 +251,13 @@ func TestOpenCCVariant(t *testing.T) {
 		t.Run(ext, func(t *testing.T) {
 			body := get(t, h, "GET", "/feeds/theory."+ext+"?opencc=s2t").Body.String()
 			for _, want := range []string{"理論頻道", "堅持和發展新時代“楓橋經驗”", "基層治理", "人民日報社版權所有", "張三、李四", "求是雜誌社版權所有",
-				"來源：", "經由：人民網 · 理論", "全面推進鄉村振興", "延伸閱讀", "http://theory.people.com.cn/rural/振兴.html"} {
+				"來源：", "經由：人民網 · 理論", "全面推進鄉村振興", "延伸閱讀", "http://theory.people.com.cn/rural/振兴.html",
+				"編輯：張偉、陳靜", "某省網 · 理論"} {
 				if !strings.Contains(body, want) {
 					t.Errorf("no %q in\n%s", want, body)
 				}
 			}
-			for _, unwanted := range []string{"坚持", "人民日报", "全面推进", "乡村振兴的理论", "来源："} {
+			for _, unwanted := range []string{"坚持", "人民日报", "全面推进", "乡村振兴的理论", "来源：", "编辑", "张伟", "某省网"} {
 				if strings.Contains(body, unwanted) {
 					t.Errorf("%q left unconverted", unwanted)
 				}
