@@ -17,7 +17,7 @@ import (
 const pageStyle = `body{font-family:system-ui,"PingFang SC","Microsoft YaHei",sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;line-height:1.5;color:#222}
 h1{font-size:1.6rem}h2{font-size:1.2rem;margin-top:2rem}
 table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.3rem .5rem;border-bottom:1px solid #ddd;vertical-align:top}
-.meta{color:#666;font-size:.9em}.params td:last-child{word-break:break-all}.feeds a{margin-right:.6rem}
+.meta{color:#666;font-size:.9em}.params dt{margin-top:.5rem}.params dd{margin:0 0 0 1rem;overflow-wrap:anywhere}.feeds a{margin-right:.6rem}
 .ok{color:#176f2c}.failing{color:#b00020}.backing-off,.suspect{color:#a15c00}.never-fetched,.disabled,.not-configured{color:#666}`
 
 var indexTemplate = template.Must(template.New("index").Parse(`<!DOCTYPE html>
@@ -53,14 +53,12 @@ var indexTemplate = template.Must(template.New("index").Parse(`<!DOCTYPE html>
 </table>
 <h2 id="params">订阅参数</h2>
 <p>每个频道的订阅地址和 latest 都可以加这些参数，任意组合；先在频道最新的条目中筛选，再取 limit 条。</p>
-<table class="params">
-<thead><tr><th>参数</th><th>作用</th><th>示例</th></tr></thead>
-<tbody>
+<dl class="params">
 {{- range .Params}}
-<tr><td><code>{{.Name}}</code></td><td>{{.Meaning}}</td><td><a href="{{.URL}}">{{.Text}}</a></td></tr>
+<dt><code>{{.Name}}</code> {{.Meaning}}</dt>
+<dd><a href="{{.URL}}">{{.Text}}</a></dd>
 {{- end}}
-</tbody>
-</table>
+</dl>
 <p class="meta"><a href="{{.OPML}}">OPML</a> · <a href="{{.Status}}">来源状态</a> · 每个条目的内容末尾注明来源、经由、作者与版权声明。</p>
 </body>
 </html>
