@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -10,6 +11,10 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/yizhan-hub/yizhan/internal/testenv"
 )
 
 // repostUpstream serves a provincial portal's theory column, which reposts a
@@ -189,4 +194,58 @@ func saveFeed(t *testing.T, url, dir string) string {
 	path := filepath.Join(dir, filepath.Base(url))
 	download(t, url, path)
 	return path
+}
+
+// TestPostgresStore runs the same story with the store in PostgreSQL
+// ($YIZHAN_DATABASE, a schema of its own): fetch stores through it, serve
+// publishes from it, and the repost still collapses.
+func TestPostgresStore(t *testing.T) {
+	base := os.Getenv("YIZHAN_TEST_POSTGRES")
+	if base == "" {
+		testenv.Skip(t, "%s", "YIZHAN_TEST_POSTGRES is not set: start a throwaway cluster with eval \"$(.ci/postgres.sh)\"")
+	}
+	schema := fmt.Sprintf("e2e_%d", os.Getpid())
+	psql(t, base, "DROP SCHEMA IF EXISTS "+schema+" CASCADE; CREATE SCHEMA "+schema)
+	t.Cleanup(func() { psql(t, base, "DROP SCHEMA IF EXISTS "+schema+" CASCADE") })
+	sep := "?"
+	if strings.Contains(base, "?") {
+		sep = "&"
+	}
+	t.Setenv("YIZHAN_DATABASE", base+sep+"search_path="+schema)
+
+	up := repostUpstream(t)
+	dir := t.TempDir()
+	listen := freePort(t)
+	cfg := writeRepostConfig(t, dir, up.URL, listen, true)
+	for _, src := range []string{"portal-theory", "people-opinion"} {
+		if out, code := run(t, "fetch", "-config", cfg, src); code != 0 {
+			t.Fatalf("yizhan fetch %s = %d:\n%s", src, code, out)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "hub.db")); err == nil {
+		t.Errorf("an SQLite file was created beside the config despite YIZHAN_DATABASE")
+	}
+	s := startServe(t, cfg, listen)
+	f := readJSONFeed(t, s.base+"/feeds/latest.json")
+	if len(f.Items) != 2 {
+		t.Errorf("latest.json from PostgreSQL has %d items, want 2 (the repost collapsed)", len(f.Items))
+	}
+	out, code := run(t, "sources", "-config", cfg)
+	if code != 0 || !strings.Contains(out, "portal-theory") || !strings.Contains(out, "people-opinion") {
+		t.Errorf("yizhan sources = %d:\n%s", code, out)
+	}
+	s.stop(t)
+}
+
+// psql runs SQL on the database at url with pgx.
+func psql(t *testing.T, url, sql string) {
+	t.Helper()
+	c, err := pgx.Connect(context.Background(), url)
+	if err != nil {
+		t.Fatalf("connect %s: %v", url, err)
+	}
+	defer c.Close(context.Background())
+	if _, err := c.Exec(context.Background(), sql); err != nil {
+		t.Fatalf("%s: %v", sql, err)
+	}
 }

@@ -9,7 +9,9 @@ package hub
 
 import (
 	"crypto/sha1"
+	"encoding/binary"
 	"fmt"
+	"math"
 	"time"
 )
 
@@ -162,4 +164,57 @@ func uuid5(name string) string {
 	u[6] = u[6]&0x0f | 0x50
 	u[8] = u[8]&0x3f | 0x80
 	return fmt.Sprintf("%x-%x-%x-%x-%x", u[0:4], u[4:6], u[6:8], u[8:10], u[10:16])
+}
+
+// AppendHashed appends to b the fields of it that come from the upstream,
+// each length-prefixed so that no two items encode alike: stores keep a hash
+// of them to tell an unchanged item from a changed one. ID, SourceID, Key,
+// FirstSeen and the story fields are the store's, not the upstream's.
+func AppendHashed(b []byte, it *Item) []byte {
+	str := func(s string) {
+		b = binary.AppendUvarint(b, uint64(len(s)))
+		b = append(b, s...)
+	}
+	tm := func(t time.Time) {
+		if t.IsZero() {
+			b = append(b, 0)
+			return
+		}
+		b = append(b, 1)
+		b = binary.AppendVarint(b, unixNanos(t))
+	}
+	str(it.URL)
+	str(it.Title)
+	str(it.Summary)
+	str(it.Content)
+	str(it.Image)
+	b = binary.AppendUvarint(b, uint64(len(it.Categories)))
+	for _, c := range it.Categories {
+		str(c)
+	}
+	tm(it.Published)
+	tm(it.Updated)
+	str(it.Credit)
+	str(it.CreditURL)
+	str(it.Via)
+	str(it.Author)
+	str(it.Copyright)
+	// Last, so that the hashes of items stored before the editor existed
+	// stay valid while their editor is empty.
+	if it.Editor != "" {
+		str(it.Editor)
+	}
+	return b
+}
+
+// unixNanos is t in unix nanoseconds, clamped to the years 1678 to 2262
+// that an int64 holds (an upstream's year 1 or 9999 is noise anyway).
+func unixNanos(t time.Time) int64 {
+	switch {
+	case t.Before(time.Unix(0, math.MinInt64)):
+		return math.MinInt64
+	case t.After(time.Unix(0, math.MaxInt64)):
+		return math.MaxInt64
+	}
+	return t.UnixNano()
 }

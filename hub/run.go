@@ -24,10 +24,29 @@ type RetryHinter interface {
 	RetryHint() time.Duration
 }
 
+// RunStore is the part of Store a Runner uses.
+type RunStore interface {
+	SaveItems(ctx context.Context, sourceID string, items []Item, now time.Time) (SaveResult, error)
+	FetchState(ctx context.Context, sourceID string) (FetchState, error)
+	SaveFetchState(ctx context.Context, st FetchState) error
+	Lease(ctx context.Context, sourceID, holder string, now, until time.Time) (bool, error)
+}
+
+// LeaseTTL is the longest a Runner's lease on a source runs without being
+// renewed: the sources of a process that dies are taken over within it.
+const LeaseTTL = time.Minute
+
 // RunnerOptions configure a Runner.
 type RunnerOptions struct {
-	Store       Store
-	Fetcher     Fetcher
+	Store   RunStore
+	Fetcher Fetcher
+	// Holder names this process among several sharing the store (host,
+	// pid and a random part). When set, a scheduled run first leases its
+	// source (Store.Lease), renewing the lease while it runs, and is
+	// skipped when another process holds it or ran the source less than
+	// half its interval ago: each due source is fetched by one of them.
+	// Empty means the process is alone.
+	Holder      string
 	Concurrency int // fetches running at once across all sources; default 4
 	Logger      *slog.Logger
 	Now         func() time.Time
@@ -55,6 +74,7 @@ type Report struct {
 	Result      SaveResult
 	NotModified bool
 	Busy        bool      // the source was already running; nothing was done
+	Elsewhere   bool      // another process holds the source, or ran it a moment ago; nothing was done
 	Deferred    time.Time // set when a scheduled run was skipped because the source backs off until then
 	// Disabled is FetchState.Disabled when a scheduled run was skipped for
 	// it, or when this run's failure disabled the source.
@@ -65,13 +85,15 @@ type Report struct {
 }
 
 // Outcome names a report's result in one word: new, updated, unchanged,
-// not_modified, busy, deferred, disabled or error. It is the metrics label.
+// not_modified, busy, elsewhere, deferred, disabled or error. It is the metrics label.
 func (r Report) Outcome() string {
 	switch {
 	case r.Err != nil:
 		return "error"
 	case r.Busy:
 		return "busy"
+	case r.Elsewhere:
+		return "elsewhere"
 	case r.Disabled != "":
 		return "disabled"
 	case !r.Deferred.IsZero():
@@ -158,9 +180,29 @@ func (r *Runner) run(ctx context.Context, src Source, scheduled bool) Report {
 }
 
 func (r *Runner) fetch(ctx context.Context, src Source, scheduled bool, rep *Report) error {
+	shared := scheduled && r.opts.Holder != ""
+	var interval time.Duration
+	if shared {
+		interval = ScheduleInterval(src.Schedule, time.UTC)
+		ttl := min(max(interval/2, 5*time.Second), LeaseTTL)
+		ok, err := r.opts.Store.Lease(ctx, src.ID, r.opts.Holder, rep.Start, rep.Start.Add(ttl))
+		if err != nil {
+			return fmt.Errorf("run %s: %w", src.ID, err)
+		}
+		if !ok {
+			rep.Elsewhere = true
+			return nil
+		}
+		defer r.renew(ctx, src.ID, ttl)()
+	}
 	st, err := r.opts.Store.FetchState(ctx, src.ID)
 	if err != nil {
 		return fmt.Errorf("run %s: %w", src.ID, err)
+	}
+	if shared && !st.LastTry.IsZero() && rep.Start.Sub(st.LastTry) < interval/2 {
+		// Another process's scheduler, out of step with ours, ran it.
+		rep.Elsewhere = true
+		return nil
 	}
 	st.SourceID = src.ID
 	st = st.ForURL(src.URL)
@@ -240,6 +282,30 @@ func (r *Runner) fetch(ctx context.Context, src Source, scheduled bool, rep *Rep
 		r.opts.OnChange(src, rep.Result)
 	}
 	return nil
+}
+
+// renew keeps the lease on a source while its run goes on, renewing it
+// every third of ttl; the returned function stops it.
+func (r *Runner) renew(ctx context.Context, sourceID string, ttl time.Duration) func() {
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(ttl / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				now := r.opts.Now()
+				if ok, err := r.opts.Store.Lease(ctx, sourceID, r.opts.Holder, now, now.Add(ttl)); err != nil || !ok {
+					r.opts.Logger.Warn("lease lost while fetching", "source", sourceID, "err", err)
+				}
+			}
+		}
+	}()
+	return func() { cancel(); <-done }
 }
 
 // saveState records fetch state even when the run's context is already

@@ -15,6 +15,12 @@ type memStore struct {
 	mu     sync.Mutex
 	items  map[string]Item
 	states map[string]FetchState
+	leases map[string]memLease
+}
+
+type memLease struct {
+	holder string
+	until  time.Time
 }
 
 func newMemStore() *memStore {
@@ -68,6 +74,18 @@ func (m *memStore) Prune(context.Context, []Channel, time.Time) (PruneResult, er
 	return PruneResult{}, nil
 }
 func (m *memStore) Changes(context.Context, int64) (ChangeSet, error) { return ChangeSet{}, nil }
+func (m *memStore) Lease(_ context.Context, id, holder string, now, until time.Time) (bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.leases == nil {
+		m.leases = make(map[string]memLease)
+	}
+	if l, ok := m.leases[id]; ok && l.holder != holder && l.until.After(now) {
+		return false, nil
+	}
+	m.leases[id] = memLease{holder, until}
+	return true, nil
+}
 
 func (m *memStore) count() int {
 	m.mu.Lock()
@@ -310,5 +328,51 @@ func TestErrorText(t *testing.T) {
 		if got := ErrorText("s1", tt.err); got != tt.want {
 			t.Errorf("ErrorText(s1, %q) = %q, want %q", tt.err, got, tt.want)
 		}
+	}
+}
+
+// TestRunnerLeaseOneProcess: two processes on one store run the same
+// schedule; each due run is fetched by exactly one of them, also when their
+// schedulers are out of step, and the other takes over once the holder's
+// lease has expired.
+func TestRunnerLeaseOneProcess(t *testing.T) {
+	st := newMemStore()
+	var fetches atomic.Int32
+	f := fetchFunc(func(context.Context, Source, FetchState) (FetchResult, error) {
+		fetches.Add(1)
+		return FetchResult{}, nil
+	})
+	now := time.Date(2026, 11, 26, 8, 0, 0, 0, time.UTC)
+	clock := func() time.Time { return now }
+	a := NewRunner(RunnerOptions{Store: st, Fetcher: f, Holder: "a", Now: clock})
+	b := NewRunner(RunnerOptions{Store: st, Fetcher: f, Holder: "b", Now: clock})
+	src := Source{ID: "s", URL: "http://example.com/feed", Schedule: "@every 10m", Enabled: true}
+	ctx := t.Context()
+
+	for i, tt := range []struct {
+		name       string
+		advance    time.Duration
+		runner     *Runner
+		wantFetch  bool
+		wantReport string
+	}{
+		{"a first", 0, a, true, "unchanged"},
+		{"b at the same moment", time.Second, b, false, "elsewhere"},
+		{"b out of step, 4 minutes later", 4 * time.Minute, b, false, "elsewhere"},
+		{"b at the next slot: a's lease expired", 6 * time.Minute, b, true, "unchanged"},
+		{"a at its next slot, 3 minutes after b", 3 * time.Minute, a, false, "elsewhere"},
+		{"a at its slot after", 10 * time.Minute, a, true, "unchanged"},
+	} {
+		now = now.Add(tt.advance)
+		before := fetches.Load()
+		rep := tt.runner.RunScheduled(ctx, src)
+		if got := fetches.Load() > before; got != tt.wantFetch || rep.Outcome() != tt.wantReport {
+			t.Errorf("%d %s: fetched %v, outcome %q; want %v, %q", i, tt.name, got, rep.Outcome(), tt.wantFetch, tt.wantReport)
+		}
+	}
+	// A manual fetch (yizhan fetch) ignores leases.
+	before := fetches.Load()
+	if rep := b.Run(ctx, src); rep.Err != nil || fetches.Load() == before {
+		t.Errorf("Run = %+v, want a fetch whoever holds the lease", rep)
 	}
 }

@@ -228,6 +228,8 @@ func (s *Scheduler) log(rep Report) {
 	switch {
 	case rep.Busy:
 		s.logger.Info("fetch skipped: still running", "source", rep.SourceID)
+	case rep.Elsewhere:
+		s.logger.Debug("fetch skipped: another process runs it", "source", rep.SourceID)
 	case !rep.Deferred.IsZero():
 		s.logger.Debug("fetch deferred", "source", rep.SourceID, "until", rep.Deferred)
 	case rep.Err != nil && rep.Disabled != "":

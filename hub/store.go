@@ -93,6 +93,14 @@ type Store interface {
 	// the caller keeps what it has and asks again later.
 	Changes(ctx context.Context, since int64) (ChangeSet, error)
 
+	// Lease claims the scheduled runs of a source for holder, one process
+	// among several sharing the store, until until: it reports true when
+	// nobody holds the source, when the lease held expired at or before
+	// now, or when holder holds it already (the lease then runs to until);
+	// false while another holder's lease runs past now. It changes nothing
+	// that Changes reports.
+	Lease(ctx context.Context, sourceID, holder string, now, until time.Time) (bool, error)
+
 	// Ping reports whether the store answers.
 	Ping(ctx context.Context) error
 

@@ -14,10 +14,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/pelletier/go-toml/v2"
 
 	"github.com/yizhan-hub/yizhan/feeds"
 	"github.com/yizhan-hub/yizhan/hub"
+	"github.com/yizhan-hub/yizhan/hub/postgres"
 	"github.com/yizhan-hub/yizhan/sources"
 )
 
@@ -36,6 +38,9 @@ type Config struct {
 	// enabled source scheduled more often than once a minute. check prints
 	// them and serve logs them; they stop nothing.
 	Warnings []*ConfigError
+
+	// DatabaseEnv says Hub.Database came from $YIZHAN_DATABASE, not the file.
+	DatabaseEnv bool
 }
 
 // minInterval is the shortest time between two runs of a source that is
@@ -330,7 +335,11 @@ func (v *validator) hub(h *hubFile, dir string) hub.Settings {
 	} else if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
 		v.errorf("hub.listen", "%q has no valid port", s.Listen)
 	}
-	if !filepath.IsAbs(s.Database) {
+	if postgres.IsURL(s.Database) {
+		if _, err := pgxpool.ParseConfig(s.Database); err != nil {
+			v.errorf("hub.database", "%v", err)
+		}
+	} else if !filepath.IsAbs(s.Database) {
 		s.Database = filepath.Join(dir, s.Database)
 	}
 	s.Timezone = v.location("hub.timezone", or(h.Timezone, defaultTimezone))

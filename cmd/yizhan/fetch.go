@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/yizhan-hub/yizhan/hub"
+	"github.com/yizhan-hub/yizhan/hub/postgres"
 	"github.com/yizhan-hub/yizhan/hub/sqlite"
 	"github.com/yizhan-hub/yizhan/sources"
 )
@@ -18,10 +19,7 @@ import (
 // openStore opens the configured database, creating its directory if needed,
 // and records which channels each configured source feeds.
 func openStore(ctx context.Context, cfg *Config) (hub.Store, error) {
-	if err := os.MkdirAll(filepath.Dir(cfg.Hub.Database), 0o755); err != nil {
-		return nil, err
-	}
-	db, err := sqlite.Open(ctx, cfg.Hub.Database)
+	db, err := openDatabase(ctx, cfg.Hub.Database)
 	if err != nil {
 		return nil, err
 	}
@@ -30,6 +28,18 @@ func openStore(ctx context.Context, cfg *Config) (hub.Store, error) {
 		return nil, fmt.Errorf("sync sources: %w", err)
 	}
 	return db, nil
+}
+
+// openDatabase opens the store that database names: a PostgreSQL URL, else
+// an SQLite file, created with its directory if absent.
+func openDatabase(ctx context.Context, database string) (hub.Store, error) {
+	if postgres.IsURL(database) {
+		return postgres.Open(ctx, database)
+	}
+	if err := os.MkdirAll(filepath.Dir(database), 0o755); err != nil {
+		return nil, err
+	}
+	return sqlite.Open(ctx, database)
 }
 
 func cmdFetch(ctx context.Context, e *env, args []string) int {

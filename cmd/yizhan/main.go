@@ -220,6 +220,9 @@ func start(e *env, name string, args []string, minArgs, maxArgs int) (cfg *Confi
 		printErrors(e.stderr, err)
 		return nil, nil, nil, exitFail
 	}
+	if db := e.getenv("YIZHAN_DATABASE"); db != "" {
+		cfg.Hub.Database, cfg.DatabaseEnv = db, true
+	}
 	return cfg, rest, logger, exitOK
 }
 

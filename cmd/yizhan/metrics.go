@@ -30,7 +30,7 @@ func newMetrics(reg prometheus.Registerer, rows func(ctx context.Context) ([]fee
 	m := &metrics{
 		fetches: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "yizhan_fetches_total",
-			Help: "Runs of a source by result: new, updated, unchanged, not_modified, error, busy, deferred or disabled.",
+			Help: "Runs of a source by result: new, updated, unchanged, not_modified, error, busy, elsewhere, deferred or disabled.",
 		}, []string{"source", "result"}),
 		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "yizhan_fetch_duration_seconds",

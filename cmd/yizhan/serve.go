@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -109,6 +110,7 @@ func newApp(ctx context.Context, cfg *Config, logger *slog.Logger) (*app, error)
 	a.runner = hub.NewRunner(hub.RunnerOptions{
 		Store:    store,
 		Fetcher:  a.fetcher,
+		Holder:   holderName(),
 		Logger:   logger,
 		OnChange: func(src hub.Source, _ hub.SaveResult) { a.handler.Cache().Invalidate(src.Channels...) },
 		OnReport: a.metrics.observe,
@@ -292,6 +294,9 @@ func (a *app) apply(ctx context.Context, old, cfg *Config) error {
 		a.logger.Warn("hub.listen changes on restart", "listen", old.Hub.Listen)
 		cfg.Hub.Listen = old.Hub.Listen
 	}
+	if old.DatabaseEnv {
+		cfg.Hub.Database, cfg.DatabaseEnv = old.Hub.Database, true
+	}
 	if cfg.Hub.Database != old.Hub.Database {
 		a.logger.Warn("hub.database changes on restart", "database", old.Hub.Database)
 		cfg.Hub.Database = old.Hub.Database
@@ -403,4 +408,12 @@ func (s *swapFetcher) set(cfg *Config, known sources.KnownURLs) {
 
 func (s *swapFetcher) Fetch(ctx context.Context, src hub.Source, prev hub.FetchState) (hub.FetchResult, error) {
 	return s.f.Load().Fetch(ctx, src, prev)
+}
+
+// holderName names this process among the serve processes that share a
+// database (hub.RunnerOptions.Holder): host, pid and a random part, so that
+// a restarted process on the same host is another holder.
+func holderName() string {
+	host, _ := os.Hostname()
+	return fmt.Sprintf("%s:%d:%08x", host, os.Getpid(), rand.Uint32())
 }

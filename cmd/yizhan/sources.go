@@ -13,7 +13,7 @@ import (
 
 	"github.com/yizhan-hub/yizhan/feeds"
 	"github.com/yizhan-hub/yizhan/hub"
-	"github.com/yizhan-hub/yizhan/hub/sqlite"
+	"github.com/yizhan-hub/yizhan/hub/postgres"
 )
 
 func cmdSources(ctx context.Context, e *env, args []string) int {
@@ -37,10 +37,10 @@ func cmdSources(ctx context.Context, e *env, args []string) int {
 // feeds a serve on the same database publishes. A database that does not
 // exist yet knows no source, and is not created.
 func readStats(ctx context.Context, path string) ([]hub.SourceStat, error) {
-	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) && !postgres.IsURL(path) {
 		return nil, nil
 	}
-	db, err := sqlite.Open(ctx, path)
+	db, err := openDatabase(ctx, path)
 	if err != nil {
 		return nil, err
 	}

@@ -6,7 +6,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"database/sql"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -512,45 +511,9 @@ func numbered(first, n int) string {
 	return string(b)
 }
 
-// appendHashed appends to b the fields of it that come from the upstream,
-// each length-prefixed so that no two items encode alike. ID, SourceID, Key
-// and FirstSeen are the store's, not the upstream's.
-func appendHashed(b []byte, it *hub.Item) []byte {
-	str := func(s string) {
-		b = binary.AppendUvarint(b, uint64(len(s)))
-		b = append(b, s...)
-	}
-	tm := func(t time.Time) {
-		if t.IsZero() {
-			b = append(b, 0)
-			return
-		}
-		b = append(b, 1)
-		b = binary.AppendVarint(b, nanos(t))
-	}
-	str(it.URL)
-	str(it.Title)
-	str(it.Summary)
-	str(it.Content)
-	str(it.Image)
-	b = binary.AppendUvarint(b, uint64(len(it.Categories)))
-	for _, c := range it.Categories {
-		str(c)
-	}
-	tm(it.Published)
-	tm(it.Updated)
-	str(it.Credit)
-	str(it.CreditURL)
-	str(it.Via)
-	str(it.Author)
-	str(it.Copyright)
-	// Last, so that the hashes of items stored before the editor existed
-	// stay valid while their editor is empty.
-	if it.Editor != "" {
-		str(it.Editor)
-	}
-	return b
-}
+// appendHashed is hub.AppendHashed: the bytes whose hash tells SaveItems
+// whether an item changed.
+var appendHashed = hub.AppendHashed
 
 func encodeCategories(cats []string) (string, error) {
 	if len(cats) == 0 {

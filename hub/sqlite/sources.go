@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"time"
 
 	"github.com/yizhan-hub/yizhan/hub"
 )
@@ -171,4 +172,24 @@ func scanFetchState(row *sql.Row, st *hub.FetchState) error {
 	}
 	st.LastTry, st.LastSuccess, st.NextTry = fromNullNanos(lastTry), fromNullNanos(lastSuccess), fromNullNanos(nextTry)
 	return nil
+}
+
+// leaseSQL claims a source for holder ?2 until ?3 when it is free, expired
+// at ?4, or held by ?2 already; it returns a row only when the claim held.
+const leaseSQL = `INSERT INTO source_leases (source_id, holder, until) VALUES (?1, ?2, ?3)
+	ON CONFLICT (source_id) DO UPDATE SET holder = excluded.holder, until = excluded.until
+	WHERE source_leases.holder = excluded.holder OR source_leases.until <= ?4
+	RETURNING holder`
+
+// Lease claims the scheduled runs of a source for holder; see hub.Store.
+func (db *DB) Lease(ctx context.Context, sourceID, holder string, now, until time.Time) (bool, error) {
+	var got string
+	err := db.w.QueryRowContext(ctx, leaseSQL, sourceID, holder, nanos(until), nanos(now)).Scan(&got)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("lease %s: %w", sourceID, err)
+	}
+	return true, nil
 }

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -48,6 +49,7 @@ func Run(t *testing.T, open func(t *testing.T) hub.Store) {
 		{"Concurrent", testConcurrent},
 		{"Changes", testChanges},
 		{"Ping", testPing},
+		{"Lease", testLease},
 	}
 	tests = append(tests, pruneTests...)
 	tests = append(tests, storyTests...)
@@ -930,4 +932,53 @@ func testChanges(t *testing.T, s hub.Store) {
 
 	syncSources(t, s, map[string][]string{"a": {"c2"}, "b": {"c2", "c1"}})
 	check("a source moved to another channel", v5, nil, true)
+}
+
+// testLease: one holder at a time, until its lease expires; renewing and
+// taking over; sources are leased apart; Changes sees nothing.
+func testLease(t *testing.T, s hub.Store) {
+	ctx := t.Context()
+	lease := func(src, holder string, now time.Time, ttl time.Duration, want bool) {
+		t.Helper()
+		got, err := s.Lease(ctx, src, holder, now, now.Add(ttl))
+		if err != nil {
+			t.Fatalf("Lease(%s, %s): %v", src, holder, err)
+		}
+		if got != want {
+			t.Errorf("Lease(%s, %s, %v) = %v, want %v", src, holder, now.Sub(base), got, want)
+		}
+	}
+	lease("a", "p1", at(0), time.Minute, true)
+	lease("a", "p2", at(0).Add(10*time.Second), time.Minute, false)
+	lease("b", "p2", at(0).Add(10*time.Second), time.Minute, true) // another source
+	lease("a", "p1", at(0).Add(50*time.Second), time.Minute, true) // renewed to 1m50s
+	lease("a", "p2", at(0).Add(70*time.Second), time.Minute, false)
+	lease("a", "p2", at(0).Add(110*time.Second), time.Minute, true) // expired: taken over
+	lease("a", "p1", at(0).Add(120*time.Second), time.Minute, false)
+	cs, err := s.Changes(ctx, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cs.Changed() {
+		t.Errorf("Changes after leases = %+v, want nothing", cs)
+	}
+
+	// Many processes at once: exactly one wins.
+	var wins atomic.Int32
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Go(func() {
+			ok, err := s.Lease(ctx, "c", fmt.Sprint("p", i), at(1), at(1).Add(time.Minute))
+			if err != nil {
+				t.Errorf("Lease: %v", err)
+			}
+			if ok {
+				wins.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	if n := wins.Load(); n != 1 {
+		t.Errorf("%d of 8 concurrent leases won, want 1", n)
+	}
 }

@@ -1,0 +1,104 @@
+package e2e
+
+import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/yizhan-hub/yizhan/internal/testenv"
+)
+
+// TestReplicas runs two `yizhan serve` processes on one PostgreSQL database
+// with a source due every 2 seconds: each due run is fetched by one of
+// them, both serve the same feed under the same ETag, and when one dies
+// the other goes on fetching.
+func TestReplicas(t *testing.T) {
+	base := os.Getenv("YIZHAN_TEST_POSTGRES")
+	if base == "" {
+		testenv.Skip(t, "%s", "YIZHAN_TEST_POSTGRES is not set: start a throwaway cluster with eval \"$(.ci/postgres.sh)\"")
+	}
+	schema := fmt.Sprintf("replicas_%d", os.Getpid())
+	psql(t, base, "DROP SCHEMA IF EXISTS "+schema+" CASCADE; CREATE SCHEMA "+schema)
+	t.Cleanup(func() { psql(t, base, "DROP SCHEMA IF EXISTS "+schema+" CASCADE") })
+	sep := "?"
+	if strings.Contains(base, "?") {
+		sep = "&"
+	}
+	t.Setenv("YIZHAN_DATABASE", base+sep+"search_path="+schema)
+
+	var fetches atomic.Int32
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fetches.Add(1)
+		w.Header().Set("Content-Type", "application/rss+xml; charset=utf-8")
+		http.ServeFile(w, r, "testdata/upstream/opinion.rss")
+	}))
+	t.Cleanup(up.Close)
+
+	dir := t.TempDir()
+	start := func(name string) *server {
+		listen := freePort(t)
+		cfg := fmt.Sprintf(`[hub]
+base_url = "http://hub.example"
+listen   = %q
+
+[[channel]]
+id = "opinion"
+
+[[source]]
+id          = "people-opinion"
+name        = "人民网 · 观点"
+url         = %q
+channels    = ["opinion"]
+schedule    = "@every 2s"
+attribution = "人民日报"
+`, listen, up.URL+"/rss/opinion.xml")
+		path := filepath.Join(dir, name+".toml")
+		if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return startServe(t, path, listen)
+	}
+	a, b := start("a"), start("b")
+	began := time.Now()
+	waitFor(t, "the first fetch", func() bool { return fetches.Load() > 0 })
+	time.Sleep(8 * time.Second)
+	slots := int32(time.Since(began)/(2*time.Second)) + 1
+	if n := fetches.Load(); n > slots+1 {
+		t.Errorf("%d fetches in %d slots of 2 s by two replicas, want at most one per slot", n, slots)
+	}
+
+	etag := func(s *server) string {
+		res := get(t, s.base+"/feeds/opinion.json", nil)
+		res.Body.Close()
+		return res.Header.Get("ETag")
+	}
+	waitFor(t, "both replicas to serve the same ETag", func() bool {
+		ea, eb := etag(a), etag(b)
+		return ea != "" && ea == eb
+	})
+	if n := len(readJSONFeed(t, b.base+"/feeds/opinion.json").Items); n != 2 {
+		t.Errorf("replica b serves %d items, want the 2 replica a or b stored", n)
+	}
+
+	// Replica a dies without a word; b takes its sources over within a minute.
+	if err := a.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	a.cmd.Wait()
+	before := fetches.Load()
+	deadline := time.Now().Add(70 * time.Second)
+	for fetches.Load() < before+2 {
+		if time.Now().After(deadline) {
+			t.Fatalf("replica b fetched %d times in the 70 s after a died, want it to take over", fetches.Load()-before)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	b.stop(t)
+}
