@@ -9,6 +9,10 @@
 #   bench/serve.sh                 # DUR=10s ROUNDS=3
 #   INGEST=1 bench/serve.sh        # the same while yizhan re-fetches the source every
 #                                  # second and the upstream publishes 5 new items a second
+#   QUERY='filter=…&opencc=s2t' bench/serve.sh
+#                                  # also a fourth server in the rotation, "variant": yizhan
+#                                  # serving the feed with that query (issue 12), compared
+#                                  # with yizhan's base feed (target: >= 0.9 x)
 #
 # With INGEST=1 the conditional GET sends the ETag of the last response each
 # connection got (bench/etag.lua), for all three servers, since yizhan's feed
@@ -23,6 +27,7 @@ cd "$(dirname "$0")/.."
 DUR=${DUR:-10s}
 ROUNDS=${ROUNDS:-3}
 INGEST=${INGEST:-0}
+QUERY=${QUERY:-}
 THREADS=${THREADS:-2}
 CONNS=${CONNS:-50}
 P_YIZHAN=${P_YIZHAN:-18090}
@@ -150,6 +155,14 @@ end
 LUA
 
 declare -A url=([yizhan]="$feed" [nginx]="http://127.0.0.1:$P_NGINX/bench.rss" [bare]="http://127.0.0.1:$P_BARE/bench.rss")
+servers=(yizhan nginx bare)
+if [ -n "$QUERY" ]; then
+	url[variant]="$feed?$QUERY"
+	servers+=(variant)
+	code=$(curl -s -o "$work/variant.rss" -w '%{http_code}' "${url[variant]}")
+	[ "$code" = 200 ] || { echo "serve.sh: ${url[variant]} answered $code" >&2; exit 1; }
+	echo "# variant: ?$QUERY, $(grep -c '<item>' "$work/variant.rss") items, $(wc -c <"$work/variant.rss") bytes"
+fi
 etag() { header "$1" ETag; }
 
 # measure SERVER SCENARIO: prints "rps p99_ms non2xx3xx socket_errors"
@@ -182,7 +195,7 @@ echo "# wrk -t$THREADS -c$CONNS -d$DUR, best of $ROUNDS rounds, ingest=$INGEST"
 echo "# feed: $(wc -c <"$work/static/bench.rss") bytes, gzip $(wc -c <"$work/static/bench.rss.gz") bytes"
 # Header bytes of a gzip 200 and of a 304 from each server: they should be alike.
 hdrs=""
-for server in yizhan nginx bare; do
+for server in "${servers[@]}"; do
 	u=${url[$server]}
 	g=$(curl -s -o /dev/null -D - -H 'Accept-Encoding: gzip' "$u" | wc -c)
 	n=$(curl -s -o /dev/null -D - -H "If-None-Match: $(etag "$u")" "$u" | wc -c)
@@ -194,7 +207,7 @@ declare -A best p99 runs
 failed=0
 for scenario in plain gzip 304; do
 	for round in $(seq "$ROUNDS"); do
-		for server in yizhan nginx bare; do
+		for server in "${servers[@]}"; do
 			read -r rps p non err < <(measure "$server" "$scenario")
 			printf '%-8s %-7s %12s %9s %8s %7s\n' "$scenario" "$server" "$rps" "$p" "$non" "$err"
 			failed=$((failed + non + err))
@@ -229,6 +242,18 @@ for scenario in plain gzip 304; do
 	read -r b _ < <(median "$scenario/bare")
 	echo "$scenario $y $n $b $p"
 done | table "median of $ROUNDS rounds"
+if [ -n "$QUERY" ]; then
+	echo
+	echo "# the variant against yizhan's base feed (best, median); target >= 0.9"
+	printf '%-8s %12s %12s %9s %12s %12s %9s\n' scenario base variant ratio base_med var_med ratio
+	for scenario in plain gzip 304; do
+		read -r ym _ < <(median "$scenario/yizhan")
+		read -r vm _ < <(median "$scenario/variant")
+		yb=${best[$scenario/yizhan]} vb=${best[$scenario/variant]}
+		printf '%-8s %12s %12s %9s %12s %12s %9s\n' "$scenario" "$yb" "$vb" "$(awk "BEGIN{printf \"%.2f\", $vb/$yb}")" \
+			"$ym" "$vm" "$(awk "BEGIN{printf \"%.2f\", $vm/$ym}")"
+	done
+fi
 echo "# yizhan log: $(grep -c 'level=ERROR' "$work/logs/yizhan.log" || true) errors, $(grep -c 'level=WARN' "$work/logs/yizhan.log" || true) warnings"
 if [ "$INGEST" = 1 ]; then
 	curl -s "http://127.0.0.1:$P_YIZHAN/metrics" >"$work/metrics.txt"

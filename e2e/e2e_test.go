@@ -555,6 +555,47 @@ func TestEndToEnd(t *testing.T) {
 		}
 	})
 
+	t.Run("query variants", func(t *testing.T) {
+		// 秋粮, to traditional characters: the one item about the autumn grain.
+		rss := filepath.Join(dir, "politics-filtered.rss")
+		download(t, base+"/feeds/politics.rss?filter=%E7%A7%8B%E7%B2%AE&opencc=s2t&utm_source=e2e", rss)
+		p := feedparser(t, python, rss) // fails on a feed it finds ill-formed
+		if len(p.Entries) != 1 || p.Entries[0].Title != "全國秋糧收購進度過半" || p.Entries[0].SourceTitle != "人民日報" ||
+			p.Entries[0].Author != "李紅軍" || !strings.Contains(p.Entries[0].Content, "來源") {
+			t.Errorf("filtered and converted politics.rss = %+v", p.Entries)
+		}
+		self := false
+		for _, l := range p.Links {
+			self = self || (l.Rel == "self" && l.Href == base+"/feeds/politics.rss?filter=%E7%A7%8B%E7%B2%AE&opencc=s2t")
+		}
+		if !self {
+			t.Errorf("no self link with the canonical query: %+v", p.Links)
+		}
+		if out, err := exec.Command(xmllint, "--noout", rss).CombinedOutput(); err != nil {
+			t.Errorf("xmllint: %v\n%s", err, out)
+		}
+		atom := filepath.Join(dir, "politics-hk.atom")
+		download(t, base+"/feeds/politics.atom?filterout_title=%E7%A7%8B%E7%B2%AE&opencc=s2hk", atom)
+		if out, err := exec.Command(jing, "-c", filepath.Join(schemas, "atom-rfc4287.rnc"), atom).CombinedOutput(); err != nil {
+			t.Errorf("jing: %v\n%s", err, out)
+		}
+		if p := feedparser(t, python, atom); len(p.Entries) != 2 {
+			t.Errorf("filterout_title left %d entries, want 2", len(p.Entries))
+		}
+		js := filepath.Join(dir, "politics-brief.json")
+		download(t, base+"/feeds/politics.json?brief=100", js)
+		if out, err := exec.Command(python, "testdata/validate_json.py", filepath.Join(schemas, "jsonfeed-v1.1.schema.json"), js).CombinedOutput(); err != nil {
+			t.Errorf("brief JSON Feed does not validate: %v\n%s", err, out)
+		}
+		for path, want := range map[string]int{"/feeds/politics.rss?filter=(": 400, "/feeds/latest.json?opencc=x": 400, "/feeds/latest.json?source=people-world": 200} {
+			res := get(t, base+path, nil)
+			res.Body.Close()
+			if res.StatusCode != want {
+				t.Errorf("GET %s = %d, want %d", path, res.StatusCode, want)
+			}
+		}
+	})
+
 	t.Run("newsboat", func(t *testing.T) {
 		newsboat := lookPath(t, "newsboat")
 		home := t.TempDir()

@@ -53,6 +53,7 @@ type Cache struct {
 	snaps    map[string]*snapshot
 	marks    map[string]mark // per channel: what its Last-Modified was last given for
 	variants map[variantKey][]int
+	vars     variantCache // renderings of query variants (variants.go)
 
 	sf singleflight.Group
 }
@@ -130,6 +131,7 @@ func (c *Cache) Invalidate(channels ...string) {
 			delete(c.variants, vk)
 		}
 	}
+	c.vars.drop(drop)
 }
 
 // InvalidateAll drops every rendering, as after retention removed items from
@@ -146,6 +148,7 @@ func (c *Cache) invalidateAllLocked() {
 	c.entries.Store(&map[key]*entry{})
 	clear(c.snaps)
 	clear(c.variants)
+	c.vars.clear()
 }
 
 // setConfig replaces the configuration and drops every rendering made with
@@ -157,6 +160,7 @@ func (c *Cache) setConfig(cfg Config) {
 	defer c.mu.Unlock()
 	c.cfg.Store(next)
 	c.invalidateAllLocked()
+	c.vars.setBudget(next.variantBytes)
 	for ch := range c.marks {
 		if next.channels[ch] == nil {
 			delete(c.marks, ch)

@@ -28,6 +28,9 @@ type config struct {
 	sources  map[string]*hub.Source // by id
 	srcOrder []hub.Source           // configured sources in configuration order, each id once
 	loaded   time.Time              // when it took effect: Last-Modified of what depends on it alone
+
+	variantBytes int64     // Config.VariantCacheBytes
+	queries      queryMemo // variants of recent queries, valid under this configuration
 }
 
 // channelInfo is what rendering and serving need to know about one channel or
@@ -52,6 +55,8 @@ func newConfig(c Config) *config {
 		loc:      s.Timezone,
 		channels: make(map[string]*channelInfo, len(c.Channels)+1),
 		sources:  make(map[string]*hub.Source, len(c.Sources)),
+
+		variantBytes: c.VariantCacheBytes,
 	}
 	if cfg.title == "" {
 		cfg.title = defaultTitle

@@ -62,6 +62,11 @@ type Config struct {
 	// positive, means DefaultMaxAge. The latest ticker and the index page use
 	// the shortest max-age of all channels.
 	MaxAge func(channelID string) time.Duration
+
+	// VariantCacheBytes bounds the memory the renderings of query variants
+	// (?filter=, ?opencc=, …) take; not positive means
+	// DefaultVariantCacheBytes.
+	VariantCacheBytes int64
 }
 
 // format is one rendering the cache keeps: a feed format or a page.

@@ -14,9 +14,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
-// maxQuery is the longest query string a feed request may carry. Feed
-// readers send at most a limit and a cache buster.
-const maxQuery = 1024
+// maxQuery is the longest query string a feed request may carry: a few
+// patterns of Chinese words, percent-encoded (nine bytes a character), and
+// the other parameters.
+const maxQuery = 4096
 
 // healthTimeout bounds the store's answer to /healthz.
 const healthTimeout = 2 * time.Second
@@ -172,68 +173,44 @@ func (h *Handler) feed(w http.ResponseWriter, r *http.Request, file string) {
 		http.Error(w, "404 not found: no such feed", http.StatusNotFound)
 		return
 	}
-	limit, problem := parseLimit(r.URL.RawQuery, ch.size)
-	if problem != "" {
-		h.metrics.request(ch.id, f, http.StatusBadRequest)
-		http.Error(w, "400 bad request: "+problem, http.StatusBadRequest)
-		return
+	var limit int
+	var v *variant
+	if raw := r.URL.RawQuery; raw != "" {
+		if v = cfg.queries.get(raw, ch.size); v == nil {
+			var qerr *queryError
+			if limit, v, qerr = parseQuery(raw, ch.size, cfg.sources); qerr != nil {
+				h.metrics.request(ch.id, f, badQuery(w, qerr))
+				return
+			}
+			if v != nil {
+				cfg.queries.put(raw, ch.size, v)
+			}
+		}
 	}
-	e, err := h.cache.get(r.Context(), key{channel: ch.id, format: f, limit: limit})
+	var e *entry
+	var err error
+	if v != nil {
+		e, err = h.cache.getVariant(r.Context(), ch.id, f, v)
+	} else {
+		e, err = h.cache.get(r.Context(), key{channel: ch.id, format: f, limit: limit})
+	}
 	if err != nil {
+		var bad *queryError // a pattern that did not compile
+		if errors.As(err, &bad) {
+			h.metrics.request(ch.id, f, badQuery(w, bad))
+			return
+		}
 		h.metrics.request(ch.id, f, h.fail(w, r, err))
 		return
 	}
 	h.metrics.request(ch.id, f, e.serve(w, r))
 }
 
-// parseLimit reads ?limit=N from a raw query: 0 for none (or the full size),
-// else N; a non-empty problem when the query is unacceptable. Other
-// parameters, such as cache busters, are ignored. The common queries are read
-// without allocating.
-func parseLimit(raw string, size int) (limit int, problem string) {
-	if raw == "" {
-		return 0, ""
-	}
-	if len(raw) > maxQuery {
-		return 0, "query too long"
-	}
-	var value string // the last limit given
-	n := 0           // how many were given
-	if strings.ContainsAny(raw, "%+;") {
-		q, err := url.ParseQuery(raw)
-		if err != nil {
-			return 0, "malformed query"
-		}
-		if vs := q["limit"]; len(vs) > 0 {
-			value, n = vs[len(vs)-1], len(vs)
-		}
-	} else {
-		for rest := raw; rest != ""; {
-			var pair string
-			pair, rest, _ = strings.Cut(rest, "&")
-			if k, v, _ := strings.Cut(pair, "="); k == "limit" {
-				value, n = v, n+1
-			}
-		}
-	}
-	switch {
-	case n == 0:
-		return 0, ""
-	case n > 1:
-		return 0, "limit given more than once"
-	}
-	limit, ok := parseCount(value)
-	if !ok || limit < 1 || limit > size {
-		return 0, limitProblem(size)
-	}
-	if limit == size {
-		limit = 0 // the full feed: one rendering, one ETag
-	}
-	return limit, ""
-}
-
-func limitProblem(size int) string {
-	return "limit must be a whole number from 1 to " + strconv.Itoa(size)
+// badQuery answers a request whose query has a bad parameter: 400, in
+// plain text naming it.
+func badQuery(w http.ResponseWriter, e *queryError) int {
+	http.Error(w, "400 bad request: "+e.Error(), http.StatusBadRequest)
+	return http.StatusBadRequest
 }
 
 // parseCount parses 1 to 4 ASCII digits.

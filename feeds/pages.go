@@ -17,7 +17,7 @@ import (
 const pageStyle = `body{font-family:system-ui,"PingFang SC","Microsoft YaHei",sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;line-height:1.5;color:#222}
 h1{font-size:1.6rem}h2{font-size:1.2rem;margin-top:2rem}
 table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.3rem .5rem;border-bottom:1px solid #ddd;vertical-align:top}
-.meta{color:#666;font-size:.9em}.feeds a{margin-right:.6rem}
+.meta{color:#666;font-size:.9em}.params dt{margin-top:.5rem}.params dd{margin:0 0 0 1rem;overflow-wrap:anywhere}.feeds a{margin-right:.6rem}
 .ok{color:#176f2c}.failing{color:#b00020}.backing-off,.suspect{color:#a15c00}.never-fetched,.disabled,.not-configured{color:#666}`
 
 var indexTemplate = template.Must(template.New("index").Parse(`<!DOCTYPE html>
@@ -51,6 +51,14 @@ var indexTemplate = template.Must(template.New("index").Parse(`<!DOCTYPE html>
 {{- end}}
 </tbody>
 </table>
+<h2 id="params">订阅参数</h2>
+<p>每个频道的订阅地址和 latest 都可以加这些参数，任意组合；先在频道最新的条目中筛选，再取 limit 条。</p>
+<dl class="params">
+{{- range .Params}}
+<dt><code>{{.Name}}</code> {{.Meaning}}</dt>
+<dd><a href="{{.URL}}">{{.Text}}</a></dd>
+{{- end}}
+</dl>
 <p class="meta"><a href="{{.OPML}}">OPML</a> · <a href="{{.Status}}">来源状态</a> · 每个条目的内容末尾注明来源、经由、作者与版权声明。</p>
 </body>
 </html>
@@ -61,6 +69,7 @@ type indexPage struct {
 	Style     template.CSS
 	Feeds     []indexFeed
 	Headlines []indexHeadline
+	Params    []indexParam
 	OPML      string
 	Status    string
 }
@@ -93,6 +102,7 @@ func renderIndex(cfg *config, latest *snapshot) ([]byte, error) {
 		Style:  pageStyle,
 		OPML:   cfg.base + "/opml",
 		Status: cfg.base + "/status",
+		Params: queryExamples(cfg, "politics"),
 	}
 	for _, ch := range append([]*channelInfo{cfg.latest}, cfg.order...) {
 		p.Feeds = append(p.Feeds, indexFeed{ch.title, ch.description, feedLinks(cfg, ch.id)})

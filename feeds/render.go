@@ -85,12 +85,15 @@ type snapshot struct {
 	lastMod time.Time // Last-Modified of every rendering of this snapshot
 	sum     [sha256.Size]byte
 	stamp   stamp
+
+	raw  []hub.Item   // as read, for the query parameters (filter.go)
+	text snapshotText // their plain text, made when a variant needs it
 }
 
 // newSnapshot prepares items for rendering. Its sum covers the items and the
 // channel's configuration, so that an unchanged sum means unchanged output.
 func newSnapshot(items []hub.Item, ch *channelInfo, cfg *config) *snapshot {
-	s := &snapshot{items: make([]itemView, len(items))}
+	s := &snapshot{items: make([]itemView, len(items)), raw: items}
 	h := sha256.New()
 	field := func(s string) {
 		var n [8]byte

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -22,6 +23,9 @@ func FuzzServe(f *testing.F) {
 		{"/feeds/latest.json?limit=3&_=1", "gzip;q=0, *", `W/"x", *`},
 		{"/feeds/theory.json?limit=%zz", "", ""},
 		{"/feeds/theory.rss?limit=1;limit=2", "", ""},
+		{"/feeds/theory.rss?filter=%E6%9E%AB&opencc=s2t&brief=100&limit=2", "gzip", ""},
+		{"/feeds/latest.json?filter_time=60&source=people-theory,people-politics&credit=x", "", ""},
+		{"/feeds/theory.atom?filterout_category=(&filter_case_sensitive=false", "", ""},
 		{"/feeds/../../etc/passwd", "", ""},
 		{"/feeds/%2e%2e%2fetc%2fpasswd.rss", "", ""},
 		{"/feeds/theory%00.rss", "", ""},
@@ -167,5 +171,98 @@ func BenchmarkRender(b *testing.B) {
 				newEntry(body, f.contentType(), ch.cacheControl, s.lastMod)
 			}
 		})
+	}
+}
+
+// BenchmarkServeVariant serves a cached variant of a 50-item channel feed
+// (?filter=…&opencc=s2t), beside the base feed, through the whole Handler:
+// what a variant adds to a request the cache answers.
+//
+//	go test ./feeds -run '^$' -bench ServeVariant -benchmem
+func BenchmarkServeVariant(b *testing.B) {
+	cfg := testConfig()
+	cfg.Settings.FeedSize = 50
+	h := NewHandler(Options{Config: cfg, Store: newMemStore(cfg, benchItems(50)...), Now: fixedNow})
+	for _, target := range []struct{ name, url string }{
+		{"base", "/feeds/theory.rss"},
+		{"variant", "/feeds/theory.rss?filter=%E6%9E%AB%E6%A1%A5&opencc=s2t"},
+	} {
+		warm := httptest.NewRecorder()
+		h.ServeHTTP(warm, httptest.NewRequest("GET", target.url, nil))
+		if warm.Code != 200 {
+			b.Fatalf("%s: status %d", target.url, warm.Code)
+		}
+		etag := warm.Header().Get("ETag")
+		for _, tc := range []struct {
+			name   string
+			header []string
+			code   int
+		}{
+			{"GET", nil, 200},
+			{"GET gzip", []string{"Accept-Encoding", "gzip, deflate, br"}, 200},
+			{"304", []string{"If-None-Match", etag}, 304},
+		} {
+			b.Run(target.name+"/"+tc.name, func(b *testing.B) {
+				r := httptest.NewRequest("GET", target.url, nil)
+				for i := 0; i+1 < len(tc.header); i += 2 {
+					r.Header.Set(tc.header[i], tc.header[i+1])
+				}
+				w := &benchWriter{h: make(http.Header)}
+				b.ReportAllocs()
+				for b.Loop() {
+					clear(w.h)
+					h.ServeHTTP(w, r)
+				}
+				if w.code != tc.code {
+					b.Fatalf("status %d, want %d", w.code, tc.code)
+				}
+			})
+		}
+	}
+}
+
+// BenchmarkRenderVariant is the first request of a variant of a 50-item
+// channel whose snapshot is in memory (the base feed was served): compiling
+// its patterns, filtering, converting and rendering the items kept, gzip
+// included. "filtered" keeps 10 of 50 items; "all" keeps every item. "after
+// a change" is the first request of the variant after its channel changed:
+// it also reads the (in-memory) store and prepares the snapshot and its
+// plain text, which the base feeds and all other variants then share.
+//
+//	go test ./feeds -run '^$' -bench RenderVariant -benchmem
+func BenchmarkRenderVariant(b *testing.B) {
+	cfg := testConfig()
+	cfg.Settings.FeedSize = 50
+	h := NewHandler(Options{Config: cfg, Store: newMemStore(cfg, benchItems(50)...), Now: fixedNow})
+	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/feeds/theory.rss", nil))
+	if _, err := converterFor("s2t"); err != nil { // loaded once per process, not per variant
+		b.Fatal(err)
+	}
+	for _, tc := range []struct{ name, query string }{
+		{"filtered+s2t", "filter_title=" + url.QueryEscape("第[0-9]*[05]篇") + "&opencc=s2t"},
+		{"filtered", "filter_title=" + url.QueryEscape("第[0-9]*[05]篇")},
+		{"all+s2t", "opencc=s2t"},
+		{"filtered+s2t after a change", "filter_title=" + url.QueryEscape("第[0-9]*[05]篇") + "&opencc=s2t"},
+	} {
+		for _, f := range []string{"rss", "json"} {
+			b.Run(tc.name+"/"+f, func(b *testing.B) {
+				target := "/feeds/theory." + f + "?" + tc.query
+				r := httptest.NewRequest("GET", target, nil)
+				w := &benchWriter{h: make(http.Header)}
+				changed := strings.HasSuffix(tc.name, "after a change")
+				b.ReportAllocs()
+				for b.Loop() {
+					h.cache.vars.clear()
+					if changed {
+						h.cache.Invalidate("theory")
+					}
+					clear(w.h)
+					h.ServeHTTP(w, r)
+				}
+				if w.code != 200 {
+					b.Fatalf("status %d", w.code)
+				}
+			})
+		}
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/pelletier/go-toml/v2"
 
+	"github.com/yizhan-hub/yizhan/feeds"
 	"github.com/yizhan-hub/yizhan/hub"
 	"github.com/yizhan-hub/yizhan/hub/postgres"
 	"github.com/yizhan-hub/yizhan/sources"
@@ -28,6 +29,10 @@ type Config struct {
 	Hub      hub.Settings
 	Channels []hub.Channel
 	Sources  []hub.Source
+
+	// VariantCacheBytes is [hub] variant_cache_bytes: the memory the
+	// renderings of feeds' query variants (?filter=, ?opencc=, …) may take.
+	VariantCacheBytes int64
 
 	// Warnings are what is valid but likely a mistake, in file order: an
 	// enabled source scheduled more often than once a minute. check prints
@@ -81,6 +86,10 @@ const (
 	defaultDelay       = time.Second
 	maxMaxPages        = 100
 	maxMaxArticles     = 1000
+
+	defaultVariantCacheBytes = feeds.DefaultVariantCacheBytes
+	minVariantCacheBytes     = 1 << 20 // a few variants of a channel
+	maxVariantCacheBytes     = 1 << 34
 )
 
 // configFile mirrors config.toml. Pointers tell an absent key from a zero one.
@@ -100,6 +109,8 @@ type hubFile struct {
 	LatestSize *int   `toml:"latest_size"`
 	UserAgent  string `toml:"user_agent"`
 	Dedup      *bool  `toml:"dedup"`
+
+	VariantCacheBytes *int64 `toml:"variant_cache_bytes"`
 }
 
 type channelFile struct {
@@ -271,6 +282,7 @@ func (v *validator) warnf(key, format string, args ...any) {
 func (v *validator) config(raw *configFile, dir string) *Config {
 	cfg := &Config{File: v.file}
 	cfg.Hub = v.hub(&raw.Hub, dir)
+	cfg.VariantCacheBytes = v.variantCacheBytes(raw.Hub.VariantCacheBytes)
 
 	channels := make(map[string]string) // id → key of its first declaration
 	for i, c := range raw.Channel {
@@ -344,6 +356,17 @@ func (v *validator) hub(h *hubFile, dir string) hub.Settings {
 		v.errorf("hub.user_agent", "must be one line")
 	}
 	return s
+}
+
+// variantCacheBytes checks [hub] variant_cache_bytes, nil when absent.
+func (v *validator) variantCacheBytes(n *int64) int64 {
+	if n == nil {
+		return defaultVariantCacheBytes
+	}
+	if *n < minVariantCacheBytes || *n > maxVariantCacheBytes {
+		v.errorf("hub.variant_cache_bytes", "%d is out of range %d..%d", *n, int64(minVariantCacheBytes), int64(maxVariantCacheBytes))
+	}
+	return *n
 }
 
 func (v *validator) channel(key string, c channelFile) hub.Channel {

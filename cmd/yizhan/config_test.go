@@ -59,6 +59,7 @@ func TestConfigErrors(t *testing.T) {
 			`8: source[0].schedule: parse schedule "CRON_TZ=Asia/Shanghai": CRON_TZ=Zone must be followed by a space`,
 			`14: source[1].schedule: parse schedule "CRON_TZ=Nowhere/City 0 8 * * *"`,
 		}},
+		{"variant_cache_small.toml", []string{`3: hub.variant_cache_bytes: 65536 is out of range 1048576..17179869184`}},
 		{"html_inline_table.toml", []string{
 			`9: source[0].html.links: required for kind = "html"`,
 			`9: source[0].html.max_pages: 0 is out of range 1..100`,
@@ -110,6 +111,9 @@ func TestConfigDefaults(t *testing.T) {
 	if want := filepath.Join("testdata", "yizhan.db"); h.Database != want {
 		t.Errorf("Database = %q, want %q (relative to the config file)", h.Database, want)
 	}
+	if cfg.VariantCacheBytes != 64<<20 {
+		t.Errorf("VariantCacheBytes = %d, want the documented 64 MiB", cfg.VariantCacheBytes)
+	}
 	if !strings.HasPrefix(h.UserAgent, "yizhan/") {
 		t.Errorf("UserAgent = %q, want it to name yizhan", h.UserAgent)
 	}
@@ -141,6 +145,9 @@ func TestConfigFull(t *testing.T) {
 	}
 	if !reflect.DeepEqual(cfg.Hub, wantHub) {
 		t.Errorf("Hub = %+v\nwant %+v", cfg.Hub, wantHub)
+	}
+	if cfg.VariantCacheBytes != 32<<20 {
+		t.Errorf("VariantCacheBytes = %d, want 32 MiB", cfg.VariantCacheBytes)
 	}
 	wantChannels := []hub.Channel{
 		{ID: "theory", Title: "理论频道", Description: "理论文章", Copyright: "版权归原作者所有", KeepDays: 0, KeepItems: 500},

@@ -391,6 +391,8 @@ func feedsConfig(cfg *Config) feeds.Config {
 		Channels: cfg.Channels,
 		Sources:  cfg.Sources,
 		MaxAge:   func(id string) time.Duration { return maxAge[id] },
+
+		VariantCacheBytes: cfg.VariantCacheBytes,
 	}
 }
 
