@@ -121,7 +121,21 @@ type Query struct {
 	// them, CreditURL to the link of the publisher's own copy when the
 	// store holds one, and Carriers listing the other copies.
 	Dedup bool
+
+	// Before, when not nil, starts after this place in the order of Items:
+	// the page of older items that follows one that ended there (RFC 5005
+	// paging). Items stored meanwhile, which are newer, do not move it.
+	Before *Position
 }
+
+// Position is a place in the order of Items: an item's Date and ID.
+type Position struct {
+	Date time.Time
+	ID   int64
+}
+
+// Position returns the item's place in the order of Items.
+func (it *Item) Position() Position { return Position{Date: it.Date(), ID: it.ID} }
 
 // ChangeSet is what Store.Changes reports.
 type ChangeSet struct {

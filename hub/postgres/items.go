@@ -380,10 +380,14 @@ func (db *DB) items(ctx context.Context, q hub.Query) ([]hub.Item, error) {
 			return nil, nil
 		}
 	}
-	if q.Dedup {
-		return storyItems(ctx, &w, q.Limit)
+	start := top
+	if q.Before != nil {
+		start = position{nanos(q.Before.Date), q.Before.ID}
 	}
-	items, _, err := w.next(ctx, top, q.Limit)
+	if q.Dedup {
+		return storyItems(ctx, &w, start, q.Limit)
+	}
+	items, _, err := w.next(ctx, start, q.Limit)
 	return items, err
 }
 
@@ -461,7 +465,7 @@ func scanItems(rows pgx.Rows, extra bool) ([]hub.Item, []int64, error) {
 
 // storyItems returns the newest limit items of the walk's feed with each
 // story once (hub.Query.Dedup; story.Show).
-func storyItems(ctx context.Context, w *walk, limit int) ([]hub.Item, error) {
+func storyItems(ctx context.Context, w *walk, start position, limit int) ([]hub.Item, error) {
 	srcs := w.sources
 	if w.latest {
 		var err error
@@ -475,7 +479,7 @@ func storyItems(ctx context.Context, w *walk, limit int) ([]hub.Item, error) {
 	}
 	in := func(src string) bool { return inFeed[src] }
 	out := make([]hub.Item, 0, limit)
-	after, n := top, limit
+	after, n := start, limit
 	for len(out) < limit {
 		items, stories, err := w.next(ctx, after, n)
 		if err != nil {

@@ -310,10 +310,14 @@ func (db *DB) items(ctx context.Context, q hub.Query) ([]hub.Item, error) {
 			return nil, nil
 		}
 	}
-	if q.Dedup {
-		return db.storyItems(ctx, &w, q.Limit)
+	start := top
+	if q.Before != nil {
+		start = position{nanos(q.Before.Date), q.Before.ID}
 	}
-	items, _, err := w.next(ctx, top, q.Limit)
+	if q.Dedup {
+		return db.storyItems(ctx, &w, start, q.Limit)
+	}
+	items, _, err := w.next(ctx, start, q.Limit)
 	return items, err
 }
 

@@ -184,14 +184,14 @@ func (db *DB) candidates(ctx context.Context, tx *sql.Tx, ws []written) ([]story
 // story once (hub.Query.Dedup): a copy is shown only when it is the
 // representative of its story among the feed's copies (story.Show); the
 // walk reads on until it has limit of them or the feed ends.
-func (db *DB) storyItems(ctx context.Context, w *walk, limit int) ([]hub.Item, error) {
+func (db *DB) storyItems(ctx context.Context, w *walk, start position, limit int) ([]hub.Item, error) {
 	inFeed, err := w.feedSources(ctx)
 	if err != nil {
 		return nil, err
 	}
 	in := func(src string) bool { return inFeed[src] }
 	out := make([]hub.Item, 0, limit)
-	after, n := top, limit
+	after, n := start, limit
 	for len(out) < limit {
 		items, stories, err := w.next(ctx, after, n)
 		if err != nil {

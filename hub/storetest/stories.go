@@ -23,6 +23,7 @@ var storyTests = []struct {
 	{"StoryNeverMerges", testStoryNeverMerges},
 	{"StoryPruneOneCopy", testStoryPruneOneCopy},
 	{"StoryLimitAndOrder", testStoryLimitAndOrder},
+	{"Paging", testPaging},
 }
 
 // article is the text of a People's Daily commentary, long enough for its
@@ -321,5 +322,54 @@ func testStoryLimitAndOrder(t *testing.T, s hub.Store) {
 	checkKeys(t, "Items(c, 7, dedup)", got, want...)
 	if n := len(dedup(t, s, "", 1000)); n != 30 {
 		t.Errorf("Items(latest, dedup) = %d stories, want 30", n)
+	}
+}
+
+// testPaging: following Before from the first page visits every item of
+// a channel once, newest first, with and without Dedup, also when newer
+// items arrive between two pages; the page after the last is empty.
+func testPaging(t *testing.T, s hub.Store) {
+	syncSources(t, s, map[string][]string{"a": {"c"}, "b": {"c"}, "people": {"c"}, "prov": {"c"}})
+	var a, b []hub.Item
+	for i := range 23 {
+		// Pairs of items share a date, so that ties are broken by id across pages.
+		a = append(a, item("a", fmt.Sprint("a", i), at(-i/2)))
+		b = append(b, item("b", fmt.Sprint("b", i), at(-i)))
+	}
+	save(t, s, "a", a, at(1))
+	save(t, s, "b", b, at(1))
+	save(t, s, "people", []hub.Item{ownCopy(at(-5))}, at(1))
+	save(t, s, "prov", []hub.Item{repost("prov", at(-4))}, at(1))
+	for _, dedup := range []bool{false, true} {
+		all, err := s.Items(t.Context(), hub.Query{Channel: "c", Limit: 100, Dedup: dedup})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var walked []hub.Item
+		var before *hub.Position
+		for page := 0; ; page++ {
+			if page == 2 {
+				// Newer items arrive meanwhile: they are on the first page, not the next.
+				save(t, s, "a", []hub.Item{item("a", fmt.Sprint("late", dedup), at(2))}, at(2))
+			}
+			got, err := s.Items(t.Context(), hub.Query{Channel: "c", Limit: 7, Dedup: dedup, Before: before})
+			if err != nil {
+				t.Fatal(err)
+			}
+			walked = append(walked, got...)
+			if len(got) < 7 {
+				break
+			}
+			p := got[len(got)-1].Position()
+			before = &p
+		}
+		if !slices.Equal(keys(walked), keys(all)) {
+			t.Errorf("dedup %v: pages walked %q, want every item once %q", dedup, keys(walked), keys(all))
+		}
+		// 46 items, the story's two copies, and with Dedup the late item of
+		// the first round beside the story shown once.
+		if want := 48; len(all) != want {
+			t.Errorf("dedup %v: %d items in all, want %d", dedup, len(all), want)
+		}
 	}
 }
