@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"golang.org/x/sync/singleflight"
+
+	"github.com/yizhan-hub/yizhan/hub"
 )
 
 // renderTimeout bounds one fill of the cache (a store read and the
@@ -310,11 +312,12 @@ func (c *Cache) snapshot(ctx context.Context, ch *channelInfo, st stamp, cfg *co
 		return s, nil
 	}
 	v, err, _ := c.sf.Do("s\x00"+ch.id+"\x00"+st.String(), func() (any, error) {
-		items, err := c.store.Items(ctx, ch.query)
+		items, more, err := c.items(ctx, ch.query)
 		if err != nil {
 			return nil, fmt.Errorf("items %s: %w", ch.id, err)
 		}
 		s := newSnapshot(items, ch, cfg)
+		s.setMore(more)
 		s.stamp = st
 		c.mu.Lock()
 		defer c.mu.Unlock()
@@ -347,4 +350,15 @@ func (c *Cache) snapshot(ctx context.Context, ch *channelInfo, st stamp, cfg *co
 		return nil, err
 	}
 	return v.(*snapshot), nil
+}
+
+// items reads what q asks for and whether the store has more after it,
+// in one read of one item more.
+func (c *Cache) items(ctx context.Context, q hub.Query) ([]hub.Item, bool, error) {
+	q.Limit++
+	items, err := c.store.Items(ctx, q)
+	if err != nil || len(items) < q.Limit {
+		return items, false, err
+	}
+	return items[:q.Limit-1], true, nil
 }

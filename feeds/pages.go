@@ -59,6 +59,7 @@ var indexTemplate = template.Must(template.New("index").Parse(`<!DOCTYPE html>
 <dd><a href="{{.URL}}">{{.Text}}</a></dd>
 {{- end}}
 </dl>
+<p>更早的条目：沿订阅源的 next 链接翻页（<code>?before=…</code>，RSS/Atom 的 <code>rel="next"</code>、JSON Feed 的 <code>next_url</code>）。</p>
 <p class="meta"><a href="{{.OPML}}">OPML</a> · <a href="{{.Status}}">来源状态</a> · 每个条目的内容末尾注明来源、经由、作者与版权声明。</p>
 </body>
 </html>

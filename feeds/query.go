@@ -1,6 +1,8 @@
 package feeds
 
 import (
+	"encoding/base64"
+	"encoding/binary"
 	"net/url"
 	"regexp"
 	"slices"
@@ -41,6 +43,7 @@ const (
 	paramCredit        = "credit"
 	paramBrief         = "brief"
 	paramOpenCC        = "opencc"
+	paramBefore        = "before"
 )
 
 // field is what a filter pattern is matched against.
@@ -63,7 +66,7 @@ var fieldSuffixes = [...]string{"", "_title", "_description", "_author", "_categ
 var variantParams = func() map[string]bool {
 	m := map[string]bool{
 		paramCaseSensitive: true, paramFilterTime: true, paramSource: true,
-		paramCredit: true, paramBrief: true, paramOpenCC: true,
+		paramCredit: true, paramBrief: true, paramOpenCC: true, paramBefore: true,
 	}
 	for _, s := range fieldSuffixes {
 		m[paramFilter+s] = true
@@ -97,6 +100,14 @@ type variant struct {
 	credit  string
 	brief   int    // characters; 0: the description as it is
 	opencc  string // conversion kind; "": none
+	// before, when not nil, makes the variant a page of older items: the
+	// feed's items after this place, read from the store (RFC 5005).
+	before *hub.Position
+}
+
+// filters reports whether the variant keeps only some of the items it reads.
+func (v *variant) filters() bool {
+	return len(v.keep) > 0 || len(v.drop) > 0 || v.within > 0 || v.sources != nil || v.credit != ""
 }
 
 // queryError is a query parameter with a bad value: a 400 that names it.
@@ -288,11 +299,20 @@ func parseVariant(q url.Values, limit int, sources map[string]*hub.Source) (*var
 		}
 		v.opencc = s
 	}
+	if s, ok, err := one(paramBefore); err != nil {
+		return nil, err
+	} else if ok {
+		p, okCursor := parseCursor(s)
+		if !okCursor {
+			return nil, &queryError{paramBefore, "is not a cursor of this hub's feeds (follow a feed's next link)"}
+		}
+		v.before = &p
+	}
 	if len(v.keep) == 0 && len(v.drop) == 0 {
 		v.fold = false // filter_case_sensitive alone changes nothing
 	}
 	if len(v.keep) == 0 && len(v.drop) == 0 && v.within == 0 && v.sources == nil &&
-		v.credit == "" && v.brief == 0 && v.opencc == "" {
+		v.credit == "" && v.brief == 0 && v.opencc == "" && v.before == nil {
 		return nil, nil
 	}
 	v.key = v.canonical()
@@ -331,7 +351,44 @@ func (v *variant) canonical() string {
 	if v.limit > 0 {
 		q.Set(paramLimit, strconv.Itoa(v.limit))
 	}
+	if v.before != nil {
+		q.Set(paramBefore, formatCursor(*v.before))
+	}
 	return q.Encode()
+}
+
+// next returns the query of the page that follows the variant's (or the
+// base feed's, v nil, with limit) at position p: the same parameters with
+// before=CURSOR.
+func (v *variant) next(limit int, p hub.Position) string {
+	n := variant{limit: limit}
+	if v != nil {
+		n = *v
+	}
+	n.before = &p
+	return n.canonical()
+}
+
+// A cursor is an item's place in the order of a feed (hub.Position): its
+// date in unix nanoseconds and its id, base64url of 16 bytes. Readers get
+// them from next links only; they stay valid while items arrive.
+func formatCursor(p hub.Position) string {
+	var b [16]byte
+	binary.BigEndian.PutUint64(b[:8], uint64(p.Date.UnixNano()))
+	binary.BigEndian.PutUint64(b[8:], uint64(p.ID))
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+func parseCursor(s string) (hub.Position, bool) {
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil || len(b) != 16 {
+		return hub.Position{}, false
+	}
+	id := int64(binary.BigEndian.Uint64(b[8:]))
+	if id <= 0 {
+		return hub.Position{}, false
+	}
+	return hub.Position{Date: time.Unix(0, int64(binary.BigEndian.Uint64(b[:8]))).UTC(), ID: id}, true
 }
 
 // compile compiles the variant's patterns, once per rendering of the

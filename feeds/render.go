@@ -88,6 +88,30 @@ type snapshot struct {
 
 	raw  []hub.Item   // as read, for the query parameters (filter.go)
 	text snapshotText // their plain text, made when a variant needs it
+	more bool         // the store has items after the last of raw: the feed links a next page
+}
+
+// setMore records whether older items follow the snapshot's, so that its
+// renderings link the next page; the sum covers it.
+func (s *snapshot) setMore(more bool) {
+	s.more = more
+	if more {
+		s.sum = sha256.Sum256(append(s.sum[:], "more"...))
+	}
+}
+
+// nextAfter returns where the page after a rendering of s ends, if one
+// follows: after the limit-th item when limit cuts the list, else after
+// the snapshot's last item when the store has more. A filtering variant
+// pages through what it reads, so it always goes on after the last item.
+func nextAfter(s *snapshot, limit int, filtering bool) (hub.Position, bool) {
+	switch {
+	case !filtering && limit > 0 && limit < len(s.raw):
+		return s.raw[limit-1].Position(), true
+	case s.more && len(s.raw) > 0:
+		return s.raw[len(s.raw)-1].Position(), true
+	}
+	return hub.Position{}, false
 }
 
 // newSnapshot prepares items for rendering. Its sum covers the items and the
@@ -143,6 +167,7 @@ type feedView struct {
 	TTL         time.Duration
 	Items       []itemView
 	selfURL     func(format) string
+	nextURL     func(format) string // the next older page (RFC 5005); nil on the last
 	feedID      func(format) string // a feed's identity does not depend on ?limit
 }
 
@@ -163,6 +188,10 @@ func newFeedView(cfg *config, ch *channelInfo, s *snapshot, limit int) *feedView
 		Items:       items,
 		selfURL:     func(f format) string { return cfg.feedURL(ch.id, f, limit) },
 		feedID:      func(f format) string { return cfg.feedURL(ch.id, f, 0) },
+	}
+	if p, ok := nextAfter(s, limit, false); ok {
+		next := "?" + (*variant)(nil).next(limit, p)
+		v.nextURL = func(f format) string { return cfg.feedURL(ch.id, f, 0) + next }
 	}
 	if len(items) > 0 {
 		v.Updated = items[0].Date // Store.Items returns them newest first

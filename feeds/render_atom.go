@@ -59,6 +59,9 @@ func writeAtom(w io.Writer, v *feedView) error {
 		},
 		Entries: make([]*atomEntry, len(f.Entries)),
 	}
+	if v.nextURL != nil {
+		out.Links = append(out.Links, gfeeds.AtomLink{Href: v.nextURL(formatAtom), Rel: "next", Type: "application/atom+xml"})
+	}
 	for i, ge := range f.Entries {
 		it := &v.Items[i]
 		ge.Published = it.Date.Format(time.RFC3339)

@@ -13,6 +13,7 @@ import (
 // (items is required).
 type jsonFeed struct {
 	*gfeeds.JSONFeed
+	NextURL     string           `json:"next_url,omitempty"`
 	Items       []*jsonItem      `json:"items"`
 	Attribution *jsonAttribution `json:"_attribution,omitempty"`
 }
@@ -46,6 +47,9 @@ func writeJSON(w io.Writer, v *feedView) error {
 	f.FeedUrl = v.selfURL(formatJSON)
 	f.Language = Language
 	out := &jsonFeed{JSONFeed: f, Items: make([]*jsonItem, len(f.Items))}
+	if v.nextURL != nil {
+		out.NextURL = v.nextURL(formatJSON)
+	}
 	if v.Copyright != "" {
 		out.Attribution = &jsonAttribution{Copyright: v.Copyright}
 	}

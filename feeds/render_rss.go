@@ -29,8 +29,8 @@ type rssDoc struct {
 // replace gorilla's.
 type rssChannel struct {
 	*gfeeds.RssFeed
-	AtomLink rssAtomLink `xml:"atom:link"`
-	Items    []*rssItem  `xml:"item"`
+	AtomLink []rssAtomLink `xml:"atom:link"`
+	Items    []*rssItem    `xml:"item"`
 }
 
 type rssAtomLink struct {
@@ -62,8 +62,11 @@ func writeRSS(w io.Writer, v *feedView) error {
 	ch.Ttl = max(1, int((v.TTL+time.Minute-1)/time.Minute))
 	out := &rssChannel{
 		RssFeed:  ch,
-		AtomLink: rssAtomLink{Href: v.selfURL(formatRSS), Rel: "self", Type: "application/rss+xml"},
+		AtomLink: []rssAtomLink{{Href: v.selfURL(formatRSS), Rel: "self", Type: "application/rss+xml"}},
 		Items:    make([]*rssItem, len(ch.Items)),
+	}
+	if v.nextURL != nil {
+		out.AtomLink = append(out.AtomLink, rssAtomLink{Href: v.nextURL(formatRSS), Rel: "next", Type: "application/rss+xml"})
 	}
 	for i, gi := range ch.Items {
 		it := &v.Items[i]

@@ -107,6 +107,12 @@ func (s *memStore) Items(ctx context.Context, q hub.Query) ([]hub.Item, error) {
 		}
 		return cmp.Compare(b.ID, a.ID)
 	})
+	if q.Before != nil {
+		out = slices.DeleteFunc(out, func(it hub.Item) bool {
+			d := it.Date().Compare(q.Before.Date)
+			return d > 0 || d == 0 && it.ID >= q.Before.ID
+		})
+	}
 	if len(out) > q.Limit {
 		out = out[:q.Limit]
 	}

@@ -159,13 +159,24 @@ func (c *Cache) getVariant(ctx context.Context, channel string, f format, v *var
 		}
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), renderTimeout)
 		defer cancel()
-		s, err := c.snapshot(ctx, ch, st, cfg)
+		var s *snapshot
+		var err error
+		if v.before != nil {
+			s, err = c.page(ctx, ch, cfg, v)
+		} else {
+			s, err = c.snapshot(ctx, ch, st, cfg)
+		}
 		if err != nil {
 			return nil, err
 		}
 		fv, lastMod, expires, err := m.view(cfg, ch, s, c.now())
 		if err != nil {
 			return nil, err
+		}
+		fv.nextURL = nil // the base feed's, set by newFeedView
+		if p, ok := nextAfter(s, v.limit, v.filters()); ok {
+			next := "?" + v.next(v.limit, p)
+			fv.nextURL = func(f format) string { return cfg.feedURL(ch.id, f, 0) + next }
 		}
 		body, err := render(f, fv)
 		if err != nil {
@@ -186,4 +197,25 @@ func (c *Cache) getVariant(ctx context.Context, channel string, f format, v *var
 		return nil, err
 	}
 	return val.(*entry), nil
+}
+
+// page reads the page of older items a variant with before asks for: as
+// many as the feed holds (its limit, when it has one and no filter), after
+// the cursor, from the store.
+func (c *Cache) page(ctx context.Context, ch *channelInfo, cfg *config, v *variant) (*snapshot, error) {
+	q := ch.query
+	q.Before = v.before
+	if v.limit > 0 && !v.filters() {
+		q.Limit = v.limit
+	}
+	items, more, err := c.items(ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("items %s: %w", ch.id, err)
+	}
+	s := newSnapshot(items, ch, cfg)
+	s.setMore(more)
+	if now := c.now(); s.lastMod.After(now) || s.lastMod.IsZero() {
+		s.lastMod = now.Truncate(time.Second)
+	}
+	return s, nil
 }
