@@ -57,15 +57,18 @@ type Store interface {
 	// has either.
 	SourceStats(ctx context.Context) ([]SourceStat, error)
 
-	// Prune applies the channels' retention to the stored items. Channel c
-	// keeps an item of one of its sources when both hold:
+	// Prune applies the channels' retention to the stored items. The
+	// floor newest items of each source, in the order of Items, always
+	// stay (a feed_size: an upstream that stopped publishing a year ago
+	// still fills its channel); 0 sets no floor. Beyond the floor, channel
+	// c keeps an item of one of its sources when both hold:
 	//
 	//   - c.KeepDays is 0, or the item's Date is at most c.KeepDays days before now;
 	//   - c.KeepItems is 0, or the item is among the c.KeepItems newest items
 	//     of c, in the order of Items.
 	//
-	// An item is removed only when none of the channels its source feeds
-	// keeps it. A channel that is not in channels keeps everything, so the
+	// An item beyond the floor is removed only when none of the channels
+	// its source feeds keeps it. A channel that is not in channels keeps everything, so the
 	// items of a source that feeds no channel, or a channel without a
 	// policy, are never removed; and an item kept by any one channel stays
 	// in all of its source's channels.
@@ -78,7 +81,7 @@ type Store interface {
 	// KnownURLs reports the URL. A tombstone whose key no SaveItems has
 	// carried for TombstoneTTL is forgotten, by Prune, and the item may be
 	// stored again if an upstream still has it.
-	Prune(ctx context.Context, channels []Channel, now time.Time) (PruneResult, error)
+	Prune(ctx context.Context, channels []Channel, floor int, now time.Time) (PruneResult, error)
 
 	// Changes reports what changed in what Items returns since version
 	// since, whichever process made the change (a `yizhan fetch` from cron

@@ -121,6 +121,7 @@ func newApp(ctx context.Context, cfg *Config, logger *slog.Logger) (*app, error)
 	a.pruner = hub.NewPruner(hub.PrunerOptions{
 		Store:    store,
 		Channels: cfg.Channels,
+		Floor:    cfg.Hub.FeedSize,
 		Logger:   logger,
 		OnPrune: func(res hub.PruneResult) {
 			a.metrics.pruned(res)
@@ -306,7 +307,7 @@ func (a *app) apply(ctx context.Context, old, cfg *Config) error {
 		a.fetcher.set(cfg, a.store)
 	}
 	a.cfg.Store(cfg)
-	a.pruner.SetChannels(cfg.Channels)
+	a.pruner.SetRetention(cfg.Channels, cfg.Hub.FeedSize)
 	a.handler.SetConfig(feedsConfig(cfg))
 	return a.sched.Update(cfg.Sources)
 }

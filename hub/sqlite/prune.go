@@ -52,27 +52,29 @@ func seenSQL(n int) string {
 		WHERE source_id = ?3 AND seen_at < ?2 AND key IN (` + placeholders(n) + `)`
 }
 
-// Prune removes the items no channel keeps, in batches of hub.PruneBatch,
-// leaving tombstones; see hub.Store.
-func (db *DB) Prune(ctx context.Context, channels []hub.Channel, now time.Time) (hub.PruneResult, error) {
-	res, err := db.prune(ctx, channels, now)
+// Prune removes the items beyond each source's floor newest that no
+// channel keeps, in batches of hub.PruneBatch, leaving tombstones; see
+// hub.Store.
+func (db *DB) Prune(ctx context.Context, channels []hub.Channel, floor int, now time.Time) (hub.PruneResult, error) {
+	res, err := db.prune(ctx, channels, floor, now)
 	if err != nil {
 		return res, fmt.Errorf("prune: %w", err)
 	}
 	return res, nil
 }
 
-// sourcePlan is what Prune removes of one source: the items before cut. It
-// holds for the channels the source fed when it was made.
+// sourcePlan is what Prune removes of one source: the items before cut,
+// which is never above the source's floor-th newest item. It holds for the
+// channels the source fed when it was made.
 type sourcePlan struct {
 	source   string
 	channels []string
 	cut      position
 }
 
-func (db *DB) prune(ctx context.Context, channels []hub.Channel, now time.Time) (hub.PruneResult, error) {
+func (db *DB) prune(ctx context.Context, channels []hub.Channel, floor int, now time.Time) (hub.PruneResult, error) {
 	var res hub.PruneResult
-	plans, err := db.prunePlans(ctx, channels, now)
+	plans, err := db.prunePlans(ctx, channels, floor, now)
 	if err != nil {
 		return res, err
 	}
@@ -117,9 +119,9 @@ func (db *DB) prune(ctx context.Context, channels []hub.Channel, now time.Time) 
 }
 
 // prunePlans works out, on one snapshot, where each source's items stop
-// being kept by every channel it feeds. Sources whose items all stay have
-// no plan.
-func (db *DB) prunePlans(ctx context.Context, channels []hub.Channel, now time.Time) ([]sourcePlan, error) {
+// being kept by every channel it feeds and by the floor. Sources whose
+// items all stay have no plan.
+func (db *DB) prunePlans(ctx context.Context, channels []hub.Channel, floor int, now time.Time) ([]sourcePlan, error) {
 	policy := make(map[string]hub.Channel, len(channels))
 	for _, c := range channels {
 		if c.KeepDays > 0 || c.KeepItems > 0 {
@@ -197,9 +199,25 @@ func (db *DB) prunePlans(ctx context.Context, channels []hub.Channel, now time.T
 				p.cut = cut
 			}
 		}
-		if p.channels != nil {
-			plans = append(plans, p)
+		if p.channels == nil {
+			continue
 		}
+		if floor > 0 {
+			// The floor-th newest item and those above it stay whatever
+			// the channels say. Items stored after this snapshot only
+			// raise the floor, so the cut stays safe until the batches run.
+			kept, err := newestPositions(ctx, newest, []string{src}, top, floor)
+			if err != nil {
+				return nil, fmt.Errorf("source %s: %w", src, err)
+			}
+			if len(kept) < floor {
+				continue
+			}
+			if f := kept[len(kept)-1]; f.before(p.cut) {
+				p.cut = f
+			}
+		}
+		plans = append(plans, p)
 	}
 	return plans, nil
 }

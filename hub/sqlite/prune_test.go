@@ -52,7 +52,7 @@ func TestPruneSeenOncePerDay(t *testing.T) {
 	if _, err := db.SaveItems(ctx, "a", []hub.Item{old}, day0); err != nil {
 		t.Fatal(err)
 	}
-	if res, err := db.Prune(ctx, []hub.Channel{{ID: "c", KeepDays: 30}}, day0); err != nil || res.Removed != 1 {
+	if res, err := db.Prune(ctx, []hub.Channel{{ID: "c", KeepDays: 30}}, 0, day0); err != nil || res.Removed != 1 {
 		t.Fatalf("Prune = %+v, %v; want 1 removed", res, err)
 	}
 	seen := func() time.Time {
@@ -111,7 +111,7 @@ func TestPruneMigrates(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db2.Close()
-	res, err := db2.Prune(ctx, []hub.Channel{{ID: "c", KeepDays: 1}}, time.Now())
+	res, err := db2.Prune(ctx, []hub.Channel{{ID: "c", KeepDays: 1}}, 0, time.Now())
 	if err != nil || res.Removed != 1 {
 		t.Errorf("Prune after migrating = %+v, %v; want the 1970 item removed", res, err)
 	}
@@ -176,7 +176,7 @@ func TestPruneDoesNotHoldTheWriter(t *testing.T) {
 		return err
 	})
 	start := time.Now()
-	res, err := db.Prune(ctx, []hub.Channel{{ID: "c", KeepDays: 365}}, now)
+	res, err := db.Prune(ctx, []hub.Channel{{ID: "c", KeepDays: 365}}, 0, now)
 	total := time.Since(start)
 	mu.Lock()
 	savesDuring := saves

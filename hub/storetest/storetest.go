@@ -918,12 +918,12 @@ func testChanges(t *testing.T, s hub.Store) {
 	check("an item of b updated", v3, []string{"b"}, false)
 	v4 := check("both", v1, []string{"a", "b"}, false)
 
-	res, err := s.Prune(ctx, []hub.Channel{{ID: "c1", KeepItems: 2}, {ID: "c2", KeepItems: 2}}, at(5))
+	res, err := s.Prune(ctx, []hub.Channel{{ID: "c1", KeepItems: 2}, {ID: "c2", KeepItems: 2}}, 0, at(5))
 	if err != nil || res.Removed != 1 {
 		t.Fatalf("Prune = %+v, %v; want the oldest item of a removed", res, err)
 	}
 	v5 := check("Prune", v4, []string{"a"}, false)
-	if _, err := s.Prune(ctx, []hub.Channel{{ID: "c1", KeepItems: 2}, {ID: "c2", KeepItems: 2}}, at(5)); err != nil {
+	if _, err := s.Prune(ctx, []hub.Channel{{ID: "c1", KeepItems: 2}, {ID: "c2", KeepItems: 2}}, 0, at(5)); err != nil {
 		t.Fatal(err)
 	}
 	check("a Prune that removed nothing", v5, nil, false)
