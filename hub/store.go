@@ -53,8 +53,8 @@ type Store interface {
 	// SaveFetchState stores a source's fetch state, replacing the previous one.
 	SaveFetchState(ctx context.Context, st FetchState) error
 
-	// SourceStats returns the fetch state and item count of every source that
-	// has either.
+	// SourceStats returns the fetch state, item count and newest item's
+	// Date of every source that has fetch state or items.
 	SourceStats(ctx context.Context) ([]SourceStat, error)
 
 	// Prune applies the channels' retention to the stored items. The
@@ -181,12 +181,15 @@ const (
 	StateSuspect    = "suspect"     // the last fetch succeeded but looks wrong
 	StateDisabled   = "disabled"    // not fetched on schedule: see Disabled
 	StateNever      = "never fetched"
+	StateStale      = "stale" // fetched fine, but its newest item is older than the source's StaleDays (see Stale)
 )
 
-// States lists every state Status returns.
-var States = []string{StateOK, StateFailing, StateBackingOff, StateSuspect, StateDisabled, StateNever}
+// States lists every state a source can be in: those Status returns, and
+// StateStale.
+var States = []string{StateOK, StateStale, StateFailing, StateBackingOff, StateSuspect, StateDisabled, StateNever}
 
-// Status names the source's state at now, one of States. A source the
+// Status names the source's state at now, one of States but StateStale,
+// which needs the source's newest item: see Stale. A source the
 // configuration disables is the caller's to report as StateDisabled.
 func (st FetchState) Status(now time.Time) string {
 	switch {
@@ -207,5 +210,18 @@ func (st FetchState) Status(now time.Time) string {
 // SourceStat is a source's fetch state and how many items it has stored.
 type SourceStat struct {
 	FetchState
-	Items int
+	Items  int
+	Newest time.Time // the Date of its newest stored item; zero when it has none
+}
+
+// Stale reports whether a source whose Status at now is StateOK and whose
+// newest stored item is dated newest has stopped publishing: newest is more
+// than staleDays days before now. staleDays 0, or no item stored (a zero
+// newest), is never stale: a source that stored nothing is not known to
+// have published at all.
+func Stale(newest time.Time, staleDays int, now time.Time) bool {
+	if staleDays <= 0 || newest.IsZero() {
+		return false
+	}
+	return now.Sub(newest) > time.Duration(staleDays)*24*time.Hour
 }

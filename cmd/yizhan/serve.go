@@ -197,6 +197,7 @@ func (a *app) serve(ctx context.Context, ln net.Listener, stop func()) error {
 	a.sched.Start(ctx)
 	var wg sync.WaitGroup
 	wg.Go(func() { a.pruner.Run(ctx) })
+	wg.Go(func() { a.watchStale(ctx, staleDelay, staleInterval) })
 	wg.Go(func() { paceMemory(ctx, memoryInterval) })
 	// Items another process stores (`yizhan fetch` from cron) reach the feeds too.
 	wg.Go(func() { a.handler.Watch(ctx, feeds.DefaultWatchInterval) })
