@@ -57,6 +57,7 @@ func init() {
 		{"fetch", "[-config FILE] [SOURCE...]", "fetch the named sources (default: every enabled one) now and store them", cmdFetch},
 		{"sources", "[-config FILE]", "print each source's state: last try, last success, last error, items, next run", cmdSources},
 		{"preview", "[-config FILE] SOURCE", "fetch one source and print what would be stored, storing nothing", cmdPreview},
+		{"import", "[-channel ID] FILE.opml", "print a [[source]] table for every feed of an OPML file, writing nothing", cmdImport},
 		{"version", "", "print the version", cmdVersion},
 	}
 }
@@ -96,7 +97,7 @@ func usage(w io.Writer) {
 		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintf(w, `
-Every command but version takes
+Every command but version and import takes
   -config FILE      configuration file (default $YIZHAN_CONFIG, else config.toml)
   -log-level LEVEL  debug, info, warn or error (default $YIZHAN_LOG_LEVEL, else info)
 
@@ -114,10 +115,17 @@ type flags struct {
 }
 
 func newFlags(e *env, name string) *flags {
-	f := &flags{FlagSet: flag.NewFlagSet("yizhan "+name, flag.ContinueOnError), e: e, name: name}
-	f.SetOutput(e.stderr)
+	f := newBareFlags(e, name)
 	f.StringVar(&f.config, "config", "", "configuration `FILE` (default $YIZHAN_CONFIG, else config.toml)")
 	f.StringVar(&f.logLevel, "log-level", "", "log `LEVEL`: debug, info, warn or error (default $YIZHAN_LOG_LEVEL, else info)")
+	return f
+}
+
+// newBareFlags returns the flags of a command that reads no configuration
+// and logs nothing: none yet but -h.
+func newBareFlags(e *env, name string) *flags {
+	f := &flags{FlagSet: flag.NewFlagSet("yizhan "+name, flag.ContinueOnError), e: e, name: name}
+	f.SetOutput(e.stderr)
 	// parse prints the usage itself: on stdout when -h asked for it, on
 	// stderr after a usage error.
 	f.Usage = func() {}

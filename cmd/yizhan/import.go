@@ -1,0 +1,486 @@
+package main
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/net/publicsuffix"
+	"golang.org/x/text/unicode/norm"
+
+	"github.com/yizhan-hub/yizhan/sources"
+)
+
+// importChannel is the channel of the feeds outside any folder when import
+// is given no -channel.
+const importChannel = "imported"
+
+// maxImportID is the longest id import derives; longer ones are cut at a '-'.
+const maxImportID = 40
+
+func cmdImport(_ context.Context, e *env, args []string) int {
+	f := newBareFlags(e, "import")
+	channel := f.String("channel", "", "put every feed in channel `ID` (declared in your config), instead of one channel per folder")
+	rest, code, done := f.parse(args, 1, 1)
+	if done {
+		return code
+	}
+	if *channel != "" && (!idPattern.MatchString(*channel) || *channel == "latest") {
+		fmt.Fprintf(e.stderr, "yizhan import: -channel %q is not a valid channel id: lowercase letters, digits and '-', starting with a letter or digit, not \"latest\"\n", *channel)
+		f.usage(e.stderr)
+		return exitUsage
+	}
+	path := rest[0]
+	data, err := os.ReadFile(path)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "yizhan import: %v\n", err)
+		return exitFail
+	}
+	doc, err := readOPML(path, data)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "yizhan import: %v\n", err)
+		return exitFail
+	}
+	for _, w := range doc.skipped {
+		fmt.Fprintf(e.stderr, "yizhan import: %v\n", w)
+	}
+	if len(doc.feeds) == 0 {
+		fmt.Fprintf(e.stderr, "yizhan import: %s: no feed to import (no outline with an http or https xmlUrl)\n", path)
+		return exitFail
+	}
+	writeImport(e.stdout, cleanText(filepath.Base(path)), planImport(doc, *channel))
+	return exitOK
+}
+
+// opmlDoc is what import reads of an OPML file.
+type opmlDoc struct {
+	version string
+	title   string     // the head's title
+	feeds   []opmlFeed // every feed outline, in document order, duplicates included
+	skipped []error    // feed outlines left out, each naming its line
+}
+
+// opmlFeed is one outline with an xmlUrl.
+type opmlFeed struct {
+	name    string   // its text, else its title
+	url     string   // its xmlUrl, an absolute http or https URL
+	folders []string // the titles of the outlines around it, outermost first
+	line    int
+}
+
+// readOPML reads an OPML 1.0 or 2.0 file, in any charset a feed may have.
+// A file that is not well-formed XML, or not OPML, is an error naming the
+// file and the line.
+func readOPML(file string, data []byte) (*opmlDoc, error) {
+	body, err := sources.DecodeXML(data, "", "")
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	dec := xml.NewDecoder(bytes.NewReader(body))
+	// DecodeXML made it UTF-8 and said so in the prolog.
+	dec.CharsetReader = func(_ string, r io.Reader) (io.Reader, error) { return r, nil }
+	// Readers export titles with HTML entities (&nbsp;, &mdash;).
+	dec.Entity = xml.HTMLEntity
+
+	doc := &opmlDoc{}
+	var stack []openElement
+	root := false
+	for {
+		line, _ := dec.InputPos()
+		tok, err := dec.Token()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			var se *xml.SyntaxError
+			if errors.As(err, &se) {
+				return nil, fmt.Errorf("%s:%d: XML syntax error: %s", file, se.Line, se.Msg)
+			}
+			return nil, fmt.Errorf("%s:%d: %w", file, line, err)
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			name := strings.ToLower(t.Name.Local)
+			if !root {
+				if name != "opml" {
+					return nil, fmt.Errorf("%s:%d: not an OPML file: the root element is <%s>, not <opml>", file, line, t.Name.Local)
+				}
+				root = true
+				doc.version = cleanText(attr(t, "version"))
+			}
+			if name == "title" && len(stack) == 2 && stack[1].name == "head" {
+				var title string
+				if err := dec.DecodeElement(&title, &t); err != nil {
+					return nil, fmt.Errorf("%s:%d: head title: %w", file, line, err)
+				}
+				doc.title = cleanText(title)
+				continue
+			}
+			e := openElement{name: name}
+			if name == "outline" && inBody(stack) {
+				feed := opmlFeed{name: cleanText(attr(t, "text")), line: line}
+				if feed.name == "" {
+					feed.name = cleanText(attr(t, "title"))
+				}
+				if raw := strings.TrimSpace(attr(t, "xmlUrl")); raw != "" {
+					for _, o := range stack {
+						if o.folder {
+							feed.folders = append(feed.folders, o.title)
+						}
+					}
+					u, err := feedURL(raw)
+					if err != nil {
+						doc.skipped = append(doc.skipped, fmt.Errorf("%s:%d: outline %q skipped: xmlUrl %v", file, line, feed.name, err))
+					} else {
+						feed.url = u
+						doc.feeds = append(doc.feeds, feed)
+					}
+				} else {
+					e.folder, e.title = true, feed.name
+				}
+			}
+			stack = append(stack, e)
+		case xml.EndElement:
+			stack = stack[:len(stack)-1]
+		}
+	}
+	if !root {
+		return nil, fmt.Errorf("%s: not an OPML file: no <opml> element", file)
+	}
+	return doc, nil
+}
+
+// openElement is an element readOPML is inside of: its name in lower case,
+// and for an outline that is not a feed, its title (a folder).
+type openElement struct {
+	name   string
+	folder bool
+	title  string
+}
+
+// inBody reports whether the open elements are inside the <body> of the
+// <opml> root.
+func inBody(stack []openElement) bool {
+	return len(stack) >= 2 && stack[1].name == "body"
+}
+
+// attr returns the value of the attribute named name, in any case: some
+// exporters write xmlurl or XMLURL.
+func attr(t xml.StartElement, name string) string {
+	for _, a := range t.Attr {
+		if strings.EqualFold(a.Name.Local, name) {
+			return a.Value
+		}
+	}
+	return ""
+}
+
+// cleanText trims a title, folds its runs of white space into one space and
+// drops control characters, which have no place in a name or a comment.
+func cleanText(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) && !unicode.IsSpace(r) {
+			return -1
+		}
+		return r
+	}, s)
+	return strings.Join(strings.Fields(s), " ")
+}
+
+// feedURL returns an xmlUrl as a source url: feed:// and feed:http… (the
+// old feed URI scheme) become http; anything but an absolute http or https
+// URL is an error.
+func feedURL(raw string) (string, error) {
+	switch {
+	case strings.HasPrefix(strings.ToLower(raw), "feed://"):
+		raw = "http://" + raw[len("feed://"):]
+	case strings.HasPrefix(strings.ToLower(raw), "feed:"):
+		raw = raw[len("feed:"):]
+	}
+	if err := checkURL(raw); err != nil {
+		return "", err
+	}
+	if strings.ContainsAny(raw, "\r\n\t") {
+		return "", fmt.Errorf("%q has control characters", raw)
+	}
+	return raw, nil
+}
+
+// feedKey is what makes two xmlUrls one feed: the URL with its scheme and
+// host in lower case, without a default port or fragment.
+func feedKey(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return raw
+	}
+	u.Scheme = strings.ToLower(u.Scheme)
+	u.Host = strings.ToLower(u.Host)
+	if port := u.Port(); port == "80" && u.Scheme == "http" || port == "443" && u.Scheme == "https" {
+		u.Host = u.Hostname()
+	}
+	u.Fragment, u.RawFragment = "", ""
+	if u.Path == "" {
+		u.Path = "/"
+	}
+	return u.String()
+}
+
+// importPlan is what import prints: the channels to declare and the sources.
+type importPlan struct {
+	doc      *opmlDoc
+	channels []importedChannel // to declare; none with -channel
+	sources  []importedSource
+}
+
+type importedChannel struct {
+	id, title string
+	feeds     int
+}
+
+type importedSource struct {
+	id, name, url string
+	channels      []string
+	line          int
+	dups          []int // lines of the same feed's other outlines
+}
+
+// planImport gives each distinct feed of doc a source and each folder a
+// channel, unless channel names the one channel of them all. Ids are valid
+// and unique; a feed in several folders is one source in several channels.
+func planImport(doc *opmlDoc, channel string) *importPlan {
+	p := &importPlan{doc: doc}
+	chanIDs := newIDSet()
+	chanByPath := make(map[string]int) // folder path → index in p.channels
+	channelOf := func(folders []string) string {
+		if channel != "" {
+			return channel
+		}
+		key := strings.Join(folders, "\x00")
+		if i, ok := chanByPath[key]; ok {
+			p.channels[i].feeds++
+			return p.channels[i].id
+		}
+		var c importedChannel
+		if len(folders) == 0 {
+			c.id = chanIDs.add(importChannel)
+			c.title = cmp.Or(doc.title, importChannel)
+		} else {
+			// A folder titled in Chinese, or not at all, is "channel".
+			title := folders[len(folders)-1]
+			base := cmp.Or(slug(title), "channel")
+			c.id = chanIDs.add(base)
+			c.title = cmp.Or(title, c.id)
+			if c.id != base && len(folders) > 1 {
+				// Folders of one title in different places: the
+				// path tells them apart.
+				c.title = strings.Join(folders, " / ")
+			}
+		}
+		c.feeds = 1
+		chanByPath[key] = len(p.channels)
+		p.channels = append(p.channels, c)
+		return c.id
+	}
+
+	srcIDs := newIDSet()
+	byKey := make(map[string]int)
+	for _, f := range doc.feeds {
+		ch := channelOf(f.folders)
+		key := feedKey(f.url)
+		if i, ok := byKey[key]; ok {
+			s := &p.sources[i]
+			s.dups = append(s.dups, f.line)
+			if s.name == "" {
+				s.name = f.name
+			}
+			if !slices.Contains(s.channels, ch) {
+				s.channels = append(s.channels, ch)
+			}
+			continue
+		}
+		id := slug(f.name)
+		if id == "" {
+			id = urlSlug(f.url)
+		}
+		byKey[key] = len(p.sources)
+		p.sources = append(p.sources, importedSource{
+			id: srcIDs.add(cmp.Or(id, "feed")), name: f.name, url: f.url, channels: []string{ch}, line: f.line,
+		})
+	}
+	return p
+}
+
+// idSet hands out unique ids: a taken one gets -2, -3….
+type idSet map[string]bool
+
+func newIDSet() idSet { return idSet{"latest": true} }
+
+func (s idSet) add(id string) string {
+	got := id
+	for n := 2; s[got]; n++ {
+		suffix := "-" + strconv.Itoa(n)
+		got = cut(id, maxImportID-len(suffix)) + suffix
+	}
+	s[got] = true
+	return got
+}
+
+// slug derives an id from a title whose letters are all ASCII (once accents
+// are dropped: "Café" is "cafe"): lower case, every run of other characters
+// one '-'. A title with other letters (Chinese) or none gives "": the
+// caller derives the id from something else.
+func slug(title string) string {
+	var b strings.Builder
+	letters := false
+	dash := false
+	for _, r := range norm.NFD.String(title) {
+		switch {
+		case unicode.Is(unicode.Mn, r):
+			continue
+		case r < utf8.RuneSelf && (unicode.IsLetter(r) || unicode.IsDigit(r)):
+			if dash && b.Len() > 0 {
+				b.WriteByte('-')
+			}
+			dash = false
+			letters = letters || unicode.IsLetter(r)
+			b.WriteRune(unicode.ToLower(r))
+		case unicode.IsLetter(r):
+			return ""
+		default:
+			dash = true
+		}
+	}
+	if !letters {
+		return ""
+	}
+	return cut(b.String(), maxImportID)
+}
+
+// genericWords are parts of feed URLs that tell nothing about the feed.
+var genericWords = map[string]bool{
+	"www": true, "rss": true, "feed": true, "feeds": true, "atom": true, "index": true, "xml": true, "rss2": true,
+}
+
+// urlSlug derives an id from a feed URL, for a feed whose title has no ASCII
+// letters: the host without its public suffix, then the path, leaving out
+// www, rss, feed and the like and file extensions.
+// http://www.people.com.cn/rss/politics.xml is "people-politics".
+func urlSlug(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return ""
+	}
+	host := strings.ToLower(u.Hostname())
+	if suffix, _ := publicsuffix.PublicSuffix(host); suffix != host {
+		host = strings.TrimSuffix(host, "."+suffix)
+	}
+	var words []string
+	for _, part := range append(strings.Split(host, "."), strings.Split(u.Path, "/")...) {
+		if i := strings.LastIndexByte(part, '.'); i > 0 {
+			part = part[:i] // politics.xml
+		}
+		w := slug(part)
+		if w != "" && !genericWords[w] {
+			words = append(words, w)
+		} else if w == "" && part != "" && !strings.ContainsFunc(part, func(r rune) bool { return r >= utf8.RuneSelf }) {
+			// Digits only: a column number is worth keeping.
+			words = append(words, part)
+		}
+	}
+	id := strings.Join(words, "-")
+	if id == "" || !idPattern.MatchString(id) {
+		return ""
+	}
+	return cut(id, maxImportID)
+}
+
+// cut shortens id to at most n bytes, at a '-' when there is one.
+func cut(id string, n int) string {
+	if len(id) <= n {
+		return id
+	}
+	id = id[:n]
+	if i := strings.LastIndexByte(id, '-'); i > 0 {
+		id = id[:i]
+	}
+	return strings.TrimRight(id, "-")
+}
+
+// writeImport prints plan as TOML tables to append to config.toml.
+func writeImport(w io.Writer, file string, p *importPlan) {
+	version := ""
+	if p.doc.version != "" {
+		version = " (OPML " + p.doc.version + ")"
+	}
+	fmt.Fprintf(w, "# yizhan import: %d %s from %s%s", len(p.sources), plural(len(p.sources), "feed", "feeds"), file, version)
+	if p.doc.title != "" {
+		fmt.Fprintf(w, ", %s", tomlString(p.doc.title))
+	}
+	fmt.Fprintln(w, ".")
+	fmt.Fprintln(w, "# Append to config.toml, run `yizhan check`, and `yizhan preview ID` to see a feed.")
+	if len(p.channels) == 0 {
+		fmt.Fprintf(w, "# Every source goes to channel %q: declare it in a [[channel]] table if config.toml does not.\n", p.sources[0].channels[0])
+	}
+	for _, c := range p.channels {
+		fmt.Fprintf(w, "\n[[channel]]\nid    = %s\ntitle = %s\n", tomlString(c.id), tomlString(c.title))
+	}
+	for _, s := range p.sources {
+		fmt.Fprintln(w)
+		if len(s.dups) > 0 {
+			lines := make([]string, len(s.dups))
+			for i, l := range s.dups {
+				lines[i] = strconv.Itoa(l)
+			}
+			fmt.Fprintf(w, "# line %d; also at line %s\n", s.line, strings.Join(lines, ", "))
+		} else {
+			fmt.Fprintf(w, "# line %d\n", s.line)
+		}
+		fmt.Fprintf(w, "[[source]]\nid       = %s\n", tomlString(s.id))
+		if s.name != "" {
+			fmt.Fprintf(w, "name     = %s\n", tomlString(s.name))
+		}
+		chans := make([]string, len(s.channels))
+		for i, c := range s.channels {
+			chans[i] = tomlString(c)
+		}
+		fmt.Fprintf(w, "url      = %s\nchannels = [%s]\n", tomlString(s.url), strings.Join(chans, ", "))
+	}
+}
+
+// tomlString quotes s as a TOML basic string.
+func tomlString(s string) string {
+	var b strings.Builder
+	b.WriteByte('"')
+	for _, r := range s {
+		switch {
+		case r == '"':
+			b.WriteString(`\"`)
+		case r == '\\':
+			b.WriteString(`\\`)
+		case r == '\n':
+			b.WriteString(`\n`)
+		case r == '\t':
+			b.WriteString(`\t`)
+		case r == '\r':
+			b.WriteString(`\r`)
+		case r < 0x20 || r == 0x7f:
+			fmt.Fprintf(&b, `\u%04X`, r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
+}

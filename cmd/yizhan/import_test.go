@@ -1,0 +1,185 @@
+package main
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+var updateImport = flag.Bool("update", false, "rewrite testdata/opml/*.golden.toml from the current output of import")
+
+// TestImport runs import on each OPML fixture and compares what it prints
+// with testdata/opml/NAME.golden.toml (go test ./cmd/yizhan -run TestImport
+// -update rewrites them). The output, appended to a configuration that
+// declares the channel -channel names, passes yizhan check.
+func TestImport(t *testing.T) {
+	for _, tt := range []struct {
+		file    string
+		channel string
+		sources int
+		stderr  string // what stderr must say; empty: nothing
+	}{
+		{file: "opml1_flat_chinese_titles.opml", sources: 6},
+		{file: "opml2_nested_folders_duplicates.opml", sources: 9,
+			stderr: `opml2_nested_folders_duplicates.opml:31: outline "Relative" skipped: xmlUrl "/feeds/relative.xml" is not an absolute http or https URL`},
+		{file: "opml2_nested_folders_duplicates.opml", channel: "news", sources: 9,
+			stderr: `opml2_nested_folders_duplicates.opml:31: outline "Relative" skipped`},
+		{file: "gbk_prolog.opml", sources: 1},
+	} {
+		name := strings.TrimSuffix(tt.file, ".opml")
+		if tt.channel != "" {
+			name += "_channel_" + tt.channel
+		}
+		t.Run(name, func(t *testing.T) {
+			args := []string{"import", filepath.Join("testdata", "opml", tt.file)}
+			if tt.channel != "" {
+				args = []string{"import", "-channel", tt.channel, args[1]}
+			}
+			code, stdout, stderr := runCmd(t, nil, args...)
+			if code != exitOK {
+				t.Fatalf("import = %d, want 0; stderr:\n%s", code, stderr)
+			}
+			if tt.stderr == "" && stderr != "" || !strings.Contains(stderr, tt.stderr) {
+				t.Errorf("stderr = %q, want %q", stderr, tt.stderr)
+			}
+
+			golden := filepath.Join("testdata", "opml", name+".golden.toml")
+			if *updateImport {
+				writeFile(t, golden, stdout)
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run with -update to create it)", err)
+			}
+			if stdout != string(want) {
+				t.Errorf("import printed:\n%s\nwant (%s):\n%s", stdout, golden, want)
+			}
+
+			// Appended to a configuration, it passes check.
+			base := "[hub]\ntitle = \"驿站\"\n"
+			if tt.channel != "" {
+				base += "\n[[channel]]\nid = \"" + tt.channel + "\"\n"
+			}
+			path := writeConfig(t, base+"\n"+stdout)
+			if code, _, stderr := runCmd(t, nil, "check", "-config", path); code != exitOK {
+				t.Errorf("check on the config with the import appended = %d:\n%s", code, stderr)
+			}
+			cfg, err := loadConfig(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(cfg.Sources) != tt.sources {
+				t.Errorf("%d sources imported, want %d", len(cfg.Sources), tt.sources)
+			}
+		})
+	}
+}
+
+// TestImportErrors: a broken or foreign file is an error naming its line,
+// exit 1; wrong usage is exit 2; nothing reaches stdout.
+func TestImportErrors(t *testing.T) {
+	opml := func(name string) string { return filepath.Join("testdata", "opml", name) }
+	for _, tt := range []struct {
+		name   string
+		args   []string
+		code   int
+		stderr string
+	}{
+		{"unclosed outline", []string{opml("broken_unclosed_outline.opml")}, exitFail,
+			"broken_unclosed_outline.opml:7: XML syntax error: element <outline> closed by </body>"},
+		{"truncated", []string{opml("broken_truncated.opml")}, exitFail,
+			"broken_truncated.opml:7: XML syntax error: unexpected EOF"},
+		{"an RSS feed, not OPML", []string{opml("not_opml_rss.xml")}, exitFail,
+			"not_opml_rss.xml:3: not an OPML file: the root element is <rss>, not <opml>"},
+		{"no feed outlines", []string{opml("no_feeds.opml")}, exitFail,
+			"no_feeds.opml: no feed to import"},
+		{"missing file", []string{opml("absent.opml")}, exitFail, "absent.opml: no such file"},
+		{"not XML at all", []string{writeConfig(t, "hello")}, exitFail, "not an OPML file: no <opml> element"},
+		{"no file", nil, exitUsage, "usage: yizhan import [-channel ID] FILE.opml"},
+		{"two files", []string{opml("gbk_prolog.opml"), opml("gbk_prolog.opml")}, exitUsage, "usage: yizhan import"},
+		{"bad channel id", []string{"-channel", "News", opml("gbk_prolog.opml")}, exitUsage, `-channel "News" is not a valid channel id`},
+		{"reserved channel id", []string{"-channel", "latest", opml("gbk_prolog.opml")}, exitUsage, `-channel "latest" is not a valid channel id`},
+		{"unknown flag", []string{"-config", "x.toml", opml("gbk_prolog.opml")}, exitUsage, "flag provided but not defined: -config"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			code, stdout, stderr := runCmd(t, nil, append([]string{"import"}, tt.args...)...)
+			if code != tt.code || !strings.Contains(stderr, tt.stderr) || stdout != "" {
+				t.Errorf("import %q = %d, stdout %q, stderr %q; want %d and %q", tt.args, code, stdout, stderr, tt.code, tt.stderr)
+			}
+		})
+	}
+	code, stdout, _ := runCmd(t, nil, "import", "-h")
+	if code != exitOK || !strings.Contains(stdout, "-channel ID") {
+		t.Errorf("import -h = %d, %q", code, stdout)
+	}
+}
+
+// TestImportIDs: ids from titles, and from the feed URL when the title has
+// no ASCII letters (Chinese titles) or none at all.
+func TestImportIDs(t *testing.T) {
+	for _, tt := range []struct{ title, url, want string }{
+		{"Hacker News", "https://news.ycombinator.com/rss", "hacker-news"},
+		{"  The Verge -- All Posts! ", "https://www.theverge.com/rss/index.xml", "the-verge-all-posts"},
+		{"Café Society", "https://example.fr/feed", "cafe-society"},
+		{"36Kr", "https://36kr.com/feed", "36kr"},
+		{"人民网 · 时政", "http://www.people.com.cn/rss/politics.xml", "people-politics"},
+		{"新华网", "http://www.xinhuanet.com/politics/news_politics.xml", "xinhuanet-politics-news-politics"},
+		{"BBC 中文", "https://feeds.bbci.co.uk/zhongwen/simp/rss.xml", "bbci-zhongwen-simp"},
+		{"某市统计局", "https://tjj.example.gov.cn/tzgg/rss.xml", "tjj-example-tzgg"},
+		{"2024", "https://example.com/c/1001/feed.xml", "example-c-1001"},
+		{"", "https://rsshub.app/weibo/user/1195230310", "rsshub-weibo-user-1195230310"},
+		{"人民网", "http://127.0.0.1:8080/rss/politics.xml", "127-0-0-1-politics"},
+		{"人民网", "https://www.example.com/%E6%96%B0%E9%97%BB/rss.xml", "example"},
+		{"A very long title that goes on and on about nothing in particular", "https://example.com/", "a-very-long-title-that-goes-on-and-on"},
+	} {
+		doc := &opmlDoc{feeds: []opmlFeed{{name: tt.title, url: tt.url}}}
+		if got := planImport(doc, "c").sources[0].id; got != tt.want {
+			t.Errorf("id of %q at %s = %q, want %q", tt.title, tt.url, got, tt.want)
+		}
+		if got := planImport(doc, "c").sources[0].id; !idPattern.MatchString(got) || len(got) > maxImportID {
+			t.Errorf("id %q is not a valid id of at most %d bytes", got, maxImportID)
+		}
+	}
+
+	// Unique, and never "latest".
+	doc := &opmlDoc{feeds: []opmlFeed{
+		{name: "News", url: "https://a.example/1"}, {name: "news", url: "https://a.example/2"},
+		{name: "NEWS!", url: "https://a.example/3"}, {name: "latest", url: "https://a.example/4"},
+		{name: "新闻", url: "https://b.example/"}, {name: "新闻", url: "https://b.example"}, // one feed
+	}}
+	var ids []string
+	for _, s := range planImport(doc, "c").sources {
+		ids = append(ids, s.id)
+	}
+	if want := "news news-2 news-3 latest-2 b"; strings.Join(ids, " ") != want {
+		t.Errorf("ids = %v, want %s", ids, want)
+	}
+}
+
+// FuzzReadOPML: no input makes import panic, and whatever it prints for
+// an input it reads is a configuration that validates.
+func FuzzReadOPML(f *testing.F) {
+	opml, _ := filepath.Glob(filepath.Join("testdata", "opml", "*.opml"))
+	xml, _ := filepath.Glob(filepath.Join("testdata", "opml", "*.xml"))
+	for _, file := range append(opml, xml...) {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		doc, err := readOPML("f.opml", data)
+		if err != nil || len(doc.feeds) == 0 {
+			return
+		}
+		var out bytes.Buffer
+		writeImport(&out, "f.opml", planImport(doc, ""))
+		if _, err := parseConfig("c.toml", out.Bytes()); err != nil {
+			t.Fatalf("import printed a configuration that does not validate: %v\n%s", err, out.String())
+		}
+	})
+}
