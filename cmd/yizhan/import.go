@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -32,7 +33,8 @@ const maxImportID = 40
 
 func cmdImport(_ context.Context, e *env, args []string) int {
 	f := newBareFlags(e, "import")
-	channel := f.String("channel", "", "put every feed in channel `ID` (declared in your config), instead of one channel per folder")
+	f.StringVar(&f.config, "config", "", "the configuration `FILE` the tables are for (default $YIZHAN_CONFIG, else config.toml, if it exists): its feeds are left out, its ids avoided, its channels joined")
+	channel := f.String("channel", "", "put every feed in channel `ID` instead of one channel per folder")
 	rest, code, done := f.parse(args, 1, 1)
 	if done {
 		return code
@@ -41,6 +43,20 @@ func cmdImport(_ context.Context, e *env, args []string) int {
 		fmt.Fprintf(e.stderr, "yizhan import: -channel %q is not a valid channel id: lowercase letters, digits and '-', starting with a letter or digit, not \"latest\"\n", *channel)
 		f.usage(e.stderr)
 		return exitUsage
+	}
+	// The tables are for a configuration: the one named, or config.toml
+	// if there is one.
+	var target *Config
+	cfgPath := configPath(f.config, e.getenv)
+	cfg, err := loadConfig(cfgPath)
+	switch {
+	case err == nil:
+		target = cfg
+	case f.config == "" && e.getenv("YIZHAN_CONFIG") == "" && errors.Is(err, fs.ErrNotExist):
+	default:
+		printErrors(e.stderr, err)
+		fmt.Fprintf(e.stderr, "yizhan import: the tables are for %s, which must validate first (yizhan check)\n", cfgPath)
+		return exitFail
 	}
 	path := rest[0]
 	data, err := os.ReadFile(path)
@@ -60,7 +76,15 @@ func cmdImport(_ context.Context, e *env, args []string) int {
 		fmt.Fprintf(e.stderr, "yizhan import: %s: no feed to import (no outline with an http or https xmlUrl)\n", path)
 		return exitFail
 	}
-	writeImport(e.stdout, cleanText(filepath.Base(path)), planImport(doc, *channel))
+	plan := planImport(doc, *channel, target)
+	for _, k := range plan.known {
+		fmt.Fprintf(e.stderr, "yizhan import: %s:%d: %q is source %s of %s already; left out\n", path, k.line, k.name, k.source, target.File)
+	}
+	if len(plan.sources) == 0 {
+		fmt.Fprintf(e.stderr, "yizhan import: every feed of %s is in %s already\n", path, target.File)
+		return exitOK
+	}
+	writeImport(e.stdout, cleanText(filepath.Base(path)), plan)
 	return exitOK
 }
 
@@ -240,13 +264,19 @@ func feedKey(raw string) string {
 // importPlan is what import prints: the channels to declare and the sources.
 type importPlan struct {
 	doc      *opmlDoc
-	channels []importedChannel // to declare; none with -channel
+	target   *Config           // the configuration the tables are for; nil if none
+	channel  string            // -channel
+	channels []importedChannel // to declare
 	sources  []importedSource
+	known    []knownFeed // feeds the target has already
 }
 
-type importedChannel struct {
-	id, title string
-	feeds     int
+type importedChannel struct{ id, title string }
+
+// knownFeed is a feed outline whose URL a configured source has already.
+type knownFeed struct {
+	name, source string
+	line         int
 }
 
 type importedSource struct {
@@ -259,46 +289,69 @@ type importedSource struct {
 // planImport gives each distinct feed of doc a source and each folder a
 // channel, unless channel names the one channel of them all. Ids are valid
 // and unique; a feed in several folders is one source in several channels.
-func planImport(doc *opmlDoc, channel string) *importPlan {
-	p := &importPlan{doc: doc}
-	chanIDs := newIDSet()
-	chanByPath := make(map[string]int) // folder path → index in p.channels
+// With a target configuration, the feeds it has are left out (known), its
+// source and channel ids are not used again, and a folder whose id it
+// declares (or -channel) joins that channel instead of declaring another.
+func planImport(doc *opmlDoc, channel string, target *Config) *importPlan {
+	p := &importPlan{doc: doc, target: target, channel: channel}
+	chanIDs, srcIDs := newIDSet(), newIDSet()
+	declared := make(map[string]bool)
+	configured := make(map[string]string) // feed key → source id
+	if target != nil {
+		for _, c := range target.Channels {
+			declared[c.ID], chanIDs[c.ID] = true, true
+		}
+		for _, s := range target.Sources {
+			srcIDs[s.ID] = true
+			configured[feedKey(s.URL)] = s.ID
+		}
+	}
+	if channel != "" && target != nil && !declared[channel] {
+		p.channels = append(p.channels, importedChannel{id: chanIDs.add(channel), title: channel})
+	}
+	chanByPath := make(map[string]string) // folder path → channel id
 	channelOf := func(folders []string) string {
 		if channel != "" {
 			return channel
 		}
 		key := strings.Join(folders, "\x00")
-		if i, ok := chanByPath[key]; ok {
-			p.channels[i].feeds++
-			return p.channels[i].id
+		if id, ok := chanByPath[key]; ok {
+			return id
 		}
 		var c importedChannel
-		if len(folders) == 0 {
-			c.id = chanIDs.add(importChannel)
-			c.title = cmp.Or(doc.title, importChannel)
-		} else {
-			// A folder titled in Chinese, or not at all, is "channel".
-			title := folders[len(folders)-1]
-			base := cmp.Or(slug(title), "channel")
-			c.id = chanIDs.add(base)
-			c.title = cmp.Or(title, c.id)
-			if c.id != base && len(folders) > 1 {
-				// Folders of one title in different places: the
-				// path tells them apart.
-				c.title = strings.Join(folders, " / ")
-			}
+		base, title := importChannel, cmp.Or(doc.title, importChannel)
+		if len(folders) > 0 {
+			title = folders[len(folders)-1]
+			base = slug(title)
 		}
-		c.feeds = 1
-		chanByPath[key] = len(p.channels)
+		switch {
+		case base != "" && declared[base]:
+			chanByPath[key] = base
+			return base
+		case base == "":
+			// A folder titled in Chinese, or not at all.
+			base = "channel"
+		}
+		c.id = chanIDs.add(base)
+		c.title = cmp.Or(title, c.id)
+		if c.id != base && len(folders) > 1 {
+			// Folders of one title in different places: the path
+			// tells them apart.
+			c.title = strings.Join(folders, " / ")
+		}
+		chanByPath[key] = c.id
 		p.channels = append(p.channels, c)
 		return c.id
 	}
 
-	srcIDs := newIDSet()
 	byKey := make(map[string]int)
 	for _, f := range doc.feeds {
-		ch := channelOf(f.folders)
 		key := feedKey(f.url)
+		if id, ok := configured[key]; ok {
+			p.known = append(p.known, knownFeed{name: f.name, source: id, line: f.line})
+			continue
+		}
+		ch := channelOf(f.folders)
 		if i, ok := byKey[key]; ok {
 			s := &p.sources[i]
 			s.dups = append(s.dups, f.line)
@@ -429,9 +482,13 @@ func writeImport(w io.Writer, file string, p *importPlan) {
 		fmt.Fprintf(w, ", %s", tomlString(p.doc.title))
 	}
 	fmt.Fprintln(w, ".")
-	fmt.Fprintln(w, "# Append to config.toml, run `yizhan check`, and `yizhan preview ID` to see a feed.")
-	if len(p.channels) == 0 {
-		fmt.Fprintf(w, "# Every source goes to channel %q: declare it in a [[channel]] table if config.toml does not.\n", p.sources[0].channels[0])
+	if p.target != nil {
+		fmt.Fprintf(w, "# Append to %s, run `yizhan check`, and `yizhan preview ID` to see a feed.\n", cleanText(p.target.File))
+	} else {
+		fmt.Fprintln(w, "# Append to config.toml, run `yizhan check`, and `yizhan preview ID` to see a feed.")
+		if p.channel != "" {
+			fmt.Fprintf(w, "# Every source goes to channel %q: declare it in a [[channel]] table if config.toml does not.\n", p.channel)
+		}
 	}
 	for _, c := range p.channels {
 		fmt.Fprintf(w, "\n[[channel]]\nid    = %s\ntitle = %s\n", tomlString(c.id), tomlString(c.title))

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -98,11 +99,11 @@ func TestImportErrors(t *testing.T) {
 			"no_feeds.opml: no feed to import"},
 		{"missing file", []string{opml("absent.opml")}, exitFail, "absent.opml: no such file"},
 		{"not XML at all", []string{writeConfig(t, "hello")}, exitFail, "not an OPML file: no <opml> element"},
-		{"no file", nil, exitUsage, "usage: yizhan import [-channel ID] FILE.opml"},
+		{"no file", nil, exitUsage, "usage: yizhan import [-config FILE] [-channel ID] FILE.opml"},
 		{"two files", []string{opml("gbk_prolog.opml"), opml("gbk_prolog.opml")}, exitUsage, "usage: yizhan import"},
 		{"bad channel id", []string{"-channel", "News", opml("gbk_prolog.opml")}, exitUsage, `-channel "News" is not a valid channel id`},
 		{"reserved channel id", []string{"-channel", "latest", opml("gbk_prolog.opml")}, exitUsage, `-channel "latest" is not a valid channel id`},
-		{"unknown flag", []string{"-config", "x.toml", opml("gbk_prolog.opml")}, exitUsage, "flag provided but not defined: -config"},
+		{"unknown flag", []string{"-log-level", "debug", opml("gbk_prolog.opml")}, exitUsage, "flag provided but not defined: -log-level"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			code, stdout, stderr := runCmd(t, nil, append([]string{"import"}, tt.args...)...)
@@ -114,6 +115,90 @@ func TestImportErrors(t *testing.T) {
 	code, stdout, _ := runCmd(t, nil, "import", "-h")
 	if code != exitOK || !strings.Contains(stdout, "-channel ID") {
 		t.Errorf("import -h = %d, %q", code, stdout)
+	}
+}
+
+// TestImportIntoConfig: with a configuration, import leaves out the feeds
+// it has, takes none of its ids, and joins its channels; the result passes
+// check appended to it.
+func TestImportIntoConfig(t *testing.T) {
+	const config = `[[channel]]
+id = "politics"
+
+[[channel]]
+id = "world"
+
+[[source]]
+id = "people-politics"
+url = "HTTP://www.people.com.cn/rss/politics.xml"
+channels = ["politics"]
+
+[[source]]
+id = "bbc-news"
+url = "https://example.com/bbc.xml"
+channels = ["world"]
+`
+	path := writeConfig(t, config)
+	opml := filepath.Join("testdata", "opml", "subscriptions.opml")
+	code, stdout, stderr := runCmd(t, nil, "import", "-config", path, opml)
+	if code != exitOK {
+		t.Fatalf("import = %d: %s", code, stderr)
+	}
+	for _, line := range []int{6, 13} {
+		want := fmt.Sprintf(`subscriptions.opml:%d: "人民网 · 时政" is source people-politics of %s already; left out`, line, path)
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr lacks %s:\n%s", want, stderr)
+		}
+	}
+	for _, want := range []string{
+		"id    = \"channel\"\ntitle = \"时政\"", // a new channel for the folder 时政
+		"id       = \"bbc-news-2\"",           // bbc-news is taken
+		"channels = [\"world\"]",              // the folder World joins channel world
+		"# Append to " + path,
+	} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("import lacks %q:\n%s", want, stdout)
+		}
+	}
+	for _, unwanted := range []string{"id    = \"world\"", "id       = \"people-politics\"", "\"imported\""} {
+		if strings.Contains(stdout, unwanted) {
+			t.Errorf("import has %q:\n%s", unwanted, stdout)
+		}
+	}
+	writeFile(t, path, config+"\n"+stdout)
+	if code, out, stderr := runCmd(t, nil, "check", "-config", path); code != exitOK || !strings.Contains(out, "ok (3 channels, 5 sources)") {
+		t.Errorf("check after appending = %d, %q:\n%s", code, out, stderr)
+	}
+
+	// Imported again: every feed is there already.
+	code, stdout, stderr = runCmd(t, nil, "import", "-config", path, opml)
+	if code != exitOK || stdout != "" || !strings.Contains(stderr, "every feed of "+opml+" is in "+path+" already") {
+		t.Errorf("import again = %d, %q, %q", code, stdout, stderr)
+	}
+
+	// -channel names a channel the configuration lacks: it is declared.
+	path = writeConfig(t, config)
+	code, stdout, _ = runCmd(t, nil, "import", "-config", path, "-channel", "news", opml)
+	if code != exitOK || !strings.Contains(stdout, "[[channel]]\nid    = \"news\"") {
+		t.Errorf("import -channel news = %d:\n%s", code, stdout)
+	}
+	writeFile(t, path, config+"\n"+stdout)
+	if code, _, stderr := runCmd(t, nil, "check", "-config", path); code != exitOK {
+		t.Errorf("check after appending the -channel import = %d:\n%s", code, stderr)
+	}
+
+	// A configuration named but absent, or broken, is a failure; $YIZHAN_CONFIG names one too.
+	for _, args := range [][]string{
+		{"-config", filepath.Join(t.TempDir(), "absent.toml"), opml},
+		{"-config", writeConfig(t, "[hub]\nfeed_size = 0\n"), opml},
+	} {
+		if code, stdout, _ := runCmd(t, nil, append([]string{"import"}, args...)...); code != exitFail || stdout != "" {
+			t.Errorf("import %q = %d, %q; want 1 and nothing printed", args, code, stdout)
+		}
+	}
+	env := map[string]string{"YIZHAN_CONFIG": filepath.Join(t.TempDir(), "absent.toml")}
+	if code, _, _ := runCmd(t, env, "import", opml); code != exitFail {
+		t.Errorf("import with $YIZHAN_CONFIG naming no file = %d, want 1", code)
 	}
 }
 
@@ -136,10 +221,10 @@ func TestImportIDs(t *testing.T) {
 		{"A very long title that goes on and on about nothing in particular", "https://example.com/", "a-very-long-title-that-goes-on-and-on"},
 	} {
 		doc := &opmlDoc{feeds: []opmlFeed{{name: tt.title, url: tt.url}}}
-		if got := planImport(doc, "c").sources[0].id; got != tt.want {
+		if got := planImport(doc, "c", nil).sources[0].id; got != tt.want {
 			t.Errorf("id of %q at %s = %q, want %q", tt.title, tt.url, got, tt.want)
 		}
-		if got := planImport(doc, "c").sources[0].id; !idPattern.MatchString(got) || len(got) > maxImportID {
+		if got := planImport(doc, "c", nil).sources[0].id; !idPattern.MatchString(got) || len(got) > maxImportID {
 			t.Errorf("id %q is not a valid id of at most %d bytes", got, maxImportID)
 		}
 	}
@@ -151,7 +236,7 @@ func TestImportIDs(t *testing.T) {
 		{name: "新闻", url: "https://b.example/"}, {name: "新闻", url: "https://b.example"}, // one feed
 	}}
 	var ids []string
-	for _, s := range planImport(doc, "c").sources {
+	for _, s := range planImport(doc, "c", nil).sources {
 		ids = append(ids, s.id)
 	}
 	if want := "news news-2 news-3 latest-2 b"; strings.Join(ids, " ") != want {
@@ -177,7 +262,7 @@ func FuzzReadOPML(f *testing.F) {
 			return
 		}
 		var out bytes.Buffer
-		writeImport(&out, "f.opml", planImport(doc, ""))
+		writeImport(&out, "f.opml", planImport(doc, "", nil))
 		if _, err := parseConfig("c.toml", out.Bytes()); err != nil {
 			t.Fatalf("import printed a configuration that does not validate: %v\n%s", err, out.String())
 		}

@@ -57,7 +57,7 @@ func init() {
 		{"fetch", "[-config FILE] [SOURCE...]", "fetch the named sources (default: every enabled one) now and store them", cmdFetch},
 		{"sources", "[-config FILE]", "print each source's state: last try, last success, last error, items, next run", cmdSources},
 		{"preview", "[-config FILE] SOURCE", "fetch one source and print what would be stored, storing nothing", cmdPreview},
-		{"import", "[-channel ID] FILE.opml", "print a [[source]] table for every feed of an OPML file, writing nothing", cmdImport},
+		{"import", "[-config FILE] [-channel ID] FILE.opml", "print a [[source]] table for every feed of an OPML file, writing nothing", cmdImport},
 		{"version", "", "print the version", cmdVersion},
 	}
 }
@@ -97,8 +97,9 @@ func usage(w io.Writer) {
 		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintf(w, `
-Every command but version and import takes
+Every command but version takes
   -config FILE      configuration file (default $YIZHAN_CONFIG, else config.toml)
+and every command but version and import
   -log-level LEVEL  debug, info, warn or error (default $YIZHAN_LOG_LEVEL, else info)
 
 Run "yizhan COMMAND -h" or "yizhan help COMMAND" for a command's own flags.
