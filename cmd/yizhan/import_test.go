@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"flag"
 	"fmt"
 	"os"
@@ -242,29 +241,4 @@ func TestImportIDs(t *testing.T) {
 	if want := "news news-2 news-3 latest-2 b"; strings.Join(ids, " ") != want {
 		t.Errorf("ids = %v, want %s", ids, want)
 	}
-}
-
-// FuzzReadOPML: no input makes import panic, and whatever it prints for
-// an input it reads is a configuration that validates.
-func FuzzReadOPML(f *testing.F) {
-	opml, _ := filepath.Glob(filepath.Join("testdata", "opml", "*.opml"))
-	xml, _ := filepath.Glob(filepath.Join("testdata", "opml", "*.xml"))
-	for _, file := range append(opml, xml...) {
-		data, err := os.ReadFile(file)
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(data)
-	}
-	f.Fuzz(func(t *testing.T, data []byte) {
-		doc, err := readOPML("f.opml", data)
-		if err != nil || len(doc.feeds) == 0 {
-			return
-		}
-		var out bytes.Buffer
-		writeImport(&out, "f.opml", planImport(doc, "", nil))
-		if _, err := parseConfig("c.toml", out.Bytes()); err != nil {
-			t.Fatalf("import printed a configuration that does not validate: %v\n%s", err, out.String())
-		}
-	})
 }
