@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"maps"
 	"math"
@@ -216,6 +217,16 @@ func (db *DB) prunePlans(ctx context.Context, channels []hub.Channel, floor int,
 			if f := kept[len(kept)-1]; f.before(p.cut) {
 				p.cut = f
 			}
+		}
+		// A source with nothing before its cut (a quiet one at its floor)
+		// needs no write transaction.
+		var first int64
+		err := tx.QueryRowContext(ctx, pruneBatchSQL, src, p.cut.date, p.cut.id, 1).Scan(&first)
+		if errors.Is(err, sql.ErrNoRows) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("source %s: %w", src, err)
 		}
 		plans = append(plans, p)
 	}
