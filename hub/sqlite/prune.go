@@ -71,6 +71,7 @@ type sourcePlan struct {
 	source   string
 	channels []string
 	cut      position
+	floor    int // the newest items that stay; 0: none
 }
 
 func (db *DB) prune(ctx context.Context, channels []hub.Channel, floor int, now time.Time) (hub.PruneResult, error) {
@@ -205,16 +206,16 @@ func (db *DB) prunePlans(ctx context.Context, channels []hub.Channel, floor int,
 		}
 		if floor > 0 {
 			// The floor-th newest item and those above it stay whatever
-			// the channels say. Items stored after this snapshot only
-			// raise the floor, so the cut stays safe until the batches run.
-			kept, err := newestPositions(ctx, newest, []string{src}, top, floor)
+			// the channels say; each batch checks again.
+			p.floor = floor
+			f, ok, err := floorPosition(ctx, tx, src, floor)
 			if err != nil {
 				return nil, fmt.Errorf("source %s: %w", src, err)
 			}
-			if len(kept) < floor {
+			if !ok {
 				continue
 			}
-			if f := kept[len(kept)-1]; f.before(p.cut) {
+			if f.before(p.cut) {
 				p.cut = f
 			}
 		}
@@ -257,7 +258,19 @@ func (db *DB) pruneBatch(ctx context.Context, p sourcePlan, now time.Time) (int,
 		return 0, nil
 	}
 
-	args := []any{p.source, p.cut.date, p.cut.id, hub.PruneBatch, nanos(now)}
+	cut := p.cut
+	if p.floor > 0 {
+		// Since the plan, a fetch may have re-dated an item of the floor
+		// older: the floor is read again under the write lock.
+		f, ok, err := floorPosition(ctx, tx, p.source, p.floor)
+		if err != nil || !ok {
+			return 0, err
+		}
+		if f.before(cut) {
+			cut = f
+		}
+	}
+	args := []any{p.source, cut.date, cut.id, hub.PruneBatch, nanos(now)}
 	var stories string
 	if err := tx.QueryRowContext(ctx, prunedStoriesSQL, args[:4]...).Scan(&stories); err != nil {
 		return 0, fmt.Errorf("stories: %w", err)
@@ -285,6 +298,24 @@ func (db *DB) pruneBatch(ctx context.Context, p sourcePlan, now time.Time) (int,
 		return 0, err
 	}
 	return int(removed), nil
+}
+
+// floorPosition returns the position of the source's floor-th newest
+// item, in the order of Items; ok is false when it has fewer items.
+func floorPosition(ctx context.Context, tx *sql.Tx, source string, floor int) (p position, ok bool, err error) {
+	rows, err := tx.QueryContext(ctx, sourceNewestSQL, source, top.date, top.id, floor)
+	if err != nil {
+		return p, false, err
+	}
+	defer rows.Close()
+	n := 0
+	for rows.Next() {
+		if err := rows.Scan(&p.date, &p.id); err != nil {
+			return p, false, err
+		}
+		n++
+	}
+	return p, n == floor, rows.Err()
 }
 
 // prunedKeys returns which of keys of the source have tombstones, and

@@ -198,3 +198,37 @@ func TestPruneDoesNotHoldTheWriter(t *testing.T) {
 		t.Errorf("%d saves completed during a prune of %d batches, want at least %d: the writer is held across batches", savesDuring, old/hub.PruneBatch, want)
 	}
 }
+
+// TestPruneFloorReadAgain: a fetch between the plan and its batch re-dates
+// an item of the floor older; the batch still keeps the newest floor items.
+func TestPruneFloorReadAgain(t *testing.T) {
+	db := openTest(t)
+	ctx := t.Context()
+	now := time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC)
+	db.SyncSources(ctx, map[string][]string{"a": {"c"}})
+	item := func(key string, days int) hub.Item {
+		return hub.Item{Key: key, Title: key, URL: "https://example.com/" + key, Published: now.AddDate(0, 0, -days)}
+	}
+	if _, err := db.SaveItems(ctx, "a", []hub.Item{item("1", 400), item("2", 401), item("3", 402), item("4", 403)}, now); err != nil {
+		t.Fatal(err)
+	}
+	plans, err := db.prunePlans(ctx, []hub.Channel{{ID: "c", KeepDays: 30}}, 2, now)
+	if err != nil || len(plans) != 1 {
+		t.Fatalf("prunePlans = %+v, %v; want one plan", plans, err)
+	}
+	// The upstream corrects the date of the newest item: it is the oldest now.
+	if _, err := db.SaveItems(ctx, "a", []hub.Item{item("1", 500)}, now); err != nil {
+		t.Fatal(err)
+	}
+	n, err := db.pruneBatch(ctx, plans[0], now)
+	if err != nil || n != 2 {
+		t.Errorf("pruneBatch = %d, %v; want 2 removed (items 4 and the re-dated 1)", n, err)
+	}
+	got, err := db.Items(ctx, hub.Query{Channel: "c", Limit: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[0].Key != "2" || got[1].Key != "3" {
+		t.Errorf("after prune: %d items %+v, want 2 and 3", len(got), got)
+	}
+}
