@@ -18,7 +18,7 @@ const pageStyle = `body{font-family:system-ui,"PingFang SC","Microsoft YaHei",sa
 h1{font-size:1.6rem}h2{font-size:1.2rem;margin-top:2rem}
 table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.3rem .5rem;border-bottom:1px solid #ddd;vertical-align:top}
 .meta{color:#666;font-size:.9em}.params dt{margin-top:.5rem}.params dd{margin:0 0 0 1rem;overflow-wrap:anywhere}.feeds a{margin-right:.6rem}
-.ok{color:#176f2c}.failing{color:#b00020}.backing-off,.suspect{color:#a15c00}.never-fetched,.disabled,.not-configured{color:#666}`
+.ok{color:#176f2c}.failing{color:#b00020}.backing-off,.suspect,.stale{color:#a15c00}.never-fetched,.disabled,.not-configured{color:#666}`
 
 var indexTemplate = template.Must(template.New("index").Parse(`<!DOCTYPE html>
 <html lang="zh-CN">
@@ -228,6 +228,7 @@ const (
 	stateFailing    = hub.StateFailing
 	stateBackingOff = hub.StateBackingOff
 	stateSuspect    = hub.StateSuspect
+	stateStale      = hub.StateStale
 	stateNever      = hub.StateNever
 	stateDisabled   = hub.StateDisabled // by the configuration, or by the hub (410 Gone)
 	stateGone       = StateNotConfigured

@@ -18,11 +18,11 @@ import (
 // yizhan sources.
 const StateNotConfigured = "not configured"
 
-// SourceState judges a configured source by its configuration and fetch
-// state (as FetchState.ForURL gives it for the source's URL), and says why
-// when the hub disabled it or its last fetch looks wrong. SourceRows judges
-// by it.
-func SourceState(src *hub.Source, st hub.FetchState, now time.Time) (state, note string) {
+// SourceState judges a configured source by its configuration, fetch
+// state (as FetchState.ForURL gives it for the source's URL) and the date
+// of its newest stored item, and says why when the hub disabled it, its
+// last fetch looks wrong or it went stale. SourceRows judges by it.
+func SourceState(src *hub.Source, st hub.FetchState, newest, now time.Time) (state, note string) {
 	if !src.Enabled {
 		return stateDisabled, ""
 	}
@@ -32,8 +32,20 @@ func SourceState(src *hub.Source, st hub.FetchState, now time.Time) (state, note
 		note = "disabled: " + st.Disabled
 	case stateSuspect:
 		note = "suspect: " + st.Suspect
+	case stateOK:
+		if hub.Stale(newest, src.StaleDays, now) {
+			state = stateStale
+			note = StaleNote(newest, now)
+		}
 	}
 	return state, note
+}
+
+// StaleNote says how old a stale source's newest item is, its date in
+// now's location.
+func StaleNote(newest, now time.Time) string {
+	return fmt.Sprintf("stale: newest item %s, %d days old",
+		newest.In(now.Location()).Format("2006-01-02"), int(now.Sub(newest)/(24*time.Hour)))
 }
 
 // SourceRow is one source's state as /status, yizhan sources and the
@@ -45,12 +57,13 @@ type SourceRow struct {
 	Kind        string   // empty for a source no longer configured
 	Channels    []string // nil for a source no longer configured
 	State       string   // one of hub.States, or StateNotConfigured
-	Note        string   // why the hub disabled the source, or why its last fetch looks wrong
+	Note        string   // why the hub disabled the source, why its last fetch looks wrong, or how stale it is
 	Failures    int      // consecutive failures at the configured URL
 	LastTry     time.Time
 	LastSuccess time.Time
 	LastError   string // as stored: it may start with "fetch ID: "
 	Items       int
+	Newest      time.Time // the date of its newest stored item; zero when none
 	NextRun     time.Time // zero: not scheduled
 }
 
@@ -87,7 +100,7 @@ func SourceRows(srcs []hub.Source, stats []hub.SourceStat, now time.Time, nextRu
 		delete(byID, src.ID)
 		// A state the previous configured URL earned does not apply.
 		cur := st.ForURL(src.URL)
-		state, note := SourceState(src, cur, now)
+		state, note := SourceState(src, cur, st.Newest, now)
 		r := SourceRow{
 			ID:          src.ID,
 			Name:        src.Name,
@@ -100,6 +113,7 @@ func SourceRows(srcs []hub.Source, stats []hub.SourceStat, now time.Time, nextRu
 			LastSuccess: st.LastSuccess,
 			LastError:   st.LastError,
 			Items:       st.Items,
+			Newest:      st.Newest,
 		}
 		if src.Enabled {
 			var scheduled time.Time
@@ -123,6 +137,7 @@ func SourceRows(srcs []hub.Source, stats []hub.SourceStat, now time.Time, nextRu
 			LastSuccess: st.LastSuccess,
 			LastError:   st.LastError,
 			Items:       st.Items,
+			Newest:      st.Newest,
 		})
 	}
 	return rows

@@ -26,6 +26,18 @@ func TestSourceRows(t *testing.T) {
 	}
 	off := src("off")
 	off.Enabled = false
+	quiet := src("quiet") // its upstream answers, but published last 200 days ago
+	quiet.StaleDays = 30
+	patient := src("patient")
+	patient.StaleDays = 365
+	unchecked := src("unchecked")
+	old := now.Add(-200 * 24 * time.Hour)
+	fresh := now.Add(-29 * 24 * time.Hour)
+	fine := hub.FetchState{LastTry: before, LastSuccess: before}
+	recent := src("recent")
+	recent.StaleDays = 30
+	failingQuiet := src("failing-quiet")
+	failingQuiet.StaleDays = 30
 	tests := []struct {
 		name    string
 		src     *hub.Source // nil: not configured
@@ -72,6 +84,46 @@ func TestSourceRows(t *testing.T) {
 			want: SourceRow{State: hub.StateSuspect, Note: "suspect: no items", LastTry: before, LastSuccess: before,
 				NextRun: scheduled},
 			problem: "suspect: no items",
+		},
+		{
+			name:    "stale: the newest item is 200 days old",
+			src:     &quiet,
+			stat:    &hub.SourceStat{FetchState: fine, Items: 5, Newest: old},
+			nextRun: func(string) time.Time { return scheduled },
+			want: SourceRow{State: hub.StateStale, Note: "stale: newest item 2026-05-10, 200 days old",
+				LastTry: before, LastSuccess: before, Items: 5, Newest: old, NextRun: scheduled},
+			problem: "stale: newest item 2026-05-10, 200 days old",
+		},
+		{
+			name:    "stale_days 365: 200 days is not stale",
+			src:     &patient,
+			stat:    &hub.SourceStat{FetchState: fine, Items: 5, Newest: old},
+			nextRun: func(string) time.Time { return scheduled },
+			want:    SourceRow{State: hub.StateOK, LastTry: before, LastSuccess: before, Items: 5, Newest: old, NextRun: scheduled},
+		},
+		{
+			name:    "stale_days 0 never is",
+			src:     &unchecked,
+			stat:    &hub.SourceStat{FetchState: fine, Items: 5, Newest: old},
+			nextRun: func(string) time.Time { return scheduled },
+			want:    SourceRow{State: hub.StateOK, LastTry: before, LastSuccess: before, Items: 5, Newest: old, NextRun: scheduled},
+		},
+		{
+			name:    "29 days under stale_days 30 is not stale",
+			src:     &recent,
+			stat:    &hub.SourceStat{FetchState: fine, Items: 5, Newest: fresh},
+			nextRun: func(string) time.Time { return scheduled },
+			want:    SourceRow{State: hub.StateOK, LastTry: before, LastSuccess: before, Items: 5, Newest: fresh, NextRun: scheduled},
+		},
+		{
+			name: "failing wins over stale",
+			src:  &failingQuiet,
+			stat: &hub.SourceStat{FetchState: hub.FetchState{LastTry: before, Failures: 1, LastError: "HTTP 500", NextTry: before},
+				Items: 5, Newest: old},
+			nextRun: func(string) time.Time { return scheduled },
+			want: SourceRow{State: hub.StateFailing, Failures: 1, LastTry: before, LastError: "HTTP 500",
+				Items: 5, Newest: old, NextRun: scheduled},
+			problem: "HTTP 500",
 		},
 		{
 			name:    "disabled by the hub: why, and no next run",
@@ -130,7 +182,8 @@ func TestSourceRows(t *testing.T) {
 			if got.ID != want.ID || got.Name != want.Name || got.Kind != want.Kind || !slices.Equal(got.Channels, want.Channels) ||
 				got.State != want.State || got.Note != want.Note || got.Failures != want.Failures ||
 				!got.LastTry.Equal(want.LastTry) || !got.LastSuccess.Equal(want.LastSuccess) ||
-				got.LastError != want.LastError || got.Items != want.Items || !got.NextRun.Equal(want.NextRun) {
+				got.LastError != want.LastError || got.Items != want.Items || !got.Newest.Equal(want.Newest) ||
+				!got.NextRun.Equal(want.NextRun) {
 				t.Errorf("row = %+v\nwant  %+v", got, want)
 			}
 			if p := got.Problem(); p != tt.problem {

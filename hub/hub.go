@@ -57,6 +57,7 @@ type Source struct {
 	Enabled     bool
 	Timezone    *time.Location // zone for zoneless upstream dates; never nil after config load
 	Encoding    string         // charset override; empty means detect
+	StaleDays   int            // age in days of the newest item beyond which the source is StateStale; 0 never
 	HTML        *HTMLRules     // only for KindHTML
 }
 

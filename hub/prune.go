@@ -35,7 +35,10 @@ type PruneResult struct {
 // PrunerOptions configure a Pruner.
 type PrunerOptions struct {
 	Store    Store
-	Channels []Channel     // whose KeepDays and KeepItems apply; see SetChannels
+	Channels []Channel // whose KeepDays and KeepItems apply; see SetRetention
+	// Floor is how many of each source's newest items stay whatever the
+	// channels say (the hub's feed_size); see Store.Prune and SetRetention.
+	Floor    int
 	Interval time.Duration // between two prunes; default PruneInterval
 	Delay    time.Duration // before the first; default PruneDelay
 	Logger   *slog.Logger
@@ -52,6 +55,7 @@ type Pruner struct {
 
 	mu       sync.Mutex
 	channels []Channel
+	floor    int
 
 	running sync.Mutex // one prune at a time
 }
@@ -71,15 +75,17 @@ func NewPruner(opts PrunerOptions) *Pruner {
 		opts.Now = time.Now
 	}
 	p := &Pruner{opts: opts}
-	p.SetChannels(opts.Channels)
+	p.SetRetention(opts.Channels, opts.Floor)
 	return p
 }
 
-// SetChannels replaces the channels whose retention applies, from the next
-// prune on: a configuration reload calls it.
-func (p *Pruner) SetChannels(channels []Channel) {
+// SetRetention replaces the channels whose retention applies and the floor
+// of items each source keeps, from the next prune on: a configuration
+// reload calls it.
+func (p *Pruner) SetRetention(channels []Channel, floor int) {
 	p.mu.Lock()
 	p.channels = append([]Channel(nil), channels...)
+	p.floor = floor
 	p.mu.Unlock()
 }
 
@@ -89,9 +95,9 @@ func (p *Pruner) Prune(ctx context.Context) (PruneResult, error) {
 	p.running.Lock()
 	defer p.running.Unlock()
 	p.mu.Lock()
-	channels := p.channels
+	channels, floor := p.channels, p.floor
 	p.mu.Unlock()
-	res, err := p.opts.Store.Prune(ctx, channels, p.opts.Now())
+	res, err := p.opts.Store.Prune(ctx, channels, floor, p.opts.Now())
 	if res.Removed > 0 && p.opts.OnPrune != nil {
 		p.opts.OnPrune(res)
 	}

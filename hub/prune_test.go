@@ -14,14 +14,16 @@ type pruneStore struct {
 	*memStore
 	mu      sync.Mutex
 	calls   [][]Channel
+	floors  []int
 	results []PruneResult
 	called  chan struct{}
 }
 
-func (p *pruneStore) Prune(_ context.Context, channels []Channel, _ time.Time) (PruneResult, error) {
+func (p *pruneStore) Prune(_ context.Context, channels []Channel, floor int, _ time.Time) (PruneResult, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.calls = append(p.calls, channels)
+	p.floors = append(p.floors, floor)
 	var res PruneResult
 	if len(p.results) > 0 {
 		res, p.results = p.results[0], p.results[1:]
@@ -43,6 +45,7 @@ func TestPrunerRun(t *testing.T) {
 	p := NewPruner(PrunerOptions{
 		Store:    st,
 		Channels: []Channel{{ID: "c", KeepDays: 30}},
+		Floor:    50,
 		Interval: 20 * time.Millisecond,
 		Delay:    time.Millisecond,
 		Logger:   slog.New(slog.DiscardHandler),
@@ -63,7 +66,7 @@ func TestPrunerRun(t *testing.T) {
 	case <-time.After(time.Second):
 		t.Fatal("Run did not prune after Delay")
 	}
-	p.SetChannels([]Channel{{ID: "c", KeepItems: 10}})
+	p.SetRetention([]Channel{{ID: "c", KeepItems: 10}}, 20)
 	<-st.called
 	<-st.called
 	cancel()
@@ -78,6 +81,9 @@ func TestPrunerRun(t *testing.T) {
 	if n := len(st.calls); n < 3 || st.calls[0][0].KeepDays != 30 || st.calls[n-1][0].KeepItems != 10 {
 		t.Errorf("Prune calls = %+v, want the first with keep_days 30, the last with keep_items 10", st.calls)
 	}
+	if n := len(st.floors); st.floors[0] != 50 || st.floors[n-1] != 20 {
+		t.Errorf("Prune floors = %v, want the first 50 (Floor), the last 20 (SetRetention)", st.floors)
+	}
 	mu.Lock()
 	defer mu.Unlock()
 	if len(pruned) != 1 || pruned[0].Removed != 3 {
@@ -88,7 +94,7 @@ func TestPrunerRun(t *testing.T) {
 // errStore fails every Prune, having removed some items first.
 type errStore struct{ *memStore }
 
-func (errStore) Prune(context.Context, []Channel, time.Time) (PruneResult, error) {
+func (errStore) Prune(context.Context, []Channel, int, time.Time) (PruneResult, error) {
 	return PruneResult{Removed: 2}, errors.New("disk full")
 }
 

@@ -70,7 +70,7 @@ func (m *memStore) SaveFetchState(_ context.Context, st FetchState) error {
 func (m *memStore) SourceStats(context.Context) ([]SourceStat, error) { return nil, nil }
 func (m *memStore) Ping(context.Context) error                        { return nil }
 func (m *memStore) Close() error                                      { return nil }
-func (m *memStore) Prune(context.Context, []Channel, time.Time) (PruneResult, error) {
+func (m *memStore) Prune(context.Context, []Channel, int, time.Time) (PruneResult, error) {
 	return PruneResult{}, nil
 }
 func (m *memStore) Changes(context.Context, int64) (ChangeSet, error) { return ChangeSet{}, nil }

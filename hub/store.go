@@ -53,19 +53,22 @@ type Store interface {
 	// SaveFetchState stores a source's fetch state, replacing the previous one.
 	SaveFetchState(ctx context.Context, st FetchState) error
 
-	// SourceStats returns the fetch state and item count of every source that
-	// has either.
+	// SourceStats returns the fetch state, item count and newest item's
+	// Date of every source that has fetch state or items.
 	SourceStats(ctx context.Context) ([]SourceStat, error)
 
-	// Prune applies the channels' retention to the stored items. Channel c
-	// keeps an item of one of its sources when both hold:
+	// Prune applies the channels' retention to the stored items. The
+	// floor newest items of each source, in the order of Items, always
+	// stay (a feed_size: an upstream that stopped publishing a year ago
+	// still fills its channel); 0 sets no floor. Beyond the floor, channel
+	// c keeps an item of one of its sources when both hold:
 	//
 	//   - c.KeepDays is 0, or the item's Date is at most c.KeepDays days before now;
 	//   - c.KeepItems is 0, or the item is among the c.KeepItems newest items
 	//     of c, in the order of Items.
 	//
-	// An item is removed only when none of the channels its source feeds
-	// keeps it. A channel that is not in channels keeps everything, so the
+	// An item beyond the floor is removed only when none of the channels
+	// its source feeds keeps it. A channel that is not in channels keeps everything, so the
 	// items of a source that feeds no channel, or a channel without a
 	// policy, are never removed; and an item kept by any one channel stays
 	// in all of its source's channels.
@@ -78,7 +81,7 @@ type Store interface {
 	// KnownURLs reports the URL. A tombstone whose key no SaveItems has
 	// carried for TombstoneTTL is forgotten, by Prune, and the item may be
 	// stored again if an upstream still has it.
-	Prune(ctx context.Context, channels []Channel, now time.Time) (PruneResult, error)
+	Prune(ctx context.Context, channels []Channel, floor int, now time.Time) (PruneResult, error)
 
 	// Changes reports what changed in what Items returns since version
 	// since, whichever process made the change (a `yizhan fetch` from cron
@@ -200,12 +203,15 @@ const (
 	StateSuspect    = "suspect"     // the last fetch succeeded but looks wrong
 	StateDisabled   = "disabled"    // not fetched on schedule: see Disabled
 	StateNever      = "never fetched"
+	StateStale      = "stale" // fetched fine, but its newest item is older than the source's StaleDays (see Stale)
 )
 
-// States lists every state Status returns.
-var States = []string{StateOK, StateFailing, StateBackingOff, StateSuspect, StateDisabled, StateNever}
+// States lists every state a source can be in: those Status returns, and
+// StateStale.
+var States = []string{StateOK, StateStale, StateFailing, StateBackingOff, StateSuspect, StateDisabled, StateNever}
 
-// Status names the source's state at now, one of States. A source the
+// Status names the source's state at now, one of States but StateStale,
+// which needs the source's newest item: see Stale. A source the
 // configuration disables is the caller's to report as StateDisabled.
 func (st FetchState) Status(now time.Time) string {
 	switch {
@@ -226,7 +232,20 @@ func (st FetchState) Status(now time.Time) string {
 // SourceStat is a source's fetch state and how many items it has stored.
 type SourceStat struct {
 	FetchState
-	Items int
+	Items  int
+	Newest time.Time // the Date of its newest stored item; zero when it has none
+}
+
+// Stale reports whether a source whose Status at now is StateOK and whose
+// newest stored item is dated newest has stopped publishing: newest is more
+// than staleDays days before now. staleDays 0, or no item stored (a zero
+// newest), is never stale: a source that stored nothing is not known to
+// have published at all.
+func Stale(newest time.Time, staleDays int, now time.Time) bool {
+	if staleDays <= 0 || newest.IsZero() {
+		return false
+	}
+	return now.Sub(newest) > time.Duration(staleDays)*24*time.Hour
 }
 
 // Copier is implemented by the stores `yizhan copydb` copies between: each

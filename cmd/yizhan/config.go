@@ -78,6 +78,7 @@ const (
 	defaultFeedSize    = 50
 	defaultLatestSize  = 15
 	defaultKeepDays    = 365
+	defaultStaleDays   = 30
 	maxKeepDays        = 36500 // a century; more overflows the age arithmetic of retention
 	defaultSchedule    = "@every 30m"
 	maxFeedSize        = 1000
@@ -134,6 +135,7 @@ type sourceFile struct {
 	Enabled     *bool     `toml:"enabled"`
 	Timezone    string    `toml:"timezone"`
 	Encoding    string    `toml:"encoding"`
+	StaleDays   *int      `toml:"stale_days"`
 	HTML        *htmlFile `toml:"html"`
 }
 
@@ -402,6 +404,12 @@ func (v *validator) source(key string, s sourceFile, channels map[string]string,
 		Enabled:     s.Enabled == nil || *s.Enabled,
 		Timezone:    hubZone,
 		Encoding:    s.Encoding,
+		StaleDays:   intOr(s.StaleDays, defaultStaleDays),
+	}
+	if src.StaleDays < 0 {
+		v.errorf(key+".stale_days", "%d is negative (0 never marks the source stale)", src.StaleDays)
+	} else if src.StaleDays > maxKeepDays {
+		v.errorf(key+".stale_days", "%d is out of range 0..%d (0 never marks the source stale)", src.StaleDays, maxKeepDays)
 	}
 	if s.URL == "" {
 		v.errorf(key+".url", "required")

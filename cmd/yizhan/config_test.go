@@ -161,11 +161,11 @@ func TestConfigFull(t *testing.T) {
 			ID: "people-theory", Name: "人民网 · 理论", Kind: "feed", URL: "http://theory.people.com.cn/rss/theory.xml",
 			Channels: []string{"theory", "local"}, Schedule: "CRON_TZ=Asia/Shanghai 0 */2 * * *",
 			Attribution: "人民日报", Copyright: "人民网版权所有，未经书面授权禁止使用", Enabled: false,
-			Timezone: shanghai, Encoding: "gb18030",
+			Timezone: shanghai, Encoding: "gb18030", StaleDays: 0,
 		},
 		{
 			ID: "bureau-notices", Name: "某市统计局 · 通知公告", Kind: "html", URL: "https://tjj.example.gov.cn/tzgg/index.html",
-			Channels: []string{"local"}, Schedule: "@hourly", Enabled: true, Timezone: tokyo,
+			Channels: []string{"local"}, Schedule: "@hourly", Enabled: true, Timezone: tokyo, StaleDays: 30,
 			HTML: &hub.HTMLRules{
 				Links: "ul.list li > a", Next: "a.next", MaxPages: 3, Refetch: true, Delay: 2 * time.Second,
 				MaxArticles: 10, Title: "h1.title", Date: ".info span.date", DateLayout: "2006年01月02日 15:04",
@@ -237,6 +237,41 @@ keep_days = %d
 			t.Errorf("keep_days = %d: KeepDays = %d", tt.days, cfg.Channels[0].KeepDays)
 		case !tt.ok && (err == nil || !strings.Contains(err.Error(), "c.toml:3: channel[0].keep_days: ")):
 			t.Errorf("keep_days = %d: err = %v, want c.toml:3: channel[0].keep_days: out of range", tt.days, err)
+		}
+	}
+}
+
+// TestConfigStaleDays: stale_days defaults to 30, 0 turns the check off,
+// and a negative or huge value is an error naming its key and line.
+func TestConfigStaleDays(t *testing.T) {
+	const doc = `[[channel]]
+id = "c"
+
+[[source]]
+id = "s"
+url = "http://example.com/feed.xml"
+channels = ["c"]
+%s
+`
+	for _, tt := range []struct {
+		line string
+		want int
+		err  string
+	}{
+		{"", 30, ""},
+		{"stale_days = 0", 0, ""},
+		{"stale_days = 200", 200, ""},
+		{"stale_days = -1", 0, "c.toml:8: source[0].stale_days: -1 is negative (0 never marks the source stale)"},
+		{"stale_days = 100000", 0, "c.toml:8: source[0].stale_days: 100000 is out of range 0..36500"},
+	} {
+		cfg, err := parseConfig("c.toml", []byte(fmt.Sprintf(doc, tt.line)))
+		switch {
+		case tt.err == "" && err != nil:
+			t.Errorf("%q: %v, want it accepted", tt.line, err)
+		case tt.err == "" && cfg.Sources[0].StaleDays != tt.want:
+			t.Errorf("%q: StaleDays = %d, want %d", tt.line, cfg.Sources[0].StaleDays, tt.want)
+		case tt.err != "" && (err == nil || !strings.Contains(err.Error(), tt.err)):
+			t.Errorf("%q: err = %v, want %s", tt.line, err, tt.err)
 		}
 	}
 }

@@ -57,6 +57,7 @@ url = "%[1]s/politics.xml"
 channels = ["politics"]
 attribution = "人民网"
 schedule = "@every 15m"
+stale_days = 0 # the fixtures date from 2020
 
 [[source]]
 id = "broken"

@@ -58,6 +58,7 @@ func init() {
 		{"sources", "[-config FILE]", "print each source's state: last try, last success, last error, items, next run", cmdSources},
 		{"preview", "[-config FILE] SOURCE", "fetch one source and print what would be stored, storing nothing", cmdPreview},
 		{"copydb", "-from DB -to DB", "copy a whole store (SQLite file or PostgreSQL URL) into an empty one", cmdCopyDB},
+		{"import", "[-config FILE] [-channel ID] FILE.opml", "print a [[source]] table for every feed of an OPML file, writing nothing", cmdImport},
 		{"version", "", "print the version", cmdVersion},
 	}
 }
@@ -99,6 +100,7 @@ func usage(w io.Writer) {
 	fmt.Fprintf(w, `
 Every command but version takes
   -config FILE      configuration file (default $YIZHAN_CONFIG, else config.toml)
+and every command but version and import
   -log-level LEVEL  debug, info, warn or error (default $YIZHAN_LOG_LEVEL, else info)
 
 Run "yizhan COMMAND -h" or "yizhan help COMMAND" for a command's own flags.
@@ -115,10 +117,17 @@ type flags struct {
 }
 
 func newFlags(e *env, name string) *flags {
-	f := &flags{FlagSet: flag.NewFlagSet("yizhan "+name, flag.ContinueOnError), e: e, name: name}
-	f.SetOutput(e.stderr)
+	f := newBareFlags(e, name)
 	f.StringVar(&f.config, "config", "", "configuration `FILE` (default $YIZHAN_CONFIG, else config.toml)")
 	f.StringVar(&f.logLevel, "log-level", "", "log `LEVEL`: debug, info, warn or error (default $YIZHAN_LOG_LEVEL, else info)")
+	return f
+}
+
+// newBareFlags returns the flags of a command that reads no configuration
+// and logs nothing: none yet but -h.
+func newBareFlags(e *env, name string) *flags {
+	f := &flags{FlagSet: flag.NewFlagSet("yizhan "+name, flag.ContinueOnError), e: e, name: name}
+	f.SetOutput(e.stderr)
 	// parse prints the usage itself: on stdout when -h asked for it, on
 	// stderr after a usage error.
 	f.Usage = func() {}

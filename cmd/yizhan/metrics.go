@@ -87,7 +87,7 @@ var (
 	descItems = prometheus.NewDesc("yizhan_source_items",
 		"Items stored for a source.", []string{"source"}, nil)
 	descState = prometheus.NewDesc("yizhan_source_state",
-		"1 for the state a source is in (ok, failing, backing_off, suspect, disabled, never_fetched, not_configured), 0 for the others.",
+		"1 for the state a source is in (ok, stale, failing, backing_off, suspect, disabled, never_fetched, not_configured), 0 for the others.",
 		[]string{"source", "state"}, nil)
 	descFailures = prometheus.NewDesc("yizhan_source_consecutive_failures",
 		"Failed fetches of a source since its last success.", []string{"source"}, nil)

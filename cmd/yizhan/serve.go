@@ -123,6 +123,7 @@ func newApp(ctx context.Context, cfg *Config, logger *slog.Logger) (*app, error)
 	a.pruner = hub.NewPruner(hub.PrunerOptions{
 		Store:    store,
 		Channels: cfg.Channels,
+		Floor:    cfg.Hub.FeedSize,
 		Logger:   logger,
 		OnPrune: func(res hub.PruneResult) {
 			a.metrics.pruned(res)
@@ -198,6 +199,7 @@ func (a *app) serve(ctx context.Context, ln net.Listener, stop func()) error {
 	a.sched.Start(ctx)
 	var wg sync.WaitGroup
 	wg.Go(func() { a.pruner.Run(ctx) })
+	wg.Go(func() { a.watchStale(ctx, staleDelay, staleInterval) })
 	wg.Go(func() { paceMemory(ctx, memoryInterval) })
 	// Items another process stores (`yizhan fetch` from cron) reach the feeds too.
 	wg.Go(func() { a.handler.Watch(ctx, feeds.DefaultWatchInterval) })
@@ -311,7 +313,7 @@ func (a *app) apply(ctx context.Context, old, cfg *Config) error {
 		a.fetcher.set(cfg, a.store)
 	}
 	a.cfg.Store(cfg)
-	a.pruner.SetChannels(cfg.Channels)
+	a.pruner.SetRetention(cfg.Channels, cfg.Hub.FeedSize)
 	a.handler.SetConfig(feedsConfig(cfg))
 	return a.sched.Update(cfg.Sources)
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -322,6 +323,9 @@ func TestServeWarnsOfFastSchedules(t *testing.T) {
 	}
 }
 
+// TestServeRetention: both items of the upstream are years old, far beyond
+// keep_days. Retention never empties the source: the newest feed_size items
+// stay, and only items beyond them go.
 func TestServeRetention(t *testing.T) {
 	feed := strings.Replace(previewFeed, "</channel>", `<item>
   <title>旧闻一则</title>
@@ -335,33 +339,47 @@ func TestServeRetention(t *testing.T) {
 		io.WriteString(w, feed)
 	}))
 	defer up.Close()
-	path := writeConfig(t, `
+	for _, tt := range []struct {
+		name    string
+		hub     string
+		removed int
+		stored  int
+	}{
+		{"default feed_size keeps both", "", 0, 2},
+		{"feed_size 1 keeps the newest", "[hub]\nfeed_size = 1\n", 1, 1},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			path := writeConfig(t, tt.hub+`
 [[channel]]
 id = "politics"
-keep_days = 0
-keep_items = 1
+keep_days = 30
 
 [[source]]
 id = "people-politics"
 url = "`+up.URL+`/politics.xml"
 channels = ["politics"]
 `)
-	ta := startApp(t, path)
-	eventually(t, "the first fetch", func() bool {
-		_, body := ta.get(t, "/feeds/politics.rss")
-		return strings.Contains(body, "旧闻一则")
-	})
-	res, err := ta.pruner.Prune(t.Context())
-	if err != nil || res.Removed != 1 {
-		t.Fatalf("Prune = %+v, %v; want one item removed", res, err)
-	}
-	_, body := ta.get(t, "/feeds/politics.rss")
-	if strings.Contains(body, "旧闻一则") || !strings.Contains(body, "国务院常务会议部署稳就业举措") {
-		t.Errorf("after retention the feed is:\n%s", body)
-	}
-	_, metrics := ta.get(t, "/metrics")
-	if !strings.Contains(metrics, `yizhan_items_pruned_total{source="people-politics"} 1`) {
-		t.Errorf("/metrics lacks the pruned item")
+			ta := startApp(t, path)
+			eventually(t, "the first fetch", func() bool {
+				got, err := ta.store.Items(t.Context(), hub.Query{Channel: "politics", Limit: 10})
+				return err == nil && len(got) == 2
+			})
+			res, err := ta.pruner.Prune(t.Context())
+			if err != nil || res.Removed != tt.removed {
+				t.Fatalf("Prune = %+v, %v; want %d removed", res, err, tt.removed)
+			}
+			if got, err := ta.store.Items(t.Context(), hub.Query{Channel: "politics", Limit: 10}); err != nil || len(got) != tt.stored {
+				t.Errorf("after retention %d items stored (%v), want %d", len(got), err, tt.stored)
+			}
+			_, body := ta.get(t, "/feeds/politics.rss")
+			if strings.Contains(body, "旧闻一则") != (tt.stored == 2) || !strings.Contains(body, "国务院常务会议部署稳就业举措") {
+				t.Errorf("after retention the feed is:\n%s", body)
+			}
+			_, metrics := ta.get(t, "/metrics")
+			if want := fmt.Sprintf(`yizhan_items_pruned_total{source="people-politics"} %d`, tt.removed); tt.removed > 0 && !strings.Contains(metrics, want) {
+				t.Errorf("/metrics lacks %s", want)
+			}
+		})
 	}
 }
 

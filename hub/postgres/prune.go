@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"math"
@@ -18,10 +19,11 @@ import (
 const pruneBatchSQL = `SELECT id FROM items WHERE source_id = $1 AND (sort_date, id) < ($2, $3)
 	ORDER BY sort_date, id LIMIT $4`
 
-// Prune removes the items no channel keeps, in batches of hub.PruneBatch,
-// leaving tombstones; see hub.Store.
-func (db *DB) Prune(ctx context.Context, channels []hub.Channel, now time.Time) (hub.PruneResult, error) {
-	res, err := db.prune(ctx, channels, now)
+// Prune removes the items beyond each source's floor newest that no
+// channel keeps, in batches of hub.PruneBatch, leaving tombstones; see
+// hub.Store.
+func (db *DB) Prune(ctx context.Context, channels []hub.Channel, floor int, now time.Time) (hub.PruneResult, error) {
+	res, err := db.prune(ctx, channels, floor, now)
 	if err != nil {
 		return res, fmt.Errorf("prune: %w", err)
 	}
@@ -33,11 +35,12 @@ type sourcePlan struct {
 	source   string
 	channels []string
 	cut      position
+	floor    int // the newest items that stay; 0: none
 }
 
-func (db *DB) prune(ctx context.Context, channels []hub.Channel, now time.Time) (hub.PruneResult, error) {
+func (db *DB) prune(ctx context.Context, channels []hub.Channel, floor int, now time.Time) (hub.PruneResult, error) {
 	var res hub.PruneResult
-	plans, err := db.prunePlans(ctx, channels, now)
+	plans, err := db.prunePlans(ctx, channels, floor, now)
 	if err != nil {
 		return res, err
 	}
@@ -81,7 +84,7 @@ func (db *DB) prune(ctx context.Context, channels []hub.Channel, now time.Time) 
 
 // prunePlans works out, on one snapshot, where each source's items stop
 // being kept by every channel it feeds.
-func (db *DB) prunePlans(ctx context.Context, channels []hub.Channel, now time.Time) ([]sourcePlan, error) {
+func (db *DB) prunePlans(ctx context.Context, channels []hub.Channel, floor int, now time.Time) ([]sourcePlan, error) {
 	policy := make(map[string]hub.Channel, len(channels))
 	for _, c := range channels {
 		if c.KeepDays > 0 || c.KeepItems > 0 {
@@ -155,11 +158,38 @@ func (db *DB) prunePlans(ctx context.Context, channels []hub.Channel, now time.T
 				p.cut = cut
 			}
 		}
-		if p.channels != nil {
-			plans = append(plans, p)
+		if p.channels == nil {
+			continue
 		}
+		if floor > 0 {
+			// The floor-th newest item and those above it stay whatever
+			// the channels say; each batch checks again.
+			p.floor = floor
+			f, ok, err := floorPosition(ctx, tx, src, floor)
+			if err != nil {
+				return nil, fmt.Errorf("source %s: %w", src, err)
+			}
+			if !ok {
+				continue
+			}
+			if f.before(p.cut) {
+				p.cut = f
+			}
+		}
+		plans = append(plans, p)
 	}
 	return plans, nil
+}
+
+// floorPosition returns the position of the source's floor-th newest item,
+// in the order of Items; ok is false when it has fewer items.
+func floorPosition(ctx context.Context, tx pgx.Tx, source string, floor int) (p position, ok bool, err error) {
+	err = tx.QueryRow(ctx, `SELECT sort_date, id FROM items WHERE source_id = $1
+		ORDER BY sort_date DESC, id DESC OFFSET $2 LIMIT 1`, source, floor-1).Scan(&p.date, &p.id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return p, false, nil
+	}
+	return p, err == nil, err
 }
 
 func (p position) before(q position) bool {
@@ -184,8 +214,20 @@ func (db *DB) pruneBatch(ctx context.Context, p sourcePlan, now time.Time) (int,
 	if !slices.Equal(chans, p.channels) {
 		return 0, nil // a reload changed the source's channels: the next Prune plans again
 	}
+	cut := p.cut
+	if p.floor > 0 {
+		// Since the plan, a fetch may have re-dated an item of the floor
+		// older: the floor is read again under the source's lock.
+		f, ok, err := floorPosition(ctx, tx, p.source, p.floor)
+		if err != nil || !ok {
+			return 0, err
+		}
+		if f.before(cut) {
+			cut = f
+		}
+	}
 	rows, err := tx.Query(ctx, `DELETE FROM items WHERE id IN (`+pruneBatchSQL+`) RETURNING key, url, story`,
-		p.source, p.cut.date, p.cut.id, hub.PruneBatch)
+		p.source, cut.date, cut.id, hub.PruneBatch)
 	if err != nil {
 		return 0, err
 	}

@@ -139,15 +139,17 @@ func (db *DB) SaveFetchState(ctx context.Context, st hub.FetchState) error {
 	return nil
 }
 
-// SourceStats returns, ordered by source id, the fetch state and item count
-// of every source that has either; see hub.Store.
+// SourceStats returns, ordered by source id, the fetch state, item count
+// and newest item date of every source that has fetch state or items; see
+// hub.Store.
 func (db *DB) SourceStats(ctx context.Context) ([]hub.SourceStat, error) {
 	rows, err := db.pool.Query(ctx, `
 		SELECT s.source_id, coalesce(n.items, 0),
 			coalesce(f.etag, ''), coalesce(f.last_modified, ''), coalesce(f.body_hash, ''),
 			coalesce(f.url, ''), f.last_try, f.last_success, coalesce(f.last_error, ''),
 			coalesce(f.failures, 0), f.next_try, coalesce(f.config_url, ''),
-			coalesce(f.disabled, ''), coalesce(f.suspect, ''), coalesce(f.last_count, 0)
+			coalesce(f.disabled, ''), coalesce(f.suspect, ''), coalesce(f.last_count, 0),
+			(SELECT max(sort_date) FROM items WHERE items.source_id = s.source_id)
 		FROM (SELECT source_id FROM fetch_state
 			UNION SELECT source_id FROM source_items WHERE items > 0) AS s
 		LEFT JOIN fetch_state AS f ON f.source_id = s.source_id
@@ -161,13 +163,14 @@ func (db *DB) SourceStats(ctx context.Context) ([]hub.SourceStat, error) {
 	for rows.Next() {
 		var s hub.SourceStat
 		var items int64
-		var lastTry, lastSuccess, nextTry *int64
+		var lastTry, lastSuccess, nextTry, newest *int64
 		if err := rows.Scan(&s.SourceID, &items, &s.ETag, &s.LastModified, &s.BodyHash, &s.URL,
 			&lastTry, &lastSuccess, &s.LastError, &s.Failures, &nextTry,
-			&s.ConfigURL, &s.Disabled, &s.Suspect, &s.LastCount); err != nil {
+			&s.ConfigURL, &s.Disabled, &s.Suspect, &s.LastCount, &newest); err != nil {
 			return nil, fmt.Errorf("source stats: %w", err)
 		}
 		s.Items = int(items)
+		s.Newest = fromNullNanos(newest)
 		s.LastTry, s.LastSuccess, s.NextTry = fromNullNanos(lastTry), fromNullNanos(lastSuccess), fromNullNanos(nextTry)
 		stats = append(stats, s)
 	}

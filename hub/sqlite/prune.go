@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"maps"
 	"math"
@@ -52,27 +53,30 @@ func seenSQL(n int) string {
 		WHERE source_id = ?3 AND seen_at < ?2 AND key IN (` + placeholders(n) + `)`
 }
 
-// Prune removes the items no channel keeps, in batches of hub.PruneBatch,
-// leaving tombstones; see hub.Store.
-func (db *DB) Prune(ctx context.Context, channels []hub.Channel, now time.Time) (hub.PruneResult, error) {
-	res, err := db.prune(ctx, channels, now)
+// Prune removes the items beyond each source's floor newest that no
+// channel keeps, in batches of hub.PruneBatch, leaving tombstones; see
+// hub.Store.
+func (db *DB) Prune(ctx context.Context, channels []hub.Channel, floor int, now time.Time) (hub.PruneResult, error) {
+	res, err := db.prune(ctx, channels, floor, now)
 	if err != nil {
 		return res, fmt.Errorf("prune: %w", err)
 	}
 	return res, nil
 }
 
-// sourcePlan is what Prune removes of one source: the items before cut. It
-// holds for the channels the source fed when it was made.
+// sourcePlan is what Prune removes of one source: the items before cut,
+// which is never above the source's floor-th newest item. It holds for the
+// channels the source fed when it was made.
 type sourcePlan struct {
 	source   string
 	channels []string
 	cut      position
+	floor    int // the newest items that stay; 0: none
 }
 
-func (db *DB) prune(ctx context.Context, channels []hub.Channel, now time.Time) (hub.PruneResult, error) {
+func (db *DB) prune(ctx context.Context, channels []hub.Channel, floor int, now time.Time) (hub.PruneResult, error) {
 	var res hub.PruneResult
-	plans, err := db.prunePlans(ctx, channels, now)
+	plans, err := db.prunePlans(ctx, channels, floor, now)
 	if err != nil {
 		return res, err
 	}
@@ -117,9 +121,9 @@ func (db *DB) prune(ctx context.Context, channels []hub.Channel, now time.Time) 
 }
 
 // prunePlans works out, on one snapshot, where each source's items stop
-// being kept by every channel it feeds. Sources whose items all stay have
-// no plan.
-func (db *DB) prunePlans(ctx context.Context, channels []hub.Channel, now time.Time) ([]sourcePlan, error) {
+// being kept by every channel it feeds and by the floor. Sources whose
+// items all stay have no plan.
+func (db *DB) prunePlans(ctx context.Context, channels []hub.Channel, floor int, now time.Time) ([]sourcePlan, error) {
 	policy := make(map[string]hub.Channel, len(channels))
 	for _, c := range channels {
 		if c.KeepDays > 0 || c.KeepItems > 0 {
@@ -197,9 +201,35 @@ func (db *DB) prunePlans(ctx context.Context, channels []hub.Channel, now time.T
 				p.cut = cut
 			}
 		}
-		if p.channels != nil {
-			plans = append(plans, p)
+		if p.channels == nil {
+			continue
 		}
+		if floor > 0 {
+			// The floor-th newest item and those above it stay whatever
+			// the channels say; each batch checks again.
+			p.floor = floor
+			f, ok, err := floorPosition(ctx, tx, src, floor)
+			if err != nil {
+				return nil, fmt.Errorf("source %s: %w", src, err)
+			}
+			if !ok {
+				continue
+			}
+			if f.before(p.cut) {
+				p.cut = f
+			}
+		}
+		// A source with nothing before its cut (a quiet one at its floor)
+		// needs no write transaction.
+		var first int64
+		err := tx.QueryRowContext(ctx, pruneBatchSQL, src, p.cut.date, p.cut.id, 1).Scan(&first)
+		if errors.Is(err, sql.ErrNoRows) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("source %s: %w", src, err)
+		}
+		plans = append(plans, p)
 	}
 	return plans, nil
 }
@@ -228,7 +258,19 @@ func (db *DB) pruneBatch(ctx context.Context, p sourcePlan, now time.Time) (int,
 		return 0, nil
 	}
 
-	args := []any{p.source, p.cut.date, p.cut.id, hub.PruneBatch, nanos(now)}
+	cut := p.cut
+	if p.floor > 0 {
+		// Since the plan, a fetch may have re-dated an item of the floor
+		// older: the floor is read again under the write lock.
+		f, ok, err := floorPosition(ctx, tx, p.source, p.floor)
+		if err != nil || !ok {
+			return 0, err
+		}
+		if f.before(cut) {
+			cut = f
+		}
+	}
+	args := []any{p.source, cut.date, cut.id, hub.PruneBatch, nanos(now)}
 	var stories string
 	if err := tx.QueryRowContext(ctx, prunedStoriesSQL, args[:4]...).Scan(&stories); err != nil {
 		return 0, fmt.Errorf("stories: %w", err)
@@ -256,6 +298,24 @@ func (db *DB) pruneBatch(ctx context.Context, p sourcePlan, now time.Time) (int,
 		return 0, err
 	}
 	return int(removed), nil
+}
+
+// floorPosition returns the position of the source's floor-th newest
+// item, in the order of Items; ok is false when it has fewer items.
+func floorPosition(ctx context.Context, tx *sql.Tx, source string, floor int) (p position, ok bool, err error) {
+	rows, err := tx.QueryContext(ctx, sourceNewestSQL, source, top.date, top.id, floor)
+	if err != nil {
+		return p, false, err
+	}
+	defer rows.Close()
+	n := 0
+	for rows.Next() {
+		if err := rows.Scan(&p.date, &p.id); err != nil {
+			return p, false, err
+		}
+		n++
+	}
+	return p, n == floor, rows.Err()
 }
 
 // prunedKeys returns which of keys of the source have tombstones, and

@@ -52,7 +52,7 @@ func TestPruneSeenOncePerDay(t *testing.T) {
 	if _, err := db.SaveItems(ctx, "a", []hub.Item{old}, day0); err != nil {
 		t.Fatal(err)
 	}
-	if res, err := db.Prune(ctx, []hub.Channel{{ID: "c", KeepDays: 30}}, day0); err != nil || res.Removed != 1 {
+	if res, err := db.Prune(ctx, []hub.Channel{{ID: "c", KeepDays: 30}}, 0, day0); err != nil || res.Removed != 1 {
 		t.Fatalf("Prune = %+v, %v; want 1 removed", res, err)
 	}
 	seen := func() time.Time {
@@ -111,7 +111,7 @@ func TestPruneMigrates(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db2.Close()
-	res, err := db2.Prune(ctx, []hub.Channel{{ID: "c", KeepDays: 1}}, time.Now())
+	res, err := db2.Prune(ctx, []hub.Channel{{ID: "c", KeepDays: 1}}, 0, time.Now())
 	if err != nil || res.Removed != 1 {
 		t.Errorf("Prune after migrating = %+v, %v; want the 1970 item removed", res, err)
 	}
@@ -176,7 +176,7 @@ func TestPruneDoesNotHoldTheWriter(t *testing.T) {
 		return err
 	})
 	start := time.Now()
-	res, err := db.Prune(ctx, []hub.Channel{{ID: "c", KeepDays: 365}}, now)
+	res, err := db.Prune(ctx, []hub.Channel{{ID: "c", KeepDays: 365}}, 0, now)
 	total := time.Since(start)
 	mu.Lock()
 	savesDuring := saves
@@ -196,5 +196,39 @@ func TestPruneDoesNotHoldTheWriter(t *testing.T) {
 	// batches, the waiting save gets the writer between every two batches.
 	if want := old / hub.PruneBatch / 4; savesDuring < want {
 		t.Errorf("%d saves completed during a prune of %d batches, want at least %d: the writer is held across batches", savesDuring, old/hub.PruneBatch, want)
+	}
+}
+
+// TestPruneFloorReadAgain: a fetch between the plan and its batch re-dates
+// an item of the floor older; the batch still keeps the newest floor items.
+func TestPruneFloorReadAgain(t *testing.T) {
+	db := openTest(t)
+	ctx := t.Context()
+	now := time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC)
+	db.SyncSources(ctx, map[string][]string{"a": {"c"}})
+	item := func(key string, days int) hub.Item {
+		return hub.Item{Key: key, Title: key, URL: "https://example.com/" + key, Published: now.AddDate(0, 0, -days)}
+	}
+	if _, err := db.SaveItems(ctx, "a", []hub.Item{item("1", 400), item("2", 401), item("3", 402), item("4", 403)}, now); err != nil {
+		t.Fatal(err)
+	}
+	plans, err := db.prunePlans(ctx, []hub.Channel{{ID: "c", KeepDays: 30}}, 2, now)
+	if err != nil || len(plans) != 1 {
+		t.Fatalf("prunePlans = %+v, %v; want one plan", plans, err)
+	}
+	// The upstream corrects the date of the newest item: it is the oldest now.
+	if _, err := db.SaveItems(ctx, "a", []hub.Item{item("1", 500)}, now); err != nil {
+		t.Fatal(err)
+	}
+	n, err := db.pruneBatch(ctx, plans[0], now)
+	if err != nil || n != 2 {
+		t.Errorf("pruneBatch = %d, %v; want 2 removed (items 4 and the re-dated 1)", n, err)
+	}
+	got, err := db.Items(ctx, hub.Query{Channel: "c", Limit: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[0].Key != "2" || got[1].Key != "3" {
+		t.Errorf("after prune: %d items %+v, want 2 and 3", len(got), got)
 	}
 }

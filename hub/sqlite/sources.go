@@ -127,20 +127,25 @@ func (db *DB) SaveFetchState(ctx context.Context, st hub.FetchState) error {
 	return nil
 }
 
-// SourceStats returns, ordered by source id, the fetch state and item count
-// of every source that has either; see hub.Store.
+// sourceStatsSQL reads every source's fetch state, item count and newest
+// item date, the last one step down items_source_date per source.
+const sourceStatsSQL = `SELECT s.source_id, coalesce(n.items, 0),
+		coalesce(f.etag, ''), coalesce(f.last_modified, ''), coalesce(f.body_hash, ''),
+		coalesce(f.url, ''), f.last_try, f.last_success, coalesce(f.last_error, ''),
+		coalesce(f.failures, 0), f.next_try, coalesce(f.config_url, ''),
+		coalesce(f.disabled, ''), coalesce(f.suspect, ''), coalesce(f.last_count, 0),
+		(SELECT max(sort_date) FROM items INDEXED BY items_source_date WHERE source_id = s.source_id)
+	FROM (SELECT source_id FROM fetch_state
+		UNION SELECT source_id FROM source_items WHERE items > 0) AS s
+	LEFT JOIN fetch_state AS f ON f.source_id = s.source_id
+	LEFT JOIN source_items AS n ON n.source_id = s.source_id
+	ORDER BY s.source_id`
+
+// SourceStats returns, ordered by source id, the fetch state, item count
+// and newest item date of every source that has fetch state or items; see
+// hub.Store.
 func (db *DB) SourceStats(ctx context.Context) ([]hub.SourceStat, error) {
-	rows, err := db.r.QueryContext(ctx, `
-		SELECT s.source_id, coalesce(n.items, 0),
-			coalesce(f.etag, ''), coalesce(f.last_modified, ''), coalesce(f.body_hash, ''),
-			coalesce(f.url, ''), f.last_try, f.last_success, coalesce(f.last_error, ''),
-			coalesce(f.failures, 0), f.next_try, coalesce(f.config_url, ''),
-			coalesce(f.disabled, ''), coalesce(f.suspect, ''), coalesce(f.last_count, 0)
-		FROM (SELECT source_id FROM fetch_state
-			UNION SELECT source_id FROM source_items WHERE items > 0) AS s
-		LEFT JOIN fetch_state AS f ON f.source_id = s.source_id
-		LEFT JOIN source_items AS n ON n.source_id = s.source_id
-		ORDER BY s.source_id`)
+	rows, err := db.r.QueryContext(ctx, sourceStatsSQL)
 	if err != nil {
 		return nil, fmt.Errorf("source stats: %w", err)
 	}
@@ -148,13 +153,14 @@ func (db *DB) SourceStats(ctx context.Context) ([]hub.SourceStat, error) {
 	var stats []hub.SourceStat
 	for rows.Next() {
 		var s hub.SourceStat
-		var lastTry, lastSuccess, nextTry sql.NullInt64
+		var lastTry, lastSuccess, nextTry, newest sql.NullInt64
 		if err := rows.Scan(&s.SourceID, &s.Items, &s.ETag, &s.LastModified, &s.BodyHash, &s.URL,
 			&lastTry, &lastSuccess, &s.LastError, &s.Failures, &nextTry,
-			&s.ConfigURL, &s.Disabled, &s.Suspect, &s.LastCount); err != nil {
+			&s.ConfigURL, &s.Disabled, &s.Suspect, &s.LastCount, &newest); err != nil {
 			return nil, fmt.Errorf("source stats: %w", err)
 		}
 		s.LastTry, s.LastSuccess, s.NextTry = fromNullNanos(lastTry), fromNullNanos(lastSuccess), fromNullNanos(nextTry)
+		s.Newest = fromNullNanos(newest)
 		stats = append(stats, s)
 	}
 	if err := rows.Err(); err != nil {

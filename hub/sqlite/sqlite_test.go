@@ -350,6 +350,7 @@ func TestQueryPlans(t *testing.T) {
 		{"story members", storyMembersSQL, []any{"[1]"}, "USING INDEX items_story (story=?)"},
 		{"stored", storedSQL(2), []any{"a", "k1", "k2"}, "USING INDEX sqlite_autoindex_items_1 (source_id=? AND key=?)"},
 		{"by id", byIDsSQL, []any{"[1,2]"}, "USING INTEGER PRIMARY KEY (rowid=?)"},
+		{"source stats", sourceStatsSQL, nil, "SEARCH items USING COVERING INDEX items_source_date (source_id=?)"},
 	} {
 		p := queryPlan(t, db.r, tt.name, tt.query, tt.args...)
 		if !strings.Contains(p, tt.want) {

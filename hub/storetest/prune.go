@@ -25,6 +25,8 @@ var pruneTests = []struct {
 	{"PruneForgetsTombstones", testPruneForgetsTombstones},
 	{"PruneInBatches", testPruneInBatches},
 	{"PruneBesideReadersAndWriters", testPruneBesideReadersAndWriters},
+	{"PruneKeepsFloor", testPruneKeepsFloor},
+	{"PruneFloorWithCount", testPruneFloorWithCount},
 }
 
 // now is the instant the retention tests prune at.
@@ -35,9 +37,18 @@ func daysAgo(d float64) time.Time { return now.Add(-time.Duration(d * float64(24
 
 func prune(t *testing.T, s hub.Store, channels []hub.Channel, at time.Time) hub.PruneResult {
 	t.Helper()
-	res, err := s.Prune(t.Context(), channels, at)
+	res, err := s.Prune(t.Context(), channels, 0, at)
 	if err != nil {
 		t.Fatalf("Prune: %v", err)
+	}
+	return res
+}
+
+func pruneFloor(t *testing.T, s hub.Store, channels []hub.Channel, floor int, at time.Time) hub.PruneResult {
+	t.Helper()
+	res, err := s.Prune(t.Context(), channels, floor, at)
+	if err != nil {
+		t.Fatalf("Prune(floor %d): %v", floor, err)
 	}
 	return res
 }
@@ -240,7 +251,7 @@ func testPruneInBatches(t *testing.T, s hub.Store) {
 	// A cancelled prune stops between batches and keeps those done.
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
-	res, err := s.Prune(ctx, []hub.Channel{{ID: "c", KeepDays: 30}}, now)
+	res, err := s.Prune(ctx, []hub.Channel{{ID: "c", KeepDays: 30}}, 0, now)
 	if !errors.Is(err, context.Canceled) || res.Removed != 0 {
 		t.Errorf("Prune with a cancelled context = %+v, %v; want nothing removed and context.Canceled", res, err)
 	}
@@ -307,7 +318,7 @@ func testPruneBesideReadersAndWriters(t *testing.T, s hub.Store) {
 			saves++
 		}
 	})
-	res, err := s.Prune(ctx, []hub.Channel{{ID: "c", KeepDays: 30}}, now)
+	res, err := s.Prune(ctx, []hub.Channel{{ID: "c", KeepDays: 30}}, 0, now)
 	close(done)
 	wg.Wait()
 	close(errc)
@@ -320,4 +331,78 @@ func testPruneBesideReadersAndWriters(t *testing.T, s hub.Store) {
 	t.Logf("during Prune of %d items: %d reads, %d saves", old, reads, saves)
 	checkCount(t, s, "a", recent)
 	checkCount(t, s, "w", saves)
+}
+
+// testPruneKeepsFloor: an upstream whose newest items are a year old (a
+// frozen feed, a bureau that posts twice a year) keeps its floor newest
+// items whatever keep_days says, and only the items beyond the floor leave
+// tombstones.
+func testPruneKeepsFloor(t *testing.T, s hub.Store) {
+	syncSources(t, s, map[string][]string{"frozen": {"c"}, "few": {"c"}, "mixed": {"c"}})
+	var frozen []hub.Item
+	for i := range 8 {
+		frozen = append(frozen, item("frozen", fmt.Sprint(365+i, "d"), daysAgo(365+float64(i))))
+	}
+	save(t, s, "frozen", frozen, daysAgo(1))
+	save(t, s, "few", []hub.Item{item("few", "400d", daysAgo(400)), item("few", "500d", daysAgo(500))}, daysAgo(1))
+	var mixed []hub.Item
+	for i := range 3 {
+		mixed = append(mixed, item("mixed", fmt.Sprint(i, "d"), daysAgo(float64(i))))
+	}
+	for i := range 4 {
+		mixed = append(mixed, item("mixed", fmt.Sprint(100+i, "d"), daysAgo(100+float64(i))))
+	}
+	save(t, s, "mixed", mixed, daysAgo(1))
+
+	policy := []hub.Channel{{ID: "c", KeepDays: 30}}
+	// frozen keeps its newest 5 of 8; few has fewer than 5 and keeps both;
+	// mixed keeps its 3 recent items and the 2 newest old ones.
+	checkPruned(t, pruneFloor(t, s, policy, 5, now), map[string]int{"frozen": 3, "mixed": 2})
+	checkKeys(t, "Items(c) after Prune", items(t, s, "c", 50),
+		"mixed/0d", "mixed/1d", "mixed/2d", "mixed/100d", "mixed/101d",
+		"frozen/365d", "frozen/366d", "frozen/367d", "frozen/368d", "frozen/369d",
+		"few/400d", "few/500d")
+
+	// Again, a month on: nothing more goes, every source is at its floor.
+	checkPruned(t, pruneFloor(t, s, policy, 5, now.Add(30*24*time.Hour)), nil)
+
+	// The next fetch carries every item again: the kept ones are
+	// unchanged, and only the three removed have tombstones.
+	checkResult(t, save(t, s, "frozen", frozen, now), hub.SaveResult{Unchanged: 5, Pruned: 3})
+	var urls []string
+	for _, it := range frozen {
+		urls = append(urls, it.URL)
+	}
+	known, err := s.KnownURLs(t.Context(), "frozen", urls)
+	if err != nil {
+		t.Fatalf("KnownURLs: %v", err)
+	}
+	if len(known) != len(frozen) {
+		t.Errorf("KnownURLs(frozen) = %v, want all %d (5 stored, 3 tombstoned)", known, len(frozen))
+	}
+
+	// A lower floor lets keep_days trim further; floor 0 is none.
+	checkPruned(t, pruneFloor(t, s, policy, 2, now), map[string]int{"frozen": 3, "mixed": 2})
+	checkPruned(t, pruneFloor(t, s, policy, 0, now), map[string]int{"frozen": 2, "few": 2})
+	checkKeys(t, "Items(c) with no floor", items(t, s, "c", 50), "mixed/0d", "mixed/1d", "mixed/2d")
+}
+
+// testPruneFloorWithCount: keep_items counts the channel's newest items
+// across its sources; the floor still keeps each source's newest.
+func testPruneFloorWithCount(t *testing.T, s hub.Store) {
+	syncSources(t, s, map[string][]string{"a": {"c"}, "b": {"c"}})
+	for _, src := range []string{"a", "b"} {
+		var batch []hub.Item
+		for i := range 4 {
+			d := float64(i + 1)
+			if src == "b" {
+				d += 4
+			}
+			batch = append(batch, item(src, fmt.Sprint(d, "d"), daysAgo(d)))
+		}
+		save(t, s, src, batch, now)
+	}
+	// keep_items 3 keeps a/1d, a/2d, a/3d; the floor of 2 keeps b/5d, b/6d too.
+	checkPruned(t, pruneFloor(t, s, []hub.Channel{{ID: "c", KeepItems: 3}}, 2, now), map[string]int{"a": 1, "b": 2})
+	checkKeys(t, "Items(c)", items(t, s, "c", 50), "a/1d", "a/2d", "a/3d", "b/5d", "b/6d")
 }

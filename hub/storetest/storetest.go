@@ -674,6 +674,8 @@ func testSourceStats(t *testing.T, s hub.Store) {
 
 	save(t, s, "with-both", []hub.Item{item("with-both", "1", at(1)), item("with-both", "2", at(2))}, at(10))
 	save(t, s, "items-only", []hub.Item{item("items-only", "1", at(1))}, at(10))
+	// An undated item is dated by when it was first stored.
+	save(t, s, "undated", []hub.Item{item("undated", "1", at(-100)), item("undated", "2", time.Time{})}, at(3))
 	both := hub.FetchState{SourceID: "with-both", ETag: `"e"`, LastTry: at(10), LastSuccess: at(10)}
 	stateOnly := hub.FetchState{SourceID: "state-only", LastTry: at(10), LastError: "HTTP 410 Gone", Failures: 1,
 		Disabled: "HTTP 410 Gone", Suspect: "most titles empty", LastCount: 7, ConfigURL: "http://example.com/"}
@@ -688,8 +690,9 @@ func testSourceStats(t *testing.T, s hub.Store) {
 	save(t, s, "with-both", []hub.Item{item("with-both", "1", at(1)), changed}, at(11))
 
 	want := map[string]hub.SourceStat{
-		"with-both":  {FetchState: both, Items: 2},
-		"items-only": {FetchState: hub.FetchState{SourceID: "items-only"}, Items: 1},
+		"with-both":  {FetchState: both, Items: 2, Newest: at(2)},
+		"items-only": {FetchState: hub.FetchState{SourceID: "items-only"}, Items: 1, Newest: at(1)},
+		"undated":    {FetchState: hub.FetchState{SourceID: "undated"}, Items: 2, Newest: at(3)},
 		"state-only": {FetchState: stateOnly, Items: 0},
 	}
 	stats, err = s.SourceStats(ctx)
@@ -705,7 +708,7 @@ func testSourceStats(t *testing.T, s hub.Store) {
 			t.Errorf("SourceStats has %q, want only %v", got.SourceID, slices.Sorted(maps.Keys(want)))
 			continue
 		}
-		if got.Items != w.Items || !sameFetchState(got.FetchState, w.FetchState) {
+		if got.Items != w.Items || !got.Newest.Equal(w.Newest) || !sameFetchState(got.FetchState, w.FetchState) {
 			t.Errorf("SourceStats[%s] = %+v, want %+v", got.SourceID, got, w)
 		}
 	}
@@ -924,12 +927,12 @@ func testChanges(t *testing.T, s hub.Store) {
 	check("an item of b updated", v3, []string{"b"}, false)
 	v4 := check("both", v1, []string{"a", "b"}, false)
 
-	res, err := s.Prune(ctx, []hub.Channel{{ID: "c1", KeepItems: 2}, {ID: "c2", KeepItems: 2}}, at(5))
+	res, err := s.Prune(ctx, []hub.Channel{{ID: "c1", KeepItems: 2}, {ID: "c2", KeepItems: 2}}, 0, at(5))
 	if err != nil || res.Removed != 1 {
 		t.Fatalf("Prune = %+v, %v; want the oldest item of a removed", res, err)
 	}
 	v5 := check("Prune", v4, []string{"a"}, false)
-	if _, err := s.Prune(ctx, []hub.Channel{{ID: "c1", KeepItems: 2}, {ID: "c2", KeepItems: 2}}, at(5)); err != nil {
+	if _, err := s.Prune(ctx, []hub.Channel{{ID: "c1", KeepItems: 2}, {ID: "c2", KeepItems: 2}}, 0, at(5)); err != nil {
 		t.Fatal(err)
 	}
 	check("a Prune that removed nothing", v5, nil, false)
