@@ -101,7 +101,7 @@ func extractArticle(doc *goquery.Document, pageURL *url.URL, rules *hub.HTMLRule
 	head := a.headZone()
 	it.Published = a.date(head)
 	it.Credit, it.CreditURL = a.credit(head)
-	it.Author = a.author(head)
+	it.Author, it.Editor = a.people(head, it.Credit)
 	it.Copyright = a.copyright()
 	it.URL = pageURL.String()
 	it.Key = a.canonical()

@@ -67,21 +67,12 @@ func cleanCredit(v string) string {
 	return v
 }
 
-// authorIn returns who a text says wrote the item and who edited it:
-// "(责编：汤诗瑶、丁涛)" gives editor "汤诗瑶、丁涛"; "作者：张三 编辑：李四"
-// gives writer "张三" and editor "李四".
+// authorIn returns who a text says wrote the item and who edited it, each
+// a list joined with "、": "(责编：汤诗瑶、丁涛)" gives editor "汤诗瑶、丁涛";
+// "作者：张三 编辑：李四" gives writer "张三" and editor "李四"; see peopleIn.
 func authorIn(text string) (writer, editor string) {
-	for _, loc := range writerLabel.FindAllStringIndex(text, -1) {
-		if writer = cleanAuthor(takeValue(text[loc[1]:], true)); writer != "" {
-			break
-		}
-	}
-	for _, loc := range editorLabel.FindAllStringIndex(text, -1) {
-		if editor = cleanAuthor(takeValue(text[loc[1]:], true)); editor != "" {
-			break
-		}
-	}
-	return writer, editor
+	w, e := peopleIn(text)
+	return strings.Join(w, "、"), strings.Join(e, "、")
 }
 
 // cleanAuthor validates a name list read from a label or a meta tag.
@@ -156,7 +147,7 @@ var slashByline = regexp.MustCompile(`^([\p{Han}·]{2,6}(?:[、 ][\p{Han}·]{2,6
 // line, or "", "".
 func slashBylineIn(line string) (writer, publisher string) {
 	m := slashByline.FindStringSubmatch(strings.TrimSpace(line))
-	if m == nil {
+	if m == nil || nonName.MatchString(m[1]) || nonName.MatchString(m[2]) {
 		return "", ""
 	}
 	return cleanAuthor(m[1]), cleanCredit(m[2])

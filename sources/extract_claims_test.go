@@ -58,7 +58,7 @@ func TestAuthorIn(t *testing.T) {
 		{"作者：本报记者 李四", "李四", ""},
 		{"本报记者：张三", "张三", ""},
 		{"作者︱春春", "春春", ""},
-		{"执笔/叨叨姐、胡一刀&李小飞刀", "叨叨姐、胡一刀&李小飞刀", ""},
+		{"执笔/叨叨姐、胡一刀&李小飞刀", "叨叨姐、胡一刀、李小飞刀", ""},
 		{"文/张三", "张三", ""},
 		{"作者： 责任编辑：肖春芳", "", "肖春芳"},
 		{"[责任编辑：alonliu]", "", "alonliu"},
@@ -209,7 +209,7 @@ func FuzzAuthorIn(f *testing.F) {
 	claimSeeds(f)
 	f.Fuzz(func(t *testing.T, s string) {
 		w, e := authorIn(s)
-		for _, got := range []string{w, e} {
+		for _, got := range append(strings.Split(w, "、"), strings.Split(e, "、")...) {
 			if got == "" {
 				continue
 			}

@@ -2,6 +2,7 @@ package sources
 
 import (
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -328,74 +329,101 @@ func (a *article) linkNamed(n *html.Node, name string) string {
 	return href
 }
 
-// Author.
+// Authors and editors.
 
-// author finds who wrote or edited the item, preferring writers to editors
-// and the byline to the foot: the rules' selector; a 作者/记者 label in the
-// byline; the author meta tag (when it is a name, not an id); an unlabelled
-// "石佳/中国青年报" byline; an editor label in the byline; a writer label,
-// then an editor label (责任编辑, "(责编：汤诗瑶、丁涛)") in the short lines
-// in and after the text.
-func (a *article) author(head []*block) string {
-	if text, n := a.override(a.rules.Author); text != "" {
-		w, e := authorIn(text)
-		v := first(w, e, cleanAuthor(text))
-		if v != "" {
-			a.markSpent(n)
-			return v
-		}
-	}
-	name, by, writer := bylineIn(head)
-	if writer {
-		a.markSpent(by.node)
-		return name
-	}
-	for _, meta := range []string{"author", "dc.creator", "byline"} {
-		if v := cleanAuthor(a.meta[meta]); v != "" {
-			if by != nil {
-				a.markSpent(by.node)
+// people finds who wrote the item and who edited it, each a list joined
+// with "、". Writers come from the first place that names any: the rules'
+// author selector; the labels in the byline under the headline (作者：,
+// 本报记者 张三 李四); an unlabelled "石佳/中国青年报" byline; the lead of
+// the text (新华社北京5月19日电（刘艺、杨吉）, 本报讯（记者 张三）); the short
+// lines in and after the text (（总台记者 张倩）, 采写：南都见习记者 林子沛).
+// Editors are every name an editor label gives in the byline and those
+// lines (编辑：倪仕轩 … 责任编辑：杨格). The meta tags' author counts only
+// when the page names nobody and the value looks like a person's name,
+// not the site's or the publisher's.
+func (a *article) people(head []*block, credit string) (authors, editors string) {
+	var ws, es []string
+	add := func(list *[]string, names []string) {
+		for _, n := range names {
+			if !slices.Contains(*list, n) {
+				*list = append(*list, n)
 			}
-			return v
 		}
 	}
-	for _, b := range head {
-		if w, _ := slashBylineIn(b.text); w != "" {
-			a.markSpent(b.node)
-			return w
+	if text, n := a.override(a.rules.Author); text != "" {
+		w, e := peopleIn(text)
+		if len(w) == 0 && len(e) == 0 {
+			if v := cleanAuthor(text); v != "" {
+				w = []string{v}
+			}
+		}
+		if len(w) > 0 {
+			a.markSpent(n)
+			add(&ws, w)
+		}
+		add(&es, e)
+	}
+	scan := func(bs []*block, writers bool) {
+		for _, b := range bs {
+			w, e := peopleIn(b.text)
+			if writers {
+				add(&ws, w)
+			}
+			add(&es, e)
+			if (len(e) > 0 || writers && len(w) > 0) && b.runes() <= 40 {
+				a.markSpent(b.node)
+			}
 		}
 	}
-	if name == "" {
-		// No label in the byline: look in the short lines in and after the text.
-		name, by, _ = bylineIn(a.tailZone())
+	scan(head, len(ws) == 0)
+	if len(ws) == 0 {
+		for _, b := range head {
+			if w, _ := slashBylineIn(b.text); w != "" {
+				a.markSpent(b.node)
+				add(&ws, strings.Split(w, "、"))
+				break
+			}
+		}
 	}
-	if name != "" {
-		a.markSpent(by.node)
+	if len(ws) == 0 {
+		for _, b := range a.lead(3) {
+			w, _ := peopleIn(b.text)
+			add(&ws, w)
+		}
 	}
-	return name
+	scan(a.tailZone(), len(ws) == 0)
+	if len(ws) == 0 && len(es) == 0 {
+		for _, name := range []string{"author", "dc.creator", "byline", "article:author"} {
+			if v := oneLine(a.meta[name]); v != "" && looksLikeName(v) && !a.siteName(v) && v != credit {
+				ws = parseNames(v, true, false)
+				break
+			}
+		}
+	}
+	return strings.Join(ws, "、"), strings.Join(es, "、")
 }
 
-// bylineIn finds the first writer a label names in bs, else the first
-// editor: the name, the block it is in, and whether it is a writer's.
-func bylineIn(bs []*block) (name string, by *block, writer bool) {
-	for _, b := range bs {
-		w, e := authorIn(b.text)
-		if w != "" {
-			return w, b, true
-		}
-		if e != "" && name == "" {
-			name, by = e, b
+// lead returns the first n blocks of the body: where a wire dateline or a
+// 本报讯（记者 …） names the reporters.
+func (a *article) lead(n int) []*block {
+	var out []*block
+	for i := range a.blocks {
+		if a.body != nil && contains(a.body, a.blocks[i].node) {
+			out = append(out, &a.blocks[i])
+			if len(out) == n {
+				break
+			}
 		}
 	}
-	return name, by, false
+	return out
 }
 
-func first(vs ...string) string {
-	for _, v := range vs {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
+// siteName reports whether v names the site rather than a person: it is
+// in the page's <title> or the site-name meta tags.
+func (a *article) siteName(v string) bool {
+	page := oneLine(a.doc.Find("title").First().Text())
+	site := a.metaFirst("sitename", "og:site_name", "application-name")
+	return strings.Contains(page, v) || (site != "" && strings.Contains(site, v))
 }
 
 // Copyright.

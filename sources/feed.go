@@ -2,6 +2,7 @@ package sources
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -63,8 +64,8 @@ func (f *Fetcher) fetchFeed(ctx context.Context, src hub.Source, prev hub.FetchS
 	if resp.NotModified {
 		// A 304 may omit the validators; keep sending the old ones.
 		res.NotModified = true
-		res.ETag = first(res.ETag, prev.ETag)
-		res.LastModified = first(res.LastModified, prev.LastModified)
+		res.ETag = cmp.Or(res.ETag, prev.ETag)
+		res.LastModified = cmp.Or(res.LastModified, prev.LastModified)
 		res.BodyHash = prev.BodyHash
 		return res, nil
 	}
