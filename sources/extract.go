@@ -100,7 +100,7 @@ func extractArticle(doc *goquery.Document, pageURL *url.URL, rules *hub.HTMLRule
 	a.body = a.findBody()
 	head := a.headZone()
 	it.Published = a.date(head)
-	it.Credit, it.CreditURL = a.credit(head)
+	it.Credit, it.CreditURL = a.credit(head, it.Title)
 	it.Author, it.Editor = a.people(head, it.Credit)
 	it.Copyright = a.copyright()
 	it.URL = pageURL.String()

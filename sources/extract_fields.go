@@ -1,10 +1,12 @@
 package sources
 
 import (
+	"cmp"
 	"regexp"
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/PuerkitoBio/goquery"
@@ -224,7 +226,7 @@ var sourceHint = regexp.MustCompile(`(?i)^(?:source|source_baidu|where|origin|me
 // an element of the byline classed "source"; an unlabelled "石佳/中国青年报"
 // byline; a label at the foot of the text. The URL is the label's link,
 // where it has one.
-func (a *article) credit(head []*block) (string, string) {
+func (a *article) credit(head []*block, title string) (string, string) {
 	if text, n := a.override(a.rules.Credit); text != "" {
 		v := creditIn(text)
 		if v == "" {
@@ -235,11 +237,14 @@ func (a *article) credit(head []*block) (string, string) {
 			return v, a.linkNamed(n, v)
 		}
 	}
+	placeholder := ""
 	for _, b := range head {
-		if v := creditIn(b.text); v != "" {
+		v, p := creditClaimIn(b.text)
+		if v != "" {
 			a.markSpent(b.node)
 			return v, a.linkNamed(b.node, v)
 		}
+		placeholder = cmp.Or(placeholder, p)
 	}
 	for _, name := range []string{"source", "contentsource", "article:source", "og:article:source", "mediaid"} {
 		if v := a.meta[name]; v != "" {
@@ -282,12 +287,104 @@ func (a *article) credit(head []*block) (string, string) {
 		}
 	}
 	for _, b := range a.tailZone() {
-		if v := creditIn(b.text); v != "" {
+		v, p := creditClaimIn(b.text)
+		if v != "" {
 			a.markSpent(b.node)
 			return v, a.linkNamed(b.node, v)
 		}
+		placeholder = cmp.Or(placeholder, p)
 	}
-	return "", ""
+	if v, n := a.besideDate(head, title); v != "" {
+		return v, a.linkNamed(n, v)
+	}
+	return placeholder, ""
+}
+
+// dateField splits a byline into its fields around the date.
+var dateField = regexp.MustCompile(`\s*[\s·|｜丨]\s*`)
+
+// notPublisher are the words of the fields beside a byline's date that
+// name no publisher: counters, buttons, IP locations (来自北京, 发布于 北京),
+// account badges, labelled fields.
+var notPublisher = regexp.MustCompile(`字|打印|分享|关注|举报|收藏|评论|阅读|浏览|点击|播报|放大|缩小|更新|参与|来自|发布|账号|原创|下载|扫|登录|[:：，。！？、]`)
+
+// besideDate finds a publisher named without a label beside the byline's
+// date, as portals print an account's or a paper's name: "2024-05-20 14:33
+// · 新华社", "原创 南方都市报 2019-09-09 16:01:46", or the short line just
+// above the date. The fields nearest the date are tried first.
+func (a *article) besideDate(head []*block, title string) (string, *html.Node) {
+	// The people the page names are not its publisher: 2020-06-05 20:35 叨叨姐.
+	var people []string
+	for _, b := range append(slices.Clone(head), a.tailZone()...) {
+		w, e := peopleIn(b.text)
+		people = append(append(people, w...), e...)
+	}
+	ok := func(v string) string {
+		v = strings.TrimSpace(v)
+		if slices.Contains(people, v) {
+			return ""
+		}
+		if v == "" || notPublisher.MatchString(v) || nonName.MatchString(v) || !hasHan(v) && strings.Contains(v, ".") {
+			return ""
+		}
+		if noSpaces(v) == noSpaces(title) {
+			return ""
+		}
+		return cleanCredit(v)
+	}
+	for i, b := range head {
+		if b.runes() > 80 {
+			continue
+		}
+		text := normalizeDate(b.text)
+		loc := cnDate.FindStringIndex(text)
+		if loc == nil {
+			continue
+		}
+		if _, _, found := dateIn(text, a.loc); !found {
+			continue
+		}
+		after := strings.Fields(dateField.ReplaceAllString(text[loc[1]:], " "))
+		before := strings.Fields(dateField.ReplaceAllString(text[:loc[0]], " "))
+		// The field right after the date, then the one right before it.
+		if len(after) > 0 {
+			if v := ok(after[0]); v != "" {
+				return v, b.node
+			}
+		}
+		if len(before) > 0 {
+			if v := ok(before[len(before)-1]); v != "" {
+				return v, b.node
+			}
+		}
+		// A short line above the date, below the headline, and not a
+		// menu of links.
+		for j := i - 1; a.titleNode != nil && j >= 0 && j >= i-2; j-- {
+			p := head[j]
+			if a.titleNode != nil && contains(a.titleNode, p.node) || noSpaces(p.text) == noSpaces(title) {
+				break
+			}
+			if p.runes() <= 20 && strings.Count(renderChildren(p.node), "<a ") <= 1 {
+				if v := ok(p.text); v != "" {
+					return v, p.node
+				}
+			}
+		}
+		return "", nil
+	}
+	return "", nil
+}
+
+// noSpaces is s without blanks, to compare texts across markup.
+func noSpaces(s string) string { return strings.Join(strings.Fields(s), "") }
+
+func hasHan(s string) bool {
+	for _, r := range s {
+		if unicode.Is(unicode.Han, r) {
+			return true
+		}
+	}
+	return false
 }
 
 func hintedSource(n *html.Node) bool {
