@@ -56,6 +56,7 @@ type article struct {
 
 	titleNode *html.Node
 	body      *html.Node
+	tail      []*block // tailZone, once found
 	// spent are blocks whose text became a field (byline, editor line,
 	// copyright notice): they stay out of the body.
 	spent []*html.Node

@@ -83,6 +83,14 @@ func (a *article) tailZone() []*block {
 	if a.body == nil {
 		return nil
 	}
+	if a.tail != nil {
+		return a.tail
+	}
+	defer func() {
+		if a.tail == nil {
+			a.tail = []*block{}
+		}
+	}()
 	var zone []*block
 	after := -1
 	for i := range a.blocks {
@@ -100,6 +108,7 @@ func (a *article) tailZone() []*block {
 			zone = append(zone, b)
 		}
 	}
+	a.tail = zone
 	return zone
 }
 
