@@ -337,10 +337,14 @@ func inFurniture(n *html.Node) bool {
 func (a *article) titleAboveByline() (string, *html.Node) {
 	for i := 1; i < len(a.blocks); i++ {
 		b := &a.blocks[i]
-		if b.runes() > 100 || !bylineLabel.MatchString(b.plain) {
+		if b.runes() > 100 {
 			continue
 		}
-		if _, _, ok := dateIn(b.plain, a.loc); !ok {
+		// A labelled byline with a date, or a short line that is a
+		// date and time beside a site's address (old portal pages
+		// saved as fragments: "http://www.qianlong.com/ 2005-07-18 13:03:17").
+		_, clock, ok := dateIn(b.plain, a.loc)
+		if !ok || !bylineLabel.MatchString(b.plain) && !(clock && b.runes() <= 60 && !isProse(b)) {
 			continue
 		}
 		for j := i - 1; j >= 0 && j >= i-3; j-- {
