@@ -212,10 +212,10 @@ const (
 )
 
 var (
-	rightsDeclaredRe = regexp.MustCompile(`版权声明\s*[:：]\s*\S{4,}`)
+	rightsDeclaredRe = regexp.MustCompile(`版权(?:与免责|及免责)?声明\s*[:：]\s*\S{4,}`)
 	rightsReprintRe  = regexp.MustCompile(`未经[^，。,]{0,8}(?:授权|许可|同意)|(?:不得|禁止|严禁|谢绝|请勿)[^，。,]{0,4}(?:转载|复制|使用|镜像|摘编)|转载(?:须|需|请)`)
 	rightsReservedRe = regexp.MustCompile(`版权所有|版權所有|著作权所有`)
-	rightsEnglishRe  = regexp.MustCompile(`(?i)(?:copyright|©|\(c\))\s*(?:©\s*)?(?:\d{4})`)
+	rightsEnglishRe  = regexp.MustCompile(`(?i)(?:copyright|©|\(c\))\s*(?:©\s*)?(?:\d{4})|©\s*[A-Za-z\p{Han}]{2,}`)
 	rightsSplit      = regexp.MustCompile(`\n|[|｜丨]| {2,}`)
 )
 
@@ -235,7 +235,10 @@ func rightsRank(seg string) int {
 }
 
 // rightsLabel is the heading a rights statement starts with on many pages.
-var rightsLabel = regexp.MustCompile(`^(?:版权声明|版权说明|免责声明)\s*[:：]\s*`)
+var rightsLabel = regexp.MustCompile(`^(?:版权(?:与免责|及免责)?声明|版权说明|免责声明)\s*[:：]\s*`)
+
+// rightsPage matches the name of a link to a site's rights statement.
+var rightsPage = regexp.MustCompile(`^(?:版权(?:与免责|及免责)?声明|免责(?:与|及)?版权声明|版权说明|版权信息)$`)
 
 // rightsIn returns the copyright statement in a block of text and its rank:
 // the fields of the block that state rights, without the ones around them

@@ -142,6 +142,8 @@ func TestRightsIn(t *testing.T) {
 		{" 版权声明： 转载须经版权人书面授权并注明来源", "转载须经版权人书面授权并注明来源", rightsDeclared},
 		{"共青团中央主办\u3000共青团中央网络影视中心承办\u3000版权所有：中国青年网", "版权所有：中国青年网", rightsReserved},
 		{"Copyright © 1996-2019 SINA Corporation", "Copyright © 1996-2019 SINA Corporation", rightsEnglish},
+		{"版权与免责声明：本网所刊载的作品，版权均属本网所有", "本网所刊载的作品，版权均属本网所有", rightsDeclared},
+		{"© Baidu 使用百度前必读", "© Baidu 使用百度前必读", rightsEnglish},
 		{"新华社简介 公司官网 版权声明 法律顾问 广告服务", "", rightsNone},
 		{"以前网上音乐免费听，后来必须支付版权费", "", rightsNone},
 		{"", "", rightsNone},

@@ -67,7 +67,9 @@ func cnHTMLPages(sh *time.Location) []corpusPage {
 			file: "gne/xinhuanet-world-article.html", contentTypes: []string{honest, lying},
 			title: "法国全国大罢工再次严重影响交通", date: time.Date(2019, 12, 10, 7, 57, 40, 0, sh),
 			credit: "新华网", author: "唐霁", editor: "尹世杰",
-			first: []string{"新华社巴黎12月9日电（记者唐霁）法国9日再次爆发全国跨行业大罢工，反对政府进行退休制度改革"},
+			// Its only rights statement is the footer's link to one.
+			rights: "版权声明：http://www.xinhuanet.com/company/copyright.htm",
+			first:  []string{"新华社巴黎12月9日电（记者唐霁）法国9日再次爆发全国跨行业大罢工，反对政府进行退休制度改革"},
 			absent: []string{"客户端", "下一篇", "关注新华网", "纠错", "责任编辑", "热帖", "大数据", "炫图", "热词", "手机软件",
 				"中国彩灯节在莫斯科开幕", "大半夜在贵州嗦粉", "新华社简介", "版权声明", "图集", "加载更多"},
 		},

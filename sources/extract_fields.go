@@ -564,5 +564,18 @@ func (a *article) copyright() string {
 		return m
 	}
 	a.markSpent(bestNode)
+	if best == "" {
+		// No statement in the page's text, but a link to the site's own
+		// (版权声明, 版权与免责声明): its address is the statement.
+		a.doc.Find("a[href]").EachWithBreak(func(_ int, s *goquery.Selection) bool {
+			if t := oneLine(nodeText(s.Get(0))); rightsPage.MatchString(t) {
+				if u := resolveHTTP(a.base, s.AttrOr("href", "")); u != "" {
+					best = t + "：" + u
+					return false
+				}
+			}
+			return true
+		})
+	}
 	return best
 }
