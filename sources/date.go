@@ -109,7 +109,20 @@ func dateIn(text string, loc *time.Location) (t time.Time, clock, ok bool) {
 	if loc == nil {
 		loc = time.UTC
 	}
-	for _, m := range cnDate.FindAllStringSubmatch(normalizeDate(text), -1) {
+	text = normalizeDate(text)
+	for _, ix := range cnDate.FindAllStringSubmatchIndex(text, -1) {
+		// A match inside a longer run of digits is not a date: 06/02/2022
+		// (day first) holds "06/02/20".
+		// A time glued to what follows (04:29:4439健康网) is still one.
+		if ix[0] > 0 && isDigit(text[ix[0]-1]) || ix[8] < 0 && ix[1] < len(text) && isDigit(text[ix[1]]) {
+			continue
+		}
+		m := make([]string, len(ix)/2)
+		for i := range m {
+			if ix[2*i] >= 0 {
+				m[i] = text[ix[2*i]:ix[2*i+1]]
+			}
+		}
 		if t, ok := cnTime(m, loc); ok {
 			return t, m[4] != "", true
 		}

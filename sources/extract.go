@@ -200,7 +200,9 @@ func (a *article) readMeta() {
 			return
 		}
 		for _, k := range []string{"name", "property", "itemprop"} {
-			key := strings.ToLower(strings.TrimSpace(s.AttrOr(k, "")))
+			// Stray blanks in a name ("og:time ", "PubDate ") are the
+			// page's typo, not another tag.
+			key := strings.ToLower(strings.Join(strings.Fields(s.AttrOr(k, "")), " "))
 			if key != "" && a.meta[key] == "" {
 				a.meta[key] = content
 			}
@@ -274,7 +276,7 @@ func (a *article) title() (string, *html.Node) {
 			!titleLike.MatchString(nodeAttr(n, "class")+" "+nodeAttr(n, "id")) {
 			return
 		}
-		if inFurniture(n) {
+		if inFurniture(n) || hiddenIn(n) {
 			return
 		}
 		t := oneLine(nodeText(n))
@@ -291,7 +293,13 @@ func (a *article) title() (string, *html.Node) {
 		}
 	})
 	if best != "" {
-		return best, bestNode
+		var same []*html.Node
+		a.doc.Find("body h1, body h2, body h3").Each(func(_ int, s *goquery.Selection) {
+			if n := s.Get(0); n != bestNode && !hiddenIn(n) && oneLine(nodeText(n)) == best {
+				same = append(same, n)
+			}
+		})
+		return best, a.bylined(append([]*html.Node{bestNode}, same...))
 	}
 	if t := a.metaFirst("articletitle", "og:title", "twitter:title", "headline", "title"); t != "" {
 		return stripTitleSuffix(t), nil
@@ -311,6 +319,37 @@ func (a *article) title() (string, *html.Node) {
 		return t, n
 	}
 	return stripped, nil
+}
+
+// bylined chooses, among the elements that show the headline text (the
+// one found first, then the headings with the same text), the one a dated
+// byline follows: a page may repeat its headline in a fixed
+// top bar or a share box before the real one.
+func (a *article) bylined(cands []*html.Node) *html.Node {
+	first := cands[0]
+	if len(cands) < 2 {
+		return first
+	}
+	for _, c := range cands {
+		after := -1
+		for i := range a.blocks {
+			if contains(c, a.blocks[i].node) {
+				after = i + 1
+			} else if after >= 0 {
+				break
+			}
+		}
+		for i, seen := after, 0; after >= 0 && i < len(a.blocks) && seen < 6; i++ {
+			if inFurniture(a.blocks[i].node) {
+				continue
+			}
+			seen++
+			if _, _, ok := dateIn(a.blocks[i].text, a.loc); ok && a.blocks[i].runes() <= 100 {
+				return c
+			}
+		}
+	}
+	return first
 }
 
 // inFurniture reports whether n sits in a page header, navigation, logo or
@@ -656,6 +695,16 @@ func junkElem(n *html.Node) bool {
 }
 
 var hiddenStyle = regexp.MustCompile(`(?i)display\s*:\s*none|visibility\s*:\s*hidden`)
+
+// hiddenIn reports whether n or an element around it is hidden.
+func hiddenIn(n *html.Node) bool {
+	for p := n; p != nil; p = p.Parent {
+		if p.Type == html.ElementNode && hidden(p) {
+			return true
+		}
+	}
+	return false
+}
 
 func hidden(n *html.Node) bool {
 	for _, at := range n.Attr {

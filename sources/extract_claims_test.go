@@ -115,6 +115,7 @@ func TestDateIn(t *testing.T) {
 		{"发布日期：2020-04-20", day, false},
 		{"２０２０年４月２０日 ０８：４８", d, true},
 		{"2020年4月20日 8时48分", d, true},
+		{"2020-04-20 08:48:0039健康网", d, true},
 	}
 	for _, tt := range tests {
 		got, clock, ok := dateIn(tt.in, sh)
@@ -122,7 +123,7 @@ func TestDateIn(t *testing.T) {
 			t.Errorf("dateIn(%q) = %v, %v, %v; want %v, %v", tt.in, got, clock, ok, tt.want, tt.clock)
 		}
 	}
-	for _, bad := range []string{"", "编辑:李红军", "1-10月", "浏览次数：3"} {
+	for _, bad := range []string{"", "编辑:李红军", "1-10月", "浏览次数：3", "发表时间： 06/02/2022 - 13:48"} {
 		if got, _, ok := dateIn(bad, sh); ok {
 			t.Errorf("dateIn(%q) = %v, want none", bad, got)
 		}

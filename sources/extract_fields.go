@@ -71,6 +71,11 @@ func (a *article) headZone() []*block {
 		if isProse(b) {
 			break
 		}
+		// Share boxes, menus and language switchers between the
+		// headline and its byline are not the byline.
+		if inFurniture(b.node) {
+			continue
+		}
 		zone = append(zone, b)
 		runes += b.runes()
 	}
@@ -150,26 +155,34 @@ func (a *article) date(head []*block) time.Time {
 		}
 	}
 	var metaT time.Time
-	metaClock := false
 	for _, name := range metaDates {
 		if v := a.meta[name]; v != "" {
 			if t, ok := a.parseDate(v); ok {
-				metaT, metaClock = t, hasClock.MatchString(v)
+				metaT = t
 				break
 			}
 		}
 	}
-	if !metaT.IsZero() && metaClock {
-		return metaT
-	}
+	// The byline the reader sees beats a meta tag, which on many sites is
+	// the page's regeneration time; a meta time of day completes a byline
+	// that shows only the same day. Dates may sit inside links.
 	for _, b := range head {
-		if t, clock, ok := dateIn(b.plain, a.loc); ok {
-			if metaT.IsZero() || (clock && sameDay(t, metaT)) {
-				a.markSpent(b.node)
-				return t
-			}
-			break
+		t, clock, ok := dateIn(b.plain, a.loc)
+		if !ok {
+			t, clock, ok = dateIn(b.text, a.loc)
 		}
+		if !ok {
+			continue
+		}
+		if d := metaT.Sub(t); clock && d >= 0 && d < time.Minute {
+			a.markSpent(b.node)
+			return metaT // the shown minute, to the second
+		}
+		if clock || metaT.IsZero() || !sameDay(t, metaT) {
+			a.markSpent(b.node)
+			return t
+		}
+		break
 	}
 	if !metaT.IsZero() {
 		return metaT
