@@ -99,7 +99,7 @@ func extractArticle(doc *goquery.Document, pageURL *url.URL, rules *hub.HTMLRule
 		return hub.Item{}, ErrNoArticle
 	}
 	a.body = a.findBody()
-	head := a.headZone()
+	head := a.headZone(it.Title)
 	it.Published = a.date(head)
 	it.Credit, it.CreditURL = a.credit(head, it.Title)
 	it.Author, it.Editor = a.people(head, it.Credit)
@@ -276,7 +276,7 @@ func (a *article) title() (string, *html.Node) {
 			!titleLike.MatchString(nodeAttr(n, "class")+" "+nodeAttr(n, "id")) {
 			return
 		}
-		if inFurniture(n) || hiddenIn(n) {
+		if headlineFurniture(n) || hiddenIn(n) {
 			return
 		}
 		t := oneLine(nodeText(n))
@@ -302,7 +302,8 @@ func (a *article) title() (string, *html.Node) {
 		return best, a.bylined(append([]*html.Node{bestNode}, same...))
 	}
 	if t := a.metaFirst("articletitle", "og:title", "twitter:title", "headline", "title"); t != "" {
-		return stripTitleSuffix(t), nil
+		// Some CMSs put the headline's markup in the tag: <div>——副题</div>.
+		return stripTitleSuffix(oneLine(html.UnescapeString(markup.ReplaceAllString(t, "")))), nil
 	}
 	var h1 string
 	a.doc.Find("body h1").EachWithBreak(func(_ int, s *goquery.Selection) bool {
@@ -350,6 +351,47 @@ func (a *article) bylined(cands []*html.Node) *html.Node {
 		}
 	}
 	return first
+}
+
+// markup matches the tags a meta value may carry.
+var markup = regexp.MustCompile(`<[^>]*>`)
+
+// headlineFurniture is inFurniture for a headline that matches the page's
+// <title>: a page header (<header>, class "header") holds the site's name
+// but often the article's headline too, which is no furniture.
+func headlineFurniture(n *html.Node) bool {
+	for p := n; p != nil; p = p.Parent {
+		if p.Type != html.ElementNode {
+			continue
+		}
+		switch p.DataAtom {
+		case atom.Nav, atom.Footer:
+			return true
+		}
+		if strings.Contains(strings.ToLower(nodeAttr(p, "class")+" "+nodeAttr(p, "id")), "logo") {
+			return true
+		}
+		if isJunk(p) && !headerOnly(p) {
+			return true
+		}
+	}
+	return false
+}
+
+// headerOnly reports whether the only furniture word of n's class and id
+// is header or head.
+func headerOnly(n *html.Node) bool {
+	for _, k := range []string{"class", "id"} {
+		for _, w := range classWords.Split(nodeAttr(n, k), -1) {
+			if l := strings.ToLower(w); w != "" && l != "header" && l != "head" && junkWord.MatchString(w) {
+				return false
+			}
+			if l := strings.ToLower(w); strings.Contains(l, "share") && !strings.Contains(l, "pic") && !strings.Contains(l, "img") && !strings.Contains(l, "image") {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // inFurniture reports whether n sits in a page header, navigation, logo or
@@ -528,6 +570,10 @@ var classWords = regexp.MustCompile(`[\s_\-]+`)
 
 // isJunk reports whether n's class or id names page furniture.
 func isJunk(n *html.Node) bool {
+	// <body class="u-header-sticky u-has-nav-bar"> styles the whole page.
+	if n.DataAtom == atom.Body || n.DataAtom == atom.Html {
+		return false
+	}
 	for _, k := range []string{"class", "id"} {
 		for _, w := range classWords.Split(nodeAttr(n, k), -1) {
 			if w != "" && junkWord.MatchString(w) {

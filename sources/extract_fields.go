@@ -35,7 +35,7 @@ func isProse(b *block) bool {
 // headZone is the page's byline zone: the blocks after the headline up to
 // the first paragraph of prose, or, without a headline element, the blocks
 // just before the body's first paragraph.
-func (a *article) headZone() []*block {
+func (a *article) headZone(title string) []*block {
 	const maxBlocks, maxRunes = 16, 400
 	var zone []*block
 	start := -1
@@ -44,6 +44,17 @@ func (a *article) headZone() []*block {
 			if contains(a.titleNode, a.blocks[i].node) {
 				start = i + 1
 			} else if start >= 0 {
+				break
+			}
+		}
+	}
+	if start < 0 && title != "" {
+		// A headline read from the meta tags: anchor on the first visible
+		// line that shows it, if one does.
+		want := noSpaces(title)
+		for i := range a.blocks {
+			if noSpaces(a.blocks[i].text) == want {
+				start = i + 1
 				break
 			}
 		}
@@ -73,13 +84,35 @@ func (a *article) headZone() []*block {
 		}
 		// Share boxes, menus and language switchers between the
 		// headline and its byline are not the byline.
-		if inFurniture(b.node) {
+		if a.furnitureBelowTitle(b.node) {
 			continue
 		}
 		zone = append(zone, b)
 		runes += b.runes()
 	}
 	return zone
+}
+
+// furnitureBelowTitle reports whether n sits in a menu, share box or other
+// furniture that is not also around the headline: an <article>'s <header>
+// holds the headline and its byline, and is no furniture for them.
+func (a *article) furnitureBelowTitle(n *html.Node) bool {
+	for p := n; p != nil; p = p.Parent {
+		if p.Type != html.ElementNode {
+			continue
+		}
+		if a.titleNode != nil && contains(p, a.titleNode) {
+			return false
+		}
+		switch p.DataAtom {
+		case atom.Header, atom.Nav, atom.Footer:
+			return true
+		}
+		if isJunk(p) || hidden(p) {
+			return true
+		}
+	}
+	return false
 }
 
 // tailZone are the short blocks from the start of the body to a little past
