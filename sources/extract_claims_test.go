@@ -2,6 +2,7 @@ package sources
 
 import (
 	"bytes"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -253,4 +254,50 @@ func FuzzRightsIn(f *testing.F) {
 			t.Errorf("rightsIn(%q) = %q, %d", s, got, rank)
 		}
 	})
+}
+
+func TestSplitDate(t *testing.T) {
+	sh := shanghaiZone(t)
+	blocks := func(lines ...string) []*block {
+		var bs []*block
+		for _, l := range lines {
+			bs = append(bs, &block{text: l, plain: l, raw: l})
+		}
+		return bs
+	}
+	tests := []struct {
+		lines []string
+		want  time.Time
+		ok    bool
+	}{
+		{[]string{"2019", "09/07", "19:02", "扬眼"}, time.Date(2019, 9, 7, 19, 2, 0, 0, sh), true},
+		{[]string{"2019-09-07", "19:02"}, time.Date(2019, 9, 7, 19, 2, 0, 0, sh), true},
+		{[]string{"5 人参与", "2 评论"}, time.Time{}, false},
+		{[]string{"37", "12"}, time.Time{}, false},
+	}
+	for _, tt := range tests {
+		got, ok := splitDate(blocks(tt.lines...), sh)
+		if ok != tt.ok || !got.Equal(tt.want) {
+			t.Errorf("splitDate(%q) = %v, %v; want %v, %v", tt.lines, got, ok, tt.want, tt.ok)
+		}
+	}
+}
+
+// TestExtractYearlessByline: a byline that shows no year takes it from a
+// machine-readable date of the page on the same day.
+func TestExtractYearlessByline(t *testing.T) {
+	sh := shanghaiZone(t)
+	page := `<html><head><title>传呼机公司停止服务_IT之家</title>
+<meta itemprop="dateUpdate" content="2019-09-30 22:46:13"></head><body>
+<h2>传呼机公司停止服务</h2><div class="info">发布时间：09-30 22:46</div>
+<div class="content"><p>日本最后一家传呼机公司停止服务，殡仪馆为BB机送终。这是一段足够长的正文，有好几句话。</p>
+<p>据外媒报道，这家公司于本周一正式停止了服务，结束了传呼机在日本五十年的历史。</p></div></body></html>`
+	u, _ := url.Parse("http://www.example.cn/a.html")
+	it, err := ExtractArticle([]byte(page), u, nil, sh)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := time.Date(2019, 9, 30, 22, 46, 0, 0, sh); !it.Published.Equal(want) {
+		t.Errorf("Published = %v, want %v", it.Published, want)
+	}
 }

@@ -2,8 +2,10 @@ package sources
 
 import (
 	"cmp"
+	"maps"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -217,8 +219,14 @@ func (a *article) date(head []*block) time.Time {
 		}
 		break
 	}
+	if t, ok := splitDate(head, a.loc); ok {
+		return t
+	}
 	if !metaT.IsZero() {
 		return metaT
+	}
+	if t, ok := a.yearless(head); ok {
+		return t
 	}
 	if v, ok := a.doc.Find("time[datetime]").First().Attr("datetime"); ok {
 		if t, ok := ParseTime(v, a.loc); ok {
@@ -239,6 +247,65 @@ func (a *article) date(head []*block) time.Time {
 		}
 	}
 	return time.Time{}
+}
+
+// dateBit is a line of a byline's date widget: digits and date marks only
+// (2019 / 09/07 / 19:02 in three elements).
+var dateBit = regexp.MustCompile(`^[0-9０-９]{1,4}(?:\s*[-/.:：年月日]\s*[0-9０-９]{1,2})*\s*[日]?$`)
+
+// splitDate reads a byline date set in consecutive short elements, the
+// year, the day and the time each in its own.
+func splitDate(head []*block, loc *time.Location) (time.Time, bool) {
+	for i := 0; i < len(head); i++ {
+		var parts []string
+		for j := i; j < len(head) && len(parts) < 3 && dateBit.MatchString(head[j].text); j++ {
+			parts = append(parts, head[j].text)
+		}
+		if len(parts) < 2 {
+			continue
+		}
+		// The year stands alone: join it to the month with a mark.
+		joined := parts[0]
+		if len(parts[0]) == 4 && isDigit(parts[0][0]) {
+			joined += "-" + strings.Join(parts[1:], " ")
+		} else {
+			joined = strings.Join(parts, " ")
+		}
+		if t, _, ok := dateIn(joined, loc); ok {
+			return t, true
+		}
+		i += len(parts) - 1
+	}
+	return time.Time{}, false
+}
+
+// yearlessDate is a byline's date without a year: 发布时间：09-30 22:46.
+var yearlessDate = regexp.MustCompile(`(?:时间|日期|发布)\s*[:：]?\s*(\d{1,2})\s*[-/月]\s*(\d{1,2})\s*日?\s+(\d{1,2})\s*[:：]\s*(\d{2})`)
+
+// yearless reads a byline date that shows no year, taking the year from a
+// machine-readable date of the page (any meta tag) on the same month and
+// day.
+func (a *article) yearless(head []*block) (time.Time, bool) {
+	for _, b := range head {
+		m := yearlessDate.FindStringSubmatch(b.text)
+		if m == nil {
+			continue
+		}
+		n := func(s string) int { v, _ := strconv.Atoi(s); return v }
+		for _, k := range slices.Sorted(maps.Keys(a.meta)) {
+			v := a.meta[k]
+			if !strings.Contains(k, "date") && !strings.Contains(k, "time") {
+				continue
+			}
+			if mt, ok := ParseTime(v, a.loc); ok {
+				mt = mt.In(a.loc)
+				if int(mt.Month()) == n(m[1]) && mt.Day() == n(m[2]) {
+					return time.Date(mt.Year(), mt.Month(), mt.Day(), n(m[3]), n(m[4]), 0, 0, a.loc), n(m[3]) < 24 && n(m[4]) < 60
+				}
+			}
+		}
+	}
+	return time.Time{}, false
 }
 
 // parseDate reads a date string with the source's date_layout when it has
