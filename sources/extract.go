@@ -754,7 +754,13 @@ func hiddenIn(n *html.Node) bool {
 
 func hidden(n *html.Node) bool {
 	for _, at := range n.Attr {
-		if at.Key == "hidden" || (at.Key == "style" && hiddenStyle.MatchString(at.Val)) {
+		if at.Key == "hidden" {
+			return true
+		}
+		// Every element of a page is asked: the regexp only runs on a
+		// style that may say it.
+		if at.Key == "style" && (strings.Contains(at.Val, "one") || strings.Contains(at.Val, "idden") ||
+			strings.Contains(at.Val, "ONE") || strings.Contains(at.Val, "IDDEN")) && hiddenStyle.MatchString(at.Val) {
 			return true
 		}
 	}
