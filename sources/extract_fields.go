@@ -42,9 +42,17 @@ func (a *article) headZone(title string) []*block {
 	var zone []*block
 	start := -1
 	if a.titleNode != nil {
+		// The zone starts after the headline's lines; an element that
+		// holds the headline may hold its byline too (<div>标题<p>文章来源：…</p></div>).
+		want, seen := noSpaces(title), ""
 		for i := range a.blocks {
 			if contains(a.titleNode, a.blocks[i].node) {
 				start = i + 1
+				if seen != want {
+					if seen += noSpaces(a.blocks[i].text); seen == want {
+						break
+					}
+				}
 			} else if start >= 0 {
 				break
 			}

@@ -109,7 +109,7 @@ func (f *fieldScore) share() float64 { return float64(f.right) / float64(max(1, 
 // improves: at the start of issue 14 the figures were those in
 // docs/extraction.md's "before" column.
 var labelledFloors = map[string]float64{
-	"title": 0.96, "date": 0.96, "credit": 0.95, "authors": 0.95, "editors": 0.98,
+	"title": 0.96, "date": 0.96, "credit": 0.96, "authors": 0.95, "editors": 0.98,
 	"has_copyright": 0.98, "decoding": 0.98,
 }
 
