@@ -412,8 +412,9 @@ func TestEndToEnd(t *testing.T) {
 			{"全国秋粮收购进度过半", "人民日报", "http://paper.people.com.cn/", "李红军", "本文版权归人民日报所有", "2026-11-26T00:30:00Z"},
 			// No claim: the source's attribution and copyright; a zoneless date in hub.timezone.
 			{"长江流域禁渔效果显现", "人民日报", "", "", "人民网版权所有", "2026-11-26T01:15:00Z"},
-			// An HTML page: 来源 and 编辑 from the byline, 版权声明 as rights.
-			{"坚持以人民为中心的发展思想", "人民日报", "", "王小明", "", "2026-11-25T23:20:00Z"},
+			// An HTML page: 来源 from the byline, 版权声明 as rights. Its
+			// 编辑:王小明 is the editor, not the author (SPEC "Items").
+			{"坚持以人民为中心的发展思想", "人民日报", "", "", "", "2026-11-25T23:20:00Z"},
 		}
 		for _, tt := range tests {
 			e, ok := es[tt.title]
@@ -631,7 +632,7 @@ json.dump([dict(feed=r[0], title=r[1], author=r[2], date=r[3]) for r in c.execut
 		}{
 			"全国秋粮收购进度过半":    {"李红军", unix("2026-11-26T00:30:00Z")},
 			"长江流域禁渔效果显现":    {"", unix("2026-11-26T01:15:00Z")},
-			"坚持以人民为中心的发展思想": {"王小明", unix("2026-11-25T23:20:00Z")},
+			"坚持以人民为中心的发展思想": {"", unix("2026-11-25T23:20:00Z")}, // 编辑:王小明 is no author
 			"多国代表出席国际进口博览会": {"张三", unix("2026-11-26T02:00:00Z")},
 		}
 		if len(got) != len(want) {

@@ -27,7 +27,7 @@ import (
 
 // corpora returns the corpora folder, skipping the test when it is absent
 // (and failing when CI=true, where it must be present).
-func corpora(t *testing.T) string {
+func corpora(t testing.TB) string {
 	t.Helper()
 	dir := os.Getenv("YIZHAN_CORPORA")
 	if dir == "" {

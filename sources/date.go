@@ -58,7 +58,13 @@ var (
 
 // cnDate matches the numeric dates of Chinese sites: 2020-04-20 08:48,
 // 20-04-20 08:48, 2020年04月20日08:48, 2020/4/20, 2020.04.20 08:48:05.
-var cnDate = regexp.MustCompile(`(\d{4}|\d{2})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:\s*(?:T|\s)?\s*(\d{1,2})\s*[:：时]\s*(\d{1,2})(?:\s*[:：分]\s*(\d{1,2}))?)?`)
+// A weekday may follow the day (2024年5月22日週三), and 上午/下午 precede the
+// hour of a 12-hour clock (下午2:05 is 14:05).
+var cnDate = regexp.MustCompile(`(\d{4}|\d{2})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:\s*(?:星期|周|週|礼拜)[一二三四五六日天])?` +
+	`(?:\s*(?:T|\s)?\s*(?:上午|下午|凌晨|早上|中午|晚上)?\s*(\d{1,2})\s*[:：时]\s*(\d{1,2})(?:\s*[:：分]\s*(\d{1,2}))?)?`)
+
+// afternoon marks the hours of a 12-hour clock that are after noon.
+var afternoon = regexp.MustCompile(`下午|晚上|中午\s*1\D`)
 
 // ParseTime reads an upstream date string: RFC 822/1123 and RFC 3339 in their
 // common variants, and the numeric forms of Chinese sites (2020年04月20日 08:48,
@@ -103,7 +109,20 @@ func dateIn(text string, loc *time.Location) (t time.Time, clock, ok bool) {
 	if loc == nil {
 		loc = time.UTC
 	}
-	for _, m := range cnDate.FindAllStringSubmatch(normalizeDate(text), -1) {
+	text = normalizeDate(text)
+	for _, ix := range cnDate.FindAllStringSubmatchIndex(text, -1) {
+		// A match inside a longer run of digits is not a date: 06/02/2022
+		// (day first) holds "06/02/20".
+		// A time glued to what follows (04:29:4439健康网) is still one.
+		if ix[0] > 0 && isDigit(text[ix[0]-1]) || ix[8] < 0 && ix[1] < len(text) && isDigit(text[ix[1]]) {
+			continue
+		}
+		m := make([]string, len(ix)/2)
+		for i := range m {
+			if ix[2*i] >= 0 {
+				m[i] = text[ix[2*i]:ix[2*i+1]]
+			}
+		}
 		if t, ok := cnTime(m, loc); ok {
 			return t, m[4] != "", true
 		}
@@ -118,6 +137,9 @@ func cnTime(m []string, loc *time.Location) (time.Time, bool) {
 		year += 2000
 	}
 	month, day, hour, minute, sec := n(m[2]), n(m[3]), n(m[4]), n(m[5]), n(m[6])
+	if m[4] != "" && hour < 12 && afternoon.MatchString(m[0]) {
+		hour += 12
+	}
 	if year < 1990 || year > 2100 || month < 1 || month > 12 || day < 1 || day > 31 ||
 		hour > 23 || minute > 59 || sec > 59 {
 		return time.Time{}, false

@@ -56,6 +56,7 @@ type article struct {
 
 	titleNode *html.Node
 	body      *html.Node
+	tail      []*block // tailZone, once found
 	// spent are blocks whose text became a field (byline, editor line,
 	// copyright notice): they stay out of the body.
 	spent []*html.Node
@@ -98,10 +99,10 @@ func extractArticle(doc *goquery.Document, pageURL *url.URL, rules *hub.HTMLRule
 		return hub.Item{}, ErrNoArticle
 	}
 	a.body = a.findBody()
-	head := a.headZone()
+	head := a.headZone(it.Title)
 	it.Published = a.date(head)
-	it.Credit, it.CreditURL = a.credit(head)
-	it.Author = a.author(head)
+	it.Credit, it.CreditURL = a.credit(head, it.Title)
+	it.Author, it.Editor = a.people(head, it.Credit)
 	it.Copyright = a.copyright()
 	it.URL = pageURL.String()
 	it.Key = a.canonical()
@@ -199,7 +200,9 @@ func (a *article) readMeta() {
 			return
 		}
 		for _, k := range []string{"name", "property", "itemprop"} {
-			key := strings.ToLower(strings.TrimSpace(s.AttrOr(k, "")))
+			// Stray blanks in a name ("og:time ", "PubDate ") are the
+			// page's typo, not another tag.
+			key := strings.ToLower(strings.Join(strings.Fields(s.AttrOr(k, "")), " "))
 			if key != "" && a.meta[key] == "" {
 				a.meta[key] = content
 			}
@@ -273,7 +276,7 @@ func (a *article) title() (string, *html.Node) {
 			!titleLike.MatchString(nodeAttr(n, "class")+" "+nodeAttr(n, "id")) {
 			return
 		}
-		if inFurniture(n) {
+		if headlineFurniture(n) || hiddenIn(n) {
 			return
 		}
 		t := oneLine(nodeText(n))
@@ -290,10 +293,17 @@ func (a *article) title() (string, *html.Node) {
 		}
 	})
 	if best != "" {
-		return best, bestNode
+		var same []*html.Node
+		a.doc.Find("body h1, body h2, body h3").Each(func(_ int, s *goquery.Selection) {
+			if n := s.Get(0); n != bestNode && !hiddenIn(n) && oneLine(nodeText(n)) == best {
+				same = append(same, n)
+			}
+		})
+		return best, a.bylined(append([]*html.Node{bestNode}, same...))
 	}
 	if t := a.metaFirst("articletitle", "og:title", "twitter:title", "headline", "title"); t != "" {
-		return stripTitleSuffix(t), nil
+		// Some CMSs put the headline's markup in the tag: <div>——副题</div>.
+		return stripTitleSuffix(oneLine(html.UnescapeString(markup.ReplaceAllString(t, "")))), nil
 	}
 	var h1 string
 	a.doc.Find("body h1").EachWithBreak(func(_ int, s *goquery.Selection) bool {
@@ -310,6 +320,78 @@ func (a *article) title() (string, *html.Node) {
 		return t, n
 	}
 	return stripped, nil
+}
+
+// bylined chooses, among the elements that show the headline text (the
+// one found first, then the headings with the same text), the one a dated
+// byline follows: a page may repeat its headline in a fixed
+// top bar or a share box before the real one.
+func (a *article) bylined(cands []*html.Node) *html.Node {
+	first := cands[0]
+	if len(cands) < 2 {
+		return first
+	}
+	for _, c := range cands {
+		after := -1
+		for i := range a.blocks {
+			if contains(c, a.blocks[i].node) {
+				after = i + 1
+			} else if after >= 0 {
+				break
+			}
+		}
+		for i, seen := after, 0; after >= 0 && i < len(a.blocks) && seen < 6; i++ {
+			if inFurniture(a.blocks[i].node) {
+				continue
+			}
+			seen++
+			if _, _, ok := dateIn(a.blocks[i].text, a.loc); ok && a.blocks[i].runes() <= 100 {
+				return c
+			}
+		}
+	}
+	return first
+}
+
+// markup matches the tags a meta value may carry.
+var markup = regexp.MustCompile(`<[^>]*>`)
+
+// headlineFurniture is inFurniture for a headline that matches the page's
+// <title>: a page header (<header>, class "header") holds the site's name
+// but often the article's headline too, which is no furniture.
+func headlineFurniture(n *html.Node) bool {
+	for p := n; p != nil; p = p.Parent {
+		if p.Type != html.ElementNode {
+			continue
+		}
+		switch p.DataAtom {
+		case atom.Nav, atom.Footer:
+			return true
+		}
+		if strings.Contains(strings.ToLower(nodeAttr(p, "class")+" "+nodeAttr(p, "id")), "logo") {
+			return true
+		}
+		if isJunk(p) && !headerOnly(p) {
+			return true
+		}
+	}
+	return false
+}
+
+// headerOnly reports whether the only furniture word of n's class and id
+// is header or head.
+func headerOnly(n *html.Node) bool {
+	for _, k := range []string{"class", "id"} {
+		for _, w := range classWords.Split(nodeAttr(n, k), -1) {
+			if l := strings.ToLower(w); w != "" && l != "header" && l != "head" && junkWord.MatchString(w) {
+				return false
+			}
+			if l := strings.ToLower(w); strings.Contains(l, "share") && !strings.Contains(l, "pic") && !strings.Contains(l, "img") && !strings.Contains(l, "image") {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // inFurniture reports whether n sits in a page header, navigation, logo or
@@ -336,10 +418,14 @@ func inFurniture(n *html.Node) bool {
 func (a *article) titleAboveByline() (string, *html.Node) {
 	for i := 1; i < len(a.blocks); i++ {
 		b := &a.blocks[i]
-		if b.runes() > 100 || !bylineLabel.MatchString(b.plain) {
+		if b.runes() > 100 {
 			continue
 		}
-		if _, _, ok := dateIn(b.plain, a.loc); !ok {
+		// A labelled byline with a date, or a short line that is a
+		// date and time beside a site's address (old portal pages
+		// saved as fragments: "http://www.qianlong.com/ 2005-07-18 13:03:17").
+		_, clock, ok := dateIn(b.plain, a.loc)
+		if !ok || !bylineLabel.MatchString(b.plain) && !(clock && b.runes() <= 60 && !isProse(b)) {
 			continue
 		}
 		for j := i - 1; j >= 0 && j >= i-3; j-- {
@@ -484,6 +570,10 @@ var classWords = regexp.MustCompile(`[\s_\-]+`)
 
 // isJunk reports whether n's class or id names page furniture.
 func isJunk(n *html.Node) bool {
+	// <body class="u-header-sticky u-has-nav-bar"> styles the whole page.
+	if n.DataAtom == atom.Body || n.DataAtom == atom.Html {
+		return false
+	}
 	for _, k := range []string{"class", "id"} {
 		for _, w := range classWords.Split(nodeAttr(n, k), -1) {
 			if w != "" && junkWord.MatchString(w) {
@@ -652,9 +742,25 @@ func junkElem(n *html.Node) bool {
 
 var hiddenStyle = regexp.MustCompile(`(?i)display\s*:\s*none|visibility\s*:\s*hidden`)
 
+// hiddenIn reports whether n or an element around it is hidden.
+func hiddenIn(n *html.Node) bool {
+	for p := n; p != nil; p = p.Parent {
+		if p.Type == html.ElementNode && hidden(p) {
+			return true
+		}
+	}
+	return false
+}
+
 func hidden(n *html.Node) bool {
 	for _, at := range n.Attr {
-		if at.Key == "hidden" || (at.Key == "style" && hiddenStyle.MatchString(at.Val)) {
+		if at.Key == "hidden" {
+			return true
+		}
+		// Every element of a page is asked: the regexp only runs on a
+		// style that may say it.
+		if at.Key == "style" && (strings.Contains(at.Val, "one") || strings.Contains(at.Val, "idden") ||
+			strings.Contains(at.Val, "ONE") || strings.Contains(at.Val, "IDDEN")) && hiddenStyle.MatchString(at.Val) {
 			return true
 		}
 	}

@@ -20,7 +20,11 @@ var (
 	// creditLabel: 来源, 稿源, 出处 and their compounds (信息来源 …). A Han
 	// character before the label other than a known prefix means the word is
 	// part of a sentence or another label (图片来源 credits a photo).
-	creditLabel = regexp.MustCompile(`(?:^|[^\p{Han}]|信息|文章|新闻|消息|稿件|内容|转载)(?:来源|稿源|出处)\s*[:：︰]\s*`)
+	// 来源于 and 本文来源于 may have a blank for a colon, 来源 a bar; 转自
+	// needs none before a title mark (转自《北京科技报》); 来自 and 原创 name
+	// a publisher only after a colon (来自北京市 is an IP location).
+	creditLabel = regexp.MustCompile(`(?:^|[^\p{Han}]|信息|文章|新闻|消息|稿件|内容|转载|本文)(?:来源于?|稿源|出处)\s*(?:[:：︰|｜丨]|\s)\s*` +
+		`|转自\s*[:：︰]?\s*|(?:^|[^\p{Han}])(?:来自|原创)\s*[:：︰]\s*`)
 
 	// writerLabel and editorLabel: who wrote it and who edited it.
 	writerLabel = regexp.MustCompile(`(?:^|[^\p{Han}]|本报|本刊|本网|新华社|特约|见习|实习|首席)(?:作者|记者|撰稿|撰文|执笔|通讯员)` + labelSep +
@@ -38,18 +42,50 @@ var (
 // noClaim are credit values that name no publisher.
 var noClaim = map[string]bool{
 	"本站": true, "本网": true, "本站原创": true, "本网原创": true, "原创": true, "未知": true,
-	"网络": true, "互联网": true, "网络转载": true, "转载": true, "其他": true, "其它": true,
+	"网络": true, "转载文章": true, "互联网": true, "网络转载": true, "转载": true, "其他": true, "其它": true,
 }
 
 // creditIn returns the publisher a text credits: "2019年06月15日08:18 来源：
 // 人民网-文化频道" gives "人民网-文化频道", "来源：人民网-文化频道 原创稿"
 // gives "人民网-文化频道". It returns "" when the text credits nobody.
 func creditIn(text string) string {
+	v, _ := creditClaimIn(text)
+	return v
+}
+
+// creditClaimIn is creditIn, and else the first placeholder a label gives
+// (来源：转载文章, 来自: 互联网, 来源：本站原创): the page's word when it names
+// no publisher anywhere else.
+func creditClaimIn(text string) (credit, placeholder string) {
 	for _, loc := range creditLabel.FindAllStringIndex(text, -1) {
-		v := cleanCredit(takeValue(text[loc[1]:], false))
-		if v != "" {
-			return v
+		raw := bracketed(text[loc[1]:])
+		if raw == "" {
+			raw = takeValue(text[loc[1]:], false)
 		}
+		if v := cleanCredit(raw); v != "" {
+			return v, ""
+		}
+		if v := strings.TrimSpace(raw); noClaim[v] && placeholder == "" {
+			placeholder = v
+		}
+	}
+	return "", placeholder
+}
+
+// brackets are the pairs a credit's value may be set in.
+var brackets = map[rune]rune{'[': ']', '［': '］', '【': '】', '《': '》', '(': ')', '（': '）', '「': '」', '〔': '〕'}
+
+// bracketed returns the inside of the bracket s starts with ("[ 国际金融报 ]",
+// "《理财周刊》"), or "".
+func bracketed(s string) string {
+	s = strings.TrimLeft(s, " ")
+	open, n := utf8.DecodeRuneInString(s)
+	closer, ok := brackets[open]
+	if !ok {
+		return ""
+	}
+	if i := strings.IndexRune(s[n:], closer); i > 0 && !strings.ContainsRune(s[n:n+i], '\n') {
+		return strings.TrimSpace(s[n : n+i])
 	}
 	return ""
 }
@@ -59,7 +95,17 @@ func creditIn(text string) string {
 func cleanCredit(v string) string {
 	v = strings.ToValidUTF8(v, "")
 	v = strings.TrimSpace(creditLabel.ReplaceAllString(oneLine(v), ""))
-	v = strings.Trim(v, " 《》“”\"'‘’「」:：-—|")
+	v = strings.Trim(v, " “”\"'‘’「」:：-—|")
+	// Title marks around the whole name go, inner ones stay: 光明网-《光明日报》.
+	if strings.HasPrefix(v, "《") && strings.HasSuffix(v, "》") && strings.Count(v, "《") == 1 {
+		v = strings.TrimSuffix(strings.TrimPrefix(v, "《"), "》")
+	}
+	if !strings.Contains(v, "《") {
+		v = strings.TrimSuffix(v, "》")
+	}
+	if !strings.Contains(v, "》") {
+		v = strings.TrimPrefix(v, "《")
+	}
 	n := utf8.RuneCountInString(v)
 	if n < 2 || n > 30 || noClaim[v] || !hasLetter(v) || cnDate.MatchString(v) || strings.Contains(v, "://") {
 		return ""
@@ -67,21 +113,12 @@ func cleanCredit(v string) string {
 	return v
 }
 
-// authorIn returns who a text says wrote the item and who edited it:
-// "(责编：汤诗瑶、丁涛)" gives editor "汤诗瑶、丁涛"; "作者：张三 编辑：李四"
-// gives writer "张三" and editor "李四".
+// authorIn returns who a text says wrote the item and who edited it, each
+// a list joined with "、": "(责编：汤诗瑶、丁涛)" gives editor "汤诗瑶、丁涛";
+// "作者：张三 编辑：李四" gives writer "张三" and editor "李四"; see peopleIn.
 func authorIn(text string) (writer, editor string) {
-	for _, loc := range writerLabel.FindAllStringIndex(text, -1) {
-		if writer = cleanAuthor(takeValue(text[loc[1]:], true)); writer != "" {
-			break
-		}
-	}
-	for _, loc := range editorLabel.FindAllStringIndex(text, -1) {
-		if editor = cleanAuthor(takeValue(text[loc[1]:], true)); editor != "" {
-			break
-		}
-	}
-	return writer, editor
+	w, e := peopleIn(text)
+	return strings.Join(w, "、"), strings.Join(e, "、")
 }
 
 // cleanAuthor validates a name list read from a label or a meta tag.
@@ -156,7 +193,7 @@ var slashByline = regexp.MustCompile(`^([\p{Han}·]{2,6}(?:[、 ][\p{Han}·]{2,6
 // line, or "", "".
 func slashBylineIn(line string) (writer, publisher string) {
 	m := slashByline.FindStringSubmatch(strings.TrimSpace(line))
-	if m == nil {
+	if m == nil || nonName.MatchString(m[1]) || nonName.MatchString(m[2]) {
 		return "", ""
 	}
 	return cleanAuthor(m[1]), cleanCredit(m[2])
@@ -175,10 +212,10 @@ const (
 )
 
 var (
-	rightsDeclaredRe = regexp.MustCompile(`版权声明\s*[:：]\s*\S{4,}`)
+	rightsDeclaredRe = regexp.MustCompile(`版权(?:与免责|及免责)?声明\s*[:：]\s*\S{4,}`)
 	rightsReprintRe  = regexp.MustCompile(`未经[^，。,]{0,8}(?:授权|许可|同意)|(?:不得|禁止|严禁|谢绝|请勿)[^，。,]{0,4}(?:转载|复制|使用|镜像|摘编)|转载(?:须|需|请)`)
 	rightsReservedRe = regexp.MustCompile(`版权所有|版權所有|著作权所有`)
-	rightsEnglishRe  = regexp.MustCompile(`(?i)(?:copyright|©|\(c\))\s*(?:©\s*)?(?:\d{4})`)
+	rightsEnglishRe  = regexp.MustCompile(`(?i)(?:copyright|©|\(c\))\s*(?:©\s*)?(?:\d{4})|©\s*[A-Za-z\p{Han}]{2,}`)
 	rightsSplit      = regexp.MustCompile(`\n|[|｜丨]| {2,}`)
 )
 
@@ -198,7 +235,10 @@ func rightsRank(seg string) int {
 }
 
 // rightsLabel is the heading a rights statement starts with on many pages.
-var rightsLabel = regexp.MustCompile(`^(?:版权声明|版权说明|免责声明)\s*[:：]\s*`)
+var rightsLabel = regexp.MustCompile(`^(?:版权(?:与免责|及免责)?声明|版权说明|免责声明)\s*[:：]\s*`)
+
+// rightsPage matches the name of a link to a site's rights statement.
+var rightsPage = regexp.MustCompile(`^(?:版权(?:与免责|及免责)?声明|免责(?:与|及)?版权声明|版权说明|版权信息)$`)
 
 // rightsIn returns the copyright statement in a block of text and its rank:
 // the fields of the block that state rights, without the ones around them

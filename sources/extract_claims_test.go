@@ -2,6 +2,7 @@ package sources
 
 import (
 	"bytes"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -58,7 +59,7 @@ func TestAuthorIn(t *testing.T) {
 		{"作者：本报记者 李四", "李四", ""},
 		{"本报记者：张三", "张三", ""},
 		{"作者︱春春", "春春", ""},
-		{"执笔/叨叨姐、胡一刀&李小飞刀", "叨叨姐、胡一刀&李小飞刀", ""},
+		{"执笔/叨叨姐、胡一刀&李小飞刀", "叨叨姐、胡一刀、李小飞刀", ""},
 		{"文/张三", "张三", ""},
 		{"作者： 责任编辑：肖春芳", "", "肖春芳"},
 		{"[责任编辑：alonliu]", "", "alonliu"},
@@ -108,11 +109,14 @@ func TestDateIn(t *testing.T) {
 		{"2020年04月20日 08:48", d, true},
 		{"2020年04月20日08:48  来源：人民网", d, true},
 		{"2020/4/20", day, false},
+		{"2020年4月20日週一 上午8:48", d, true},
+		{"2020年4月20日星期一 下午8:48", d.Add(12 * time.Hour), true},
 		{"发布时间：2020-04-20 08:48", d, true},
 		{"时间：2020-04-20 08:48", d, true},
 		{"发布日期：2020-04-20", day, false},
 		{"２０２０年４月２０日 ０８：４８", d, true},
 		{"2020年4月20日 8时48分", d, true},
+		{"2020-04-20 08:48:0039健康网", d, true},
 	}
 	for _, tt := range tests {
 		got, clock, ok := dateIn(tt.in, sh)
@@ -120,7 +124,7 @@ func TestDateIn(t *testing.T) {
 			t.Errorf("dateIn(%q) = %v, %v, %v; want %v, %v", tt.in, got, clock, ok, tt.want, tt.clock)
 		}
 	}
-	for _, bad := range []string{"", "编辑:李红军", "1-10月", "浏览次数：3"} {
+	for _, bad := range []string{"", "编辑:李红军", "1-10月", "浏览次数：3", "发表时间： 06/02/2022 - 13:48"} {
 		if got, _, ok := dateIn(bad, sh); ok {
 			t.Errorf("dateIn(%q) = %v, want none", bad, got)
 		}
@@ -140,6 +144,8 @@ func TestRightsIn(t *testing.T) {
 		{" 版权声明： 转载须经版权人书面授权并注明来源", "转载须经版权人书面授权并注明来源", rightsDeclared},
 		{"共青团中央主办\u3000共青团中央网络影视中心承办\u3000版权所有：中国青年网", "版权所有：中国青年网", rightsReserved},
 		{"Copyright © 1996-2019 SINA Corporation", "Copyright © 1996-2019 SINA Corporation", rightsEnglish},
+		{"版权与免责声明：本网所刊载的作品，版权均属本网所有", "本网所刊载的作品，版权均属本网所有", rightsDeclared},
+		{"© Baidu 使用百度前必读", "© Baidu 使用百度前必读", rightsEnglish},
 		{"新华社简介 公司官网 版权声明 法律顾问 广告服务", "", rightsNone},
 		{"以前网上音乐免费听，后来必须支付版权费", "", rightsNone},
 		{"", "", rightsNone},
@@ -209,7 +215,7 @@ func FuzzAuthorIn(f *testing.F) {
 	claimSeeds(f)
 	f.Fuzz(func(t *testing.T, s string) {
 		w, e := authorIn(s)
-		for _, got := range []string{w, e} {
+		for _, got := range append(strings.Split(w, "、"), strings.Split(e, "、")...) {
 			if got == "" {
 				continue
 			}
@@ -248,4 +254,50 @@ func FuzzRightsIn(f *testing.F) {
 			t.Errorf("rightsIn(%q) = %q, %d", s, got, rank)
 		}
 	})
+}
+
+func TestSplitDate(t *testing.T) {
+	sh := shanghaiZone(t)
+	blocks := func(lines ...string) []*block {
+		var bs []*block
+		for _, l := range lines {
+			bs = append(bs, &block{text: l, plain: l, raw: l})
+		}
+		return bs
+	}
+	tests := []struct {
+		lines []string
+		want  time.Time
+		ok    bool
+	}{
+		{[]string{"2019", "09/07", "19:02", "扬眼"}, time.Date(2019, 9, 7, 19, 2, 0, 0, sh), true},
+		{[]string{"2019-09-07", "19:02"}, time.Date(2019, 9, 7, 19, 2, 0, 0, sh), true},
+		{[]string{"5 人参与", "2 评论"}, time.Time{}, false},
+		{[]string{"37", "12"}, time.Time{}, false},
+	}
+	for _, tt := range tests {
+		got, ok := splitDate(blocks(tt.lines...), sh)
+		if ok != tt.ok || !got.Equal(tt.want) {
+			t.Errorf("splitDate(%q) = %v, %v; want %v, %v", tt.lines, got, ok, tt.want, tt.ok)
+		}
+	}
+}
+
+// TestExtractYearlessByline: a byline that shows no year takes it from a
+// machine-readable date of the page on the same day.
+func TestExtractYearlessByline(t *testing.T) {
+	sh := shanghaiZone(t)
+	page := `<html><head><title>传呼机公司停止服务_IT之家</title>
+<meta itemprop="dateUpdate" content="2019-09-30 22:46:13"></head><body>
+<h2>传呼机公司停止服务</h2><div class="info">发布时间：09-30 22:46</div>
+<div class="content"><p>日本最后一家传呼机公司停止服务，殡仪馆为BB机送终。这是一段足够长的正文，有好几句话。</p>
+<p>据外媒报道，这家公司于本周一正式停止了服务，结束了传呼机在日本五十年的历史。</p></div></body></html>`
+	u, _ := url.Parse("http://www.example.cn/a.html")
+	it, err := ExtractArticle([]byte(page), u, nil, sh)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := time.Date(2019, 9, 30, 22, 46, 0, 0, sh); !it.Published.Equal(want) {
+		t.Errorf("Published = %v, want %v", it.Published, want)
+	}
 }

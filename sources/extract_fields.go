@@ -1,9 +1,14 @@
 package sources
 
 import (
+	"cmp"
+	"maps"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/PuerkitoBio/goquery"
@@ -32,15 +37,34 @@ func isProse(b *block) bool {
 // headZone is the page's byline zone: the blocks after the headline up to
 // the first paragraph of prose, or, without a headline element, the blocks
 // just before the body's first paragraph.
-func (a *article) headZone() []*block {
+func (a *article) headZone(title string) []*block {
 	const maxBlocks, maxRunes = 16, 400
 	var zone []*block
 	start := -1
 	if a.titleNode != nil {
+		// The zone starts after the headline's lines; an element that
+		// holds the headline may hold its byline too (<div>标题<p>文章来源：…</p></div>).
+		want, seen := noSpaces(title), ""
 		for i := range a.blocks {
 			if contains(a.titleNode, a.blocks[i].node) {
 				start = i + 1
+				if seen != want {
+					if seen += noSpaces(a.blocks[i].text); seen == want {
+						break
+					}
+				}
 			} else if start >= 0 {
+				break
+			}
+		}
+	}
+	if start < 0 && title != "" {
+		// A headline read from the meta tags: anchor on the first visible
+		// line that shows it, if one does.
+		want := noSpaces(title)
+		for i := range a.blocks {
+			if noSpaces(a.blocks[i].text) == want {
+				start = i + 1
 				break
 			}
 		}
@@ -68,10 +92,37 @@ func (a *article) headZone() []*block {
 		if isProse(b) {
 			break
 		}
+		// Share boxes, menus and language switchers between the
+		// headline and its byline are not the byline.
+		if a.furnitureBelowTitle(b.node) {
+			continue
+		}
 		zone = append(zone, b)
 		runes += b.runes()
 	}
 	return zone
+}
+
+// furnitureBelowTitle reports whether n sits in a menu, share box or other
+// furniture that is not also around the headline: an <article>'s <header>
+// holds the headline and its byline, and is no furniture for them.
+func (a *article) furnitureBelowTitle(n *html.Node) bool {
+	for p := n; p != nil; p = p.Parent {
+		if p.Type != html.ElementNode {
+			continue
+		}
+		if a.titleNode != nil && contains(p, a.titleNode) {
+			return false
+		}
+		switch p.DataAtom {
+		case atom.Header, atom.Nav, atom.Footer:
+			return true
+		}
+		if isJunk(p) || hidden(p) {
+			return true
+		}
+	}
+	return false
 }
 
 // tailZone are the short blocks from the start of the body to a little past
@@ -80,6 +131,14 @@ func (a *article) tailZone() []*block {
 	if a.body == nil {
 		return nil
 	}
+	if a.tail != nil {
+		return a.tail
+	}
+	defer func() {
+		if a.tail == nil {
+			a.tail = []*block{}
+		}
+	}()
 	var zone []*block
 	after := -1
 	for i := range a.blocks {
@@ -97,6 +156,7 @@ func (a *article) tailZone() []*block {
 			zone = append(zone, b)
 		}
 	}
+	a.tail = zone
 	return zone
 }
 
@@ -138,29 +198,43 @@ func (a *article) date(head []*block) time.Time {
 		}
 	}
 	var metaT time.Time
-	metaClock := false
 	for _, name := range metaDates {
 		if v := a.meta[name]; v != "" {
 			if t, ok := a.parseDate(v); ok {
-				metaT, metaClock = t, hasClock.MatchString(v)
+				metaT = t
 				break
 			}
 		}
 	}
-	if !metaT.IsZero() && metaClock {
-		return metaT
-	}
+	// The byline the reader sees beats a meta tag, which on many sites is
+	// the page's regeneration time; a meta time of day completes a byline
+	// that shows only the same day. Dates may sit inside links.
 	for _, b := range head {
-		if t, clock, ok := dateIn(b.plain, a.loc); ok {
-			if metaT.IsZero() || (clock && sameDay(t, metaT)) {
-				a.markSpent(b.node)
-				return t
-			}
-			break
+		t, clock, ok := dateIn(b.plain, a.loc)
+		if !ok {
+			t, clock, ok = dateIn(b.text, a.loc)
 		}
+		if !ok {
+			continue
+		}
+		if d := metaT.Sub(t); clock && d >= 0 && d < time.Minute {
+			a.markSpent(b.node)
+			return metaT // the shown minute, to the second
+		}
+		if clock || metaT.IsZero() || !sameDay(t, metaT) {
+			a.markSpent(b.node)
+			return t
+		}
+		break
+	}
+	if t, ok := splitDate(head, a.loc); ok {
+		return t
 	}
 	if !metaT.IsZero() {
 		return metaT
+	}
+	if t, ok := a.yearless(head); ok {
+		return t
 	}
 	if v, ok := a.doc.Find("time[datetime]").First().Attr("datetime"); ok {
 		if t, ok := ParseTime(v, a.loc); ok {
@@ -181,6 +255,65 @@ func (a *article) date(head []*block) time.Time {
 		}
 	}
 	return time.Time{}
+}
+
+// dateBit is a line of a byline's date widget: digits and date marks only
+// (2019 / 09/07 / 19:02 in three elements).
+var dateBit = regexp.MustCompile(`^[0-9０-９]{1,4}(?:\s*[-/.:：年月日]\s*[0-9０-９]{1,2})*\s*[日]?$`)
+
+// splitDate reads a byline date set in consecutive short elements, the
+// year, the day and the time each in its own.
+func splitDate(head []*block, loc *time.Location) (time.Time, bool) {
+	for i := 0; i < len(head); i++ {
+		var parts []string
+		for j := i; j < len(head) && len(parts) < 3 && dateBit.MatchString(head[j].text); j++ {
+			parts = append(parts, head[j].text)
+		}
+		if len(parts) < 2 {
+			continue
+		}
+		// The year stands alone: join it to the month with a mark.
+		joined := parts[0]
+		if len(parts[0]) == 4 && isDigit(parts[0][0]) {
+			joined += "-" + strings.Join(parts[1:], " ")
+		} else {
+			joined = strings.Join(parts, " ")
+		}
+		if t, _, ok := dateIn(joined, loc); ok {
+			return t, true
+		}
+		i += len(parts) - 1
+	}
+	return time.Time{}, false
+}
+
+// yearlessDate is a byline's date without a year: 发布时间：09-30 22:46.
+var yearlessDate = regexp.MustCompile(`(?:时间|日期|发布)\s*[:：]?\s*(\d{1,2})\s*[-/月]\s*(\d{1,2})\s*日?\s+(\d{1,2})\s*[:：]\s*(\d{2})`)
+
+// yearless reads a byline date that shows no year, taking the year from a
+// machine-readable date of the page (any meta tag) on the same month and
+// day.
+func (a *article) yearless(head []*block) (time.Time, bool) {
+	for _, b := range head {
+		m := yearlessDate.FindStringSubmatch(b.text)
+		if m == nil {
+			continue
+		}
+		n := func(s string) int { v, _ := strconv.Atoi(s); return v }
+		for _, k := range slices.Sorted(maps.Keys(a.meta)) {
+			v := a.meta[k]
+			if !strings.Contains(k, "date") && !strings.Contains(k, "time") {
+				continue
+			}
+			if mt, ok := ParseTime(v, a.loc); ok {
+				mt = mt.In(a.loc)
+				if int(mt.Month()) == n(m[1]) && mt.Day() == n(m[2]) {
+					return time.Date(mt.Year(), mt.Month(), mt.Day(), n(m[3]), n(m[4]), 0, 0, a.loc), n(m[3]) < 24 && n(m[4]) < 60
+				}
+			}
+		}
+	}
+	return time.Time{}, false
 }
 
 // parseDate reads a date string with the source's date_layout when it has
@@ -223,7 +356,7 @@ var sourceHint = regexp.MustCompile(`(?i)^(?:source|source_baidu|where|origin|me
 // an element of the byline classed "source"; an unlabelled "石佳/中国青年报"
 // byline; a label at the foot of the text. The URL is the label's link,
 // where it has one.
-func (a *article) credit(head []*block) (string, string) {
+func (a *article) credit(head []*block, title string) (string, string) {
 	if text, n := a.override(a.rules.Credit); text != "" {
 		v := creditIn(text)
 		if v == "" {
@@ -234,11 +367,14 @@ func (a *article) credit(head []*block) (string, string) {
 			return v, a.linkNamed(n, v)
 		}
 	}
+	placeholder := ""
 	for _, b := range head {
-		if v := creditIn(b.text); v != "" {
+		v, p := creditClaimIn(b.text)
+		if v != "" {
 			a.markSpent(b.node)
 			return v, a.linkNamed(b.node, v)
 		}
+		placeholder = cmp.Or(placeholder, p)
 	}
 	for _, name := range []string{"source", "contentsource", "article:source", "og:article:source", "mediaid"} {
 		if v := a.meta[name]; v != "" {
@@ -281,12 +417,104 @@ func (a *article) credit(head []*block) (string, string) {
 		}
 	}
 	for _, b := range a.tailZone() {
-		if v := creditIn(b.text); v != "" {
+		v, p := creditClaimIn(b.text)
+		if v != "" {
 			a.markSpent(b.node)
 			return v, a.linkNamed(b.node, v)
 		}
+		placeholder = cmp.Or(placeholder, p)
 	}
-	return "", ""
+	if v, n := a.besideDate(head, title); v != "" {
+		return v, a.linkNamed(n, v)
+	}
+	return placeholder, ""
+}
+
+// dateField splits a byline into its fields around the date.
+var dateField = regexp.MustCompile(`\s*[\s·|｜丨]\s*`)
+
+// notPublisher are the words of the fields beside a byline's date that
+// name no publisher: counters, buttons, IP locations (来自北京, 发布于 北京),
+// account badges, labelled fields.
+var notPublisher = regexp.MustCompile(`字|打印|分享|关注|举报|收藏|评论|阅读|浏览|点击|播报|放大|缩小|更新|参与|来自|发布|账号|原创|下载|扫|登录|[:：，。！？、]`)
+
+// besideDate finds a publisher named without a label beside the byline's
+// date, as portals print an account's or a paper's name: "2024-05-20 14:33
+// · 新华社", "原创 南方都市报 2019-09-09 16:01:46", or the short line just
+// above the date. The fields nearest the date are tried first.
+func (a *article) besideDate(head []*block, title string) (string, *html.Node) {
+	// The people the page names are not its publisher: 2020-06-05 20:35 叨叨姐.
+	var people []string
+	for _, b := range append(slices.Clone(head), a.tailZone()...) {
+		w, e := peopleIn(b.text)
+		people = append(append(people, w...), e...)
+	}
+	ok := func(v string) string {
+		v = strings.TrimSpace(v)
+		if slices.Contains(people, v) {
+			return ""
+		}
+		if v == "" || notPublisher.MatchString(v) || nonName.MatchString(v) || !hasHan(v) && strings.Contains(v, ".") {
+			return ""
+		}
+		if noSpaces(v) == noSpaces(title) {
+			return ""
+		}
+		return cleanCredit(v)
+	}
+	for i, b := range head {
+		if b.runes() > 80 {
+			continue
+		}
+		text := normalizeDate(b.text)
+		loc := cnDate.FindStringIndex(text)
+		if loc == nil {
+			continue
+		}
+		if _, _, found := dateIn(text, a.loc); !found {
+			continue
+		}
+		after := strings.Fields(dateField.ReplaceAllString(text[loc[1]:], " "))
+		before := strings.Fields(dateField.ReplaceAllString(text[:loc[0]], " "))
+		// The field right after the date, then the one right before it.
+		if len(after) > 0 {
+			if v := ok(after[0]); v != "" {
+				return v, b.node
+			}
+		}
+		if len(before) > 0 {
+			if v := ok(before[len(before)-1]); v != "" {
+				return v, b.node
+			}
+		}
+		// A short line above the date, below the headline, and not a
+		// menu of links.
+		for j := i - 1; a.titleNode != nil && j >= 0 && j >= i-2; j-- {
+			p := head[j]
+			if a.titleNode != nil && contains(a.titleNode, p.node) || noSpaces(p.text) == noSpaces(title) {
+				break
+			}
+			if p.runes() <= 20 && strings.Count(renderChildren(p.node), "<a ") <= 1 {
+				if v := ok(p.text); v != "" {
+					return v, p.node
+				}
+			}
+		}
+		return "", nil
+	}
+	return "", nil
+}
+
+// noSpaces is s without blanks, to compare texts across markup.
+func noSpaces(s string) string { return strings.Join(strings.Fields(s), "") }
+
+func hasHan(s string) bool {
+	for _, r := range s {
+		if unicode.Is(unicode.Han, r) {
+			return true
+		}
+	}
+	return false
 }
 
 func hintedSource(n *html.Node) bool {
@@ -328,74 +556,101 @@ func (a *article) linkNamed(n *html.Node, name string) string {
 	return href
 }
 
-// Author.
+// Authors and editors.
 
-// author finds who wrote or edited the item, preferring writers to editors
-// and the byline to the foot: the rules' selector; a 作者/记者 label in the
-// byline; the author meta tag (when it is a name, not an id); an unlabelled
-// "石佳/中国青年报" byline; an editor label in the byline; a writer label,
-// then an editor label (责任编辑, "(责编：汤诗瑶、丁涛)") in the short lines
-// in and after the text.
-func (a *article) author(head []*block) string {
-	if text, n := a.override(a.rules.Author); text != "" {
-		w, e := authorIn(text)
-		v := first(w, e, cleanAuthor(text))
-		if v != "" {
-			a.markSpent(n)
-			return v
-		}
-	}
-	name, by, writer := bylineIn(head)
-	if writer {
-		a.markSpent(by.node)
-		return name
-	}
-	for _, meta := range []string{"author", "dc.creator", "byline"} {
-		if v := cleanAuthor(a.meta[meta]); v != "" {
-			if by != nil {
-				a.markSpent(by.node)
+// people finds who wrote the item and who edited it, each a list joined
+// with "、". Writers come from the first place that names any: the rules'
+// author selector; the labels in the byline under the headline (作者：,
+// 本报记者 张三 李四); an unlabelled "石佳/中国青年报" byline; the lead of
+// the text (新华社北京5月19日电（刘艺、杨吉）, 本报讯（记者 张三）); the short
+// lines in and after the text (（总台记者 张倩）, 采写：南都见习记者 林子沛).
+// Editors are every name an editor label gives in the byline and those
+// lines (编辑：倪仕轩 … 责任编辑：杨格). The meta tags' author counts only
+// when the page names nobody and the value looks like a person's name,
+// not the site's or the publisher's.
+func (a *article) people(head []*block, credit string) (authors, editors string) {
+	var ws, es []string
+	add := func(list *[]string, names []string) {
+		for _, n := range names {
+			if !slices.Contains(*list, n) {
+				*list = append(*list, n)
 			}
-			return v
 		}
 	}
-	for _, b := range head {
-		if w, _ := slashBylineIn(b.text); w != "" {
-			a.markSpent(b.node)
-			return w
+	if text, n := a.override(a.rules.Author); text != "" {
+		w, e := peopleIn(text)
+		if len(w) == 0 && len(e) == 0 {
+			if v := cleanAuthor(text); v != "" {
+				w = []string{v}
+			}
+		}
+		if len(w) > 0 {
+			a.markSpent(n)
+			add(&ws, w)
+		}
+		add(&es, e)
+	}
+	scan := func(bs []*block, writers bool) {
+		for _, b := range bs {
+			w, e := peopleIn(b.text)
+			if writers {
+				add(&ws, w)
+			}
+			add(&es, e)
+			if (len(e) > 0 || writers && len(w) > 0) && b.runes() <= 40 {
+				a.markSpent(b.node)
+			}
 		}
 	}
-	if name == "" {
-		// No label in the byline: look in the short lines in and after the text.
-		name, by, _ = bylineIn(a.tailZone())
+	scan(head, len(ws) == 0)
+	if len(ws) == 0 {
+		for _, b := range head {
+			if w, _ := slashBylineIn(b.text); w != "" {
+				a.markSpent(b.node)
+				add(&ws, strings.Split(w, "、"))
+				break
+			}
+		}
 	}
-	if name != "" {
-		a.markSpent(by.node)
+	if len(ws) == 0 {
+		for _, b := range a.lead(3) {
+			w, _ := peopleIn(b.text)
+			add(&ws, w)
+		}
 	}
-	return name
+	scan(a.tailZone(), len(ws) == 0)
+	if len(ws) == 0 && len(es) == 0 {
+		for _, name := range []string{"author", "dc.creator", "byline", "article:author"} {
+			if v := oneLine(a.meta[name]); v != "" && looksLikeName(v) && !a.siteName(v) && v != credit {
+				ws = parseNames(v, true, false)
+				break
+			}
+		}
+	}
+	return strings.Join(ws, "、"), strings.Join(es, "、")
 }
 
-// bylineIn finds the first writer a label names in bs, else the first
-// editor: the name, the block it is in, and whether it is a writer's.
-func bylineIn(bs []*block) (name string, by *block, writer bool) {
-	for _, b := range bs {
-		w, e := authorIn(b.text)
-		if w != "" {
-			return w, b, true
-		}
-		if e != "" && name == "" {
-			name, by = e, b
+// lead returns the first n blocks of the body: where a wire dateline or a
+// 本报讯（记者 …） names the reporters.
+func (a *article) lead(n int) []*block {
+	var out []*block
+	for i := range a.blocks {
+		if a.body != nil && contains(a.body, a.blocks[i].node) {
+			out = append(out, &a.blocks[i])
+			if len(out) == n {
+				break
+			}
 		}
 	}
-	return name, by, false
+	return out
 }
 
-func first(vs ...string) string {
-	for _, v := range vs {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
+// siteName reports whether v names the site rather than a person: it is
+// in the page's <title> or the site-name meta tags.
+func (a *article) siteName(v string) bool {
+	page := oneLine(a.doc.Find("title").First().Text())
+	site := a.metaFirst("sitename", "og:site_name", "application-name")
+	return strings.Contains(page, v) || (site != "" && strings.Contains(site, v))
 }
 
 // Copyright.
@@ -430,5 +685,18 @@ func (a *article) copyright() string {
 		return m
 	}
 	a.markSpent(bestNode)
+	if best == "" {
+		// No statement in the page's text, but a link to the site's own
+		// (版权声明, 版权与免责声明): its address is the statement.
+		a.doc.Find("a[href]").EachWithBreak(func(_ int, s *goquery.Selection) bool {
+			if t := oneLine(nodeText(s.Get(0))); rightsPage.MatchString(t) {
+				if u := resolveHTTP(a.base, s.AttrOr("href", "")); u != "" {
+					best = t + "：" + u
+					return false
+				}
+			}
+			return true
+		})
+	}
 	return best
 }

@@ -58,46 +58,46 @@ func TestExtractArticleFixtures(t *testing.T) {
 	d := time.Date(2020, 4, 20, 8, 48, 0, 0, sh)
 	footer := "本网站所刊登的各种新闻﹑信息和各种专题专栏资料，均为示例网版权所有，未经协议授权，禁止下载使用。"
 	tests := []struct {
-		file, contentType                 string
-		title                             string
-		date                              time.Time
-		credit, creditURL, author, rights string
-		first                             string // the article's first sentence
+		file, contentType                         string
+		title                                     string
+		date                                      time.Time
+		credit, creditURL, author, editor, rights string
+		first                                     string // the article's first sentence
 	}{
-		{"people_repost_editor_line.html", "", "坚持稳中求进 推动高质量发展", d, "人民日报", "", "李红军",
+		{"people_repost_editor_line.html", "", "坚持稳中求进 推动高质量发展", d, "人民日报", "", "", "李红军",
 			"凡注明“来源：人民日报”的作品，版权均属人民日报社所有，未经授权不得转载。",
 			"4月19日，国务院召开常务会议，研究部署进一步做好稳就业保民生工作。"},
-		{"date_cn_spaced.html", "", "春耕生产全面展开", d, "新华网", "", "张三", footer,
+		{"date_cn_spaced.html", "", "春耕生产全面展开", d, "新华网", "", "张三", "", footer,
 			"眼下正值春耕农忙时节，各地抢抓农时，春耕生产全面展开。"},
-		{"date_cn_nospace.html", "", "城市更新让老街区焕发新活力", d, "光明日报", "", "王五", footer,
+		{"date_cn_nospace.html", "", "城市更新让老街区焕发新活力", d, "光明日报", "", "王五", "", footer,
 			"走进改造后的老街区，青砖灰瓦间处处透着新意，居民的生活便利了许多。"},
-		{"date_iso_minutes.html", "", "1-3月全市固定资产投资稳步回升", d, "省发改委", "", "赵六", footer,
+		{"date_iso_minutes.html", "", "1-3月全市固定资产投资稳步回升", d, "省发改委", "", "", "赵六", footer,
 			"1-3月，全市固定资产投资同比增长5.2%，增速比1-2月回升3.1个百分点。"},
-		{"date_slash.html", "", "古诗词里的父爱", time.Date(2020, 4, 20, 0, 0, 0, 0, sh), "人民网-文化频道", "", "汤诗瑶、丁涛", footer,
+		{"date_slash.html", "", "古诗词里的父爱", time.Date(2020, 4, 20, 0, 0, 0, 0, sh), "人民网-文化频道", "", "", "汤诗瑶、丁涛", footer,
 			"父亲的教诲像一盏灯，为我们照亮前行的路；父亲的关爱像一把伞，为我们遮蔽风雨。"},
-		{"date_label_fabu.html", "", "多地推出惠企政策", d, "人民网-文化频道", "", "孙七", footer,
+		{"date_label_fabu.html", "", "多地推出惠企政策", d, "人民网-文化频道", "", "", "孙七", footer,
 			"为帮助企业渡过难关，多地近日密集推出一批惠企政策，涉及减税降费、金融支持等方面。"},
-		{"date_label_shijian.html", "", "青年志愿者走进社区", d, "中国青年报", "http://zqb.example.cn/2020/0420/1.html", "李四", footer,
+		{"date_label_shijian.html", "", "青年志愿者走进社区", d, "中国青年报", "http://zqb.example.cn/2020/0420/1.html", "李四", "", footer,
 			"连日来，一批青年志愿者走进社区，为居民提供代购、测温等服务。"},
-		{"date_meta_publishdate.html", "", "博物馆里的春天", d, "示例网-文化频道", "http://culture.example.cn/", "周八、吴九", footer,
+		{"date_meta_publishdate.html", "", "博物馆里的春天", d, "示例网-文化频道", "http://culture.example.cn/", "", "周八、吴九", footer,
 			"春日里，不少博物馆推出线上展览，让观众足不出户也能欣赏文物之美。"},
-		{"date_meta_pubdate.html", "", "关于开展2020年度项目申报工作的通知", d, "示例省发展和改革委员会", "", "", footer,
+		{"date_meta_pubdate.html", "", "关于开展2020年度项目申报工作的通知", d, "示例省发展和改革委员会", "", "", "", footer,
 			"各市、县人民政府，省直有关部门：根据工作安排，现就开展2020年度项目申报工作有关事项通知如下。"},
-		{"date_meta_published_time.html", "", "全国铁路客流持续回升", d, "参考消息", "http://ref.example.cn/", "郑十", footer,
+		{"date_meta_published_time.html", "", "全国铁路客流持续回升", d, "参考消息", "http://ref.example.cn/", "", "郑十", footer,
 			"记者从国铁集团获悉，随着复工复产推进，全国铁路客流持续回升，日均发送旅客超过500万人次。"},
-		{"title_only_in_head.html", "", "宇航员在太空中喝酒会怎么样？后果很严重", time.Date(2017, 3, 10, 9, 58, 0, 0, sh), "", "", "", footer,
+		{"title_only_in_head.html", "", "宇航员在太空中喝酒会怎么样？后果很严重", time.Date(2017, 3, 10, 9, 58, 0, 0, sh), "", "", "", "", footer,
 			"翱翔于距地球数千公里的太空中，进入广袤漆黑的未知领域，是一项艰苦卓绝的工作。"},
-		{"sidebar_link_boxes.html", "", "社区团购的新与旧", d, "经济日报", "", "", footer,
+		{"sidebar_link_boxes.html", "", "社区团购的新与旧", d, "经济日报", "", "", "", footer,
 			"社区团购并不是新鲜事物，但在今年春天，它又一次成为了人们热议的话题。"},
-		{"lying_meta_gb2312_utf8_bytes.html", "", "农民画家追梦六十载", time.Date(2019, 6, 15, 8, 18, 0, 0, sh), "人民网-文化频道", "", "", footer,
+		{"lying_meta_gb2312_utf8_bytes.html", "", "农民画家追梦六十载", time.Date(2019, 6, 15, 8, 18, 0, 0, sh), "人民网-文化频道", "", "", "", footer,
 			"他从小就喜欢画画，六十年来笔耕不辍，画出了家乡的山水和乡亲的生活。"},
-		{"gbk_article.html", "", "朱镕基题写的校训激励学子", d, "人民日报", "", "李红军", footer,
+		{"gbk_article.html", "", "朱镕基题写的校训激励学子", d, "人民日报", "", "", "李红军", footer,
 			"“实事求是，自强不息”，这八个字的校训由朱镕基同志题写，激励着一代代学子。𠀀字也在这里。"},
-		{"gbk_article.html", "text/html; charset=GBK", "朱镕基题写的校训激励学子", d, "人民日报", "", "李红军", footer,
+		{"gbk_article.html", "text/html; charset=GBK", "朱镕基题写的校训激励学子", d, "人民日报", "", "", "李红军", footer,
 			"“实事求是，自强不息”，这八个字的校训由朱镕基同志题写，激励着一代代学子。"},
-		{"no_declaration_gb18030.html", "", "没有声明编码的页面", d, "示例日报", "", "", footer,
+		{"no_declaration_gb18030.html", "", "没有声明编码的页面", d, "示例日报", "", "", "", footer,
 			"这个页面没有声明任何编码，字节是国标编码，阅读时应当按照GB18030解码。"},
-		{"lying_meta_gb2312_utf8_bytes.html", "text/html; charset=utf-8", "农民画家追梦六十载", time.Date(2019, 6, 15, 8, 18, 0, 0, sh), "人民网-文化频道", "", "", footer,
+		{"lying_meta_gb2312_utf8_bytes.html", "text/html; charset=utf-8", "农民画家追梦六十载", time.Date(2019, 6, 15, 8, 18, 0, 0, sh), "人民网-文化频道", "", "", "", footer,
 			"他从小就喜欢画画，六十年来笔耕不辍，画出了家乡的山水和乡亲的生活。"},
 	}
 	for _, tt := range tests {
@@ -116,8 +116,8 @@ func TestExtractArticleFixtures(t *testing.T) {
 			if it.CreditURL != tt.creditURL {
 				t.Errorf("CreditURL = %q, want %q", it.CreditURL, tt.creditURL)
 			}
-			if it.Author != tt.author {
-				t.Errorf("Author = %q, want %q", it.Author, tt.author)
+			if it.Author != tt.author || it.Editor != tt.editor {
+				t.Errorf("Author, Editor = %q, %q; want %q, %q", it.Author, it.Editor, tt.author, tt.editor)
 			}
 			if it.Copyright != tt.rights {
 				t.Errorf("Copyright = %q, want %q", it.Copyright, tt.rights)

@@ -82,7 +82,9 @@ func flatten(root *html.Node) []block {
 			}
 			return
 		case html.ElementNode:
-			if skipElems[n.DataAtom] {
+			// Only what a reader sees: a hidden copy of the headline or
+			// byline (display:none share titles) is no part of the page.
+			if skipElems[n.DataAtom] || hidden(n) {
 				return
 			}
 			switch {

@@ -2,6 +2,7 @@ package sources
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -63,8 +64,8 @@ func (f *Fetcher) fetchFeed(ctx context.Context, src hub.Source, prev hub.FetchS
 	if resp.NotModified {
 		// A 304 may omit the validators; keep sending the old ones.
 		res.NotModified = true
-		res.ETag = first(res.ETag, prev.ETag)
-		res.LastModified = first(res.LastModified, prev.LastModified)
+		res.ETag = cmp.Or(res.ETag, prev.ETag)
+		res.LastModified = cmp.Or(res.LastModified, prev.LastModified)
 		res.BodyHash = prev.BodyHash
 		return res, nil
 	}
@@ -331,6 +332,9 @@ func feedItems(feed *gofeed.Feed, base *url.URL, src hub.Source, v *vault) (item
 		if v := dublinCore(fi, "creator"); v != "" && (atomFeed == nil || it.Author == "") {
 			it.Author = v
 		}
+		// dc:contributor is who else worked on it: the editors (SPEC's
+		// editor travels out as dc:contributor too).
+		it.Editor = strings.Join(dublinCoreAll(fi, "contributor"), "、")
 		if v := dublinCore(fi, "rights"); v != "" {
 			it.Copyright = v
 		}
@@ -375,6 +379,7 @@ func feedItems(feed *gofeed.Feed, base *url.URL, src hub.Source, v *vault) (item
 			it.Summary = ""
 		}
 		it.Author = truncateRunes(PlainText(it.Author), maxField)
+		it.Editor = truncateRunes(PlainText(it.Editor), maxField)
 		it.Credit = truncateRunes(PlainText(it.Credit), maxField)
 		it.Copyright = truncateRunes(PlainText(it.Copyright), maxField)
 		it.Categories = feedCategories(fi.Categories)
@@ -468,6 +473,24 @@ func dublinCore(fi *gofeed.Item, name string) string {
 		}
 	}
 	return ""
+}
+
+// dublinCoreAll is every dc:name value of an item, each once.
+func dublinCoreAll(fi *gofeed.Item, name string) []string {
+	var vs []string
+	if dc := fi.DublinCoreExt; dc != nil && name == "contributor" {
+		vs = append(vs, dc.Contributor...)
+	}
+	for _, e := range fi.Extensions["dc"][name] {
+		vs = append(vs, e.Value)
+	}
+	var out []string
+	for _, v := range vs {
+		if v = strings.TrimSpace(v); v != "" && !slices.Contains(out, v) {
+			out = append(out, v)
+		}
+	}
+	return out
 }
 
 // mediaTitle is an item's Media RSS title, the fallback for a missing <title>.

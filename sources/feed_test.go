@@ -199,7 +199,7 @@ func TestFetchFeed(t *testing.T) {
 			check: func(t *testing.T, items []hub.Item, base string) {
 				want := hub.Attribution{
 					Credit: "人民日报", CreditURL: "http://paper.people.com.cn/rmrb/", Via: "人民网 · 时政",
-					Author: "李红军", Copyright: "人民日报社版权所有，未经书面授权禁止使用",
+					Author: "李红军", Editor: "张编辑、王审", Copyright: "人民日报社版权所有，未经书面授权禁止使用",
 				}
 				if got := items[0].Attribution; got != want {
 					t.Errorf("Attribution = %+v, want %+v", got, want)

@@ -201,8 +201,8 @@ func TestFetchHTMLListing(t *testing.T) {
 	}
 	// The GBK article page, declared gb2312, decodes cleanly.
 	gbk := res.Items[2]
-	if gbk.Credit != "人民日报" || gbk.Author != "李红军" || !strings.Contains(gbk.Content, "朱镕基同志题写") {
-		t.Errorf("GBK article: Credit %q, Author %q, Content %q", gbk.Credit, gbk.Author, gbk.Content)
+	if gbk.Credit != "人民日报" || gbk.Editor != "李红军" || !strings.Contains(gbk.Content, "朱镕基同志题写") {
+		t.Errorf("GBK article: Credit %q, Editor %q, Content %q", gbk.Credit, gbk.Editor, gbk.Content)
 	}
 	if res.ETag != `"listing-v1"` || res.BodyHash == "" || len(res.Skipped) != 0 {
 		t.Errorf("ETag, BodyHash, Skipped = %q, %q, %v; want the listing's validators after a complete run", res.ETag, res.BodyHash, res.Skipped)

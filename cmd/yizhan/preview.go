@@ -70,7 +70,9 @@ func printPreview(w io.Writer, src hub.Source, res hub.FetchResult, took time.Du
 		}
 		field("credit", credit)
 		field("via", it.Via)
+		// Authors wrote it, editors edited it: SPEC keeps them apart.
 		field("author", it.Author)
+		field("editor", it.Editor)
 		field("copyright", oneLine(it.Copyright, 0))
 		field("link", it.URL)
 		field("tags", strings.Join(it.Categories, ", "))
