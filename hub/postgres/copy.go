@@ -145,13 +145,13 @@ func (db *DB) load(ctx context.Context, d hub.Dump) error {
 		firstSeen := nanos(it.FirstSeen)
 		if _, err := tx.Exec(ctx, `INSERT INTO items (id, source_id, key, hash, first_seen, published, updated, sort_date,
 			url, title, image, categories, credit, credit_url, via, author, editor, copyright, summary, content,
-			url_key, title_key, orig_key, own, story)
+			url_key, title_key, orig_key, own, story, title_day)
 			OVERRIDING SYSTEM VALUE
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25)`,
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26)`,
 			it.ID, it.SourceID, []byte(it.Key), sum[:16], firstSeen, published, updated, sortDate(published, updated, firstSeen),
 			[]byte(it.URL), valid(it.Title), valid(it.Image), cats, valid(it.Credit), valid(it.CreditURL), valid(it.Via),
 			valid(it.Author), valid(it.Editor), valid(it.Copyright), valid(it.Summary), valid(it.Content),
-			k[0], k[1], k[2], it.Own, s); err != nil {
+			k[0], k[1], k[2], it.Own, s, story.Day(sortDate(published, updated, firstSeen))); err != nil {
 			return fmt.Errorf("item %d: %w", it.ID, err)
 		}
 		sources[it.SourceID] = true

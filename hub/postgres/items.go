@@ -26,14 +26,14 @@ const itemColumns = `id, source_id, key, first_seen, published, updated, url, ti
 
 const insertItemSQL = `INSERT INTO items (source_id, key, hash, first_seen, published, updated, sort_date,
 	url, title, image, categories, credit, credit_url, via, author, editor, copyright, summary, content,
-	url_key, title_key, orig_key, own)
-	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)
+	url_key, title_key, orig_key, own, title_day)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)
 	RETURNING id`
 
 const updateItemSQL = `UPDATE items SET hash = $1, published = $2, updated = $3, sort_date = $4,
 	url = $5, title = $6, image = $7, categories = $8, credit = $9, credit_url = $10, via = $11, author = $12,
 	editor = $13, copyright = $14, summary = $15, content = $16, url_key = $17, title_key = $18,
-	orig_key = $19, own = $20
+	orig_key = $19, own = $20, title_day = $22
 	WHERE id = $21`
 
 // storiesLock is the advisory lock under which one transaction at a time
@@ -150,7 +150,7 @@ func (db *DB) saveItems(ctx context.Context, sourceID string, items []hub.Item, 
 			err = tx.QueryRow(ctx, insertItemSQL, sourceID, []byte(it.Key), p.hash, firstSeen, published, updated, w.date,
 				[]byte(it.URL), valid(it.Title), valid(it.Image), cats, valid(it.Credit), valid(it.CreditURL), valid(it.Via),
 				valid(it.Author), valid(it.Editor), valid(it.Copyright), valid(it.Summary), valid(it.Content),
-				k[0], k[1], k[2], it.Own).Scan(&w.id)
+				k[0], k[1], k[2], it.Own, story.Day(w.date)).Scan(&w.id)
 			res.New++
 		} else {
 			// An upstream that drops an item's date must not move the item.
@@ -159,7 +159,7 @@ func (db *DB) saveItems(ctx context.Context, sourceID string, items []hub.Item, 
 			_, err = tx.Exec(ctx, updateItemSQL, p.hash, published, updated, w.date,
 				[]byte(it.URL), valid(it.Title), valid(it.Image), cats, valid(it.Credit), valid(it.CreditURL), valid(it.Via),
 				valid(it.Author), valid(it.Editor), valid(it.Copyright), valid(it.Summary), valid(it.Content),
-				k[0], k[1], k[2], it.Own, o.id)
+				k[0], k[1], k[2], it.Own, o.id, story.Day(w.date))
 			res.Updated++
 		}
 		if err != nil {
@@ -241,9 +241,11 @@ const candidatesSQL = `SELECT id, source_id, story, sort_date, url_key, title_ke
 	url, title, credit, summary, content FROM items WHERE id IN (
 		SELECT id FROM items WHERE url_key <> 0 AND url_key = ANY($1)
 		UNION
-		SELECT id FROM items WHERE title_key <> 0 AND title_key = ANY($2) AND sort_date BETWEEN $3 AND $4
+		SELECT id FROM items WHERE title_key <> 0 AND title_day = ANY($6) AND title_key = ANY($2)
+			AND sort_date BETWEEN $3 AND $4
 		UNION
-		SELECT id FROM items WHERE orig_key <> 0 AND orig_key = ANY($2) AND sort_date BETWEEN $3 AND $4
+		SELECT id FROM items WHERE orig_key <> 0 AND title_day = ANY($6) AND orig_key = ANY($2)
+			AND sort_date BETWEEN $3 AND $4
 	) AND NOT (id = ANY($5))`
 
 // linkStories links the written items of a source to the stored copies of
@@ -286,9 +288,10 @@ func linkStories(ctx context.Context, tx pgx.Tx, sourceID string, ws []written) 
 }
 
 func candidates(ctx context.Context, tx pgx.Tx, ws []written) ([]story.Candidate, error) {
-	var urlKeys, titleKeys, ids []int64
+	var urlKeys, titleKeys, ids, days []int64
 	lo, hi := int64(math.MaxInt64), int64(math.MinInt64)
 	for i := range ws {
+		days = story.AppendDays(days, ws[i].date)
 		k := ws[i].copy.IndexKeys()
 		if k[0] != 0 {
 			urlKeys = append(urlKeys, k[0])
@@ -306,7 +309,7 @@ func candidates(ctx context.Context, tx pgx.Tx, ws []written) ([]story.Candidate
 	}
 	window := int64(story.Window)
 	lo, hi = max(lo, math.MinInt64+window)-window, min(hi, math.MaxInt64-window)+window
-	rows, err := tx.Query(ctx, candidatesSQL, urlKeys, titleKeys, lo, hi, ids)
+	rows, err := tx.Query(ctx, candidatesSQL, urlKeys, titleKeys, lo, hi, ids, days)
 	if err != nil {
 		return nil, err
 	}

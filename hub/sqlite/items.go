@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/yizhan-hub/yizhan/hub"
+	"github.com/yizhan-hub/yizhan/hub/story"
 )
 
 // itemColumns are the columns scanItems reads, in its order.
@@ -24,13 +25,13 @@ const itemColumns = `id, source_id, key, first_seen, published, updated, url, ti
 
 const insertItemSQL = `INSERT INTO items (source_id, key, hash, first_seen, published, updated, sort_date,
 	url, title, image, categories, credit, credit_url, via, author, editor, copyright, summary, content, packed,
-	url_key, title_key, orig_key, own)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	url_key, title_key, orig_key, title_day, own)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 const updateItemSQL = `UPDATE items SET hash = ?, published = ?, updated = ?, sort_date = ?,
 	url = ?, title = ?, image = ?, categories = ?, credit = ?, credit_url = ?, via = ?, author = ?,
 	editor = ?, copyright = ?, summary = ?, content = ?, packed = ?,
-	url_key = ?, title_key = ?, orig_key = ?, own = ?
+	url_key = ?, title_key = ?, orig_key = ?, title_day = ?, own = ?
 	WHERE id = ?`
 
 // Reads. ORDER BY sort_date DESC, id DESC is answered by a backward scan of
@@ -168,12 +169,12 @@ func (db *DB) saveItems(ctx context.Context, sourceID string, items []hub.Item, 
 			return res, err
 		}
 	}
-	insert := tx.StmtContext(ctx, db.insertItem)
-	update := tx.StmtContext(ctx, db.updateItem)
+	// What to write, and the stored copies of it, found before the batch's
+	// own rows are there to be found too.
 	firstSeen := nanos(now)
-	var pk packer
-	var links []written
-	for _, p := range batch {
+	plan := make([]*written, len(batch))
+	var links []*written
+	for i, p := range batch {
 		it := p.it
 		o, ok := old[it.Key]
 		switch {
@@ -184,11 +185,44 @@ func (db *DB) saveItems(ctx context.Context, sourceID string, items []hub.Item, 
 			res.Unchanged++
 			continue
 		}
+		w := &written{it: it, copy: db.storyCopy(sourceID, it)}
+		w.published, w.updated = nullNanos(it.Published), nullNanos(it.Updated)
+		if !ok {
+			w.date = sortDate(w.published, w.updated, firstSeen)
+		} else {
+			// An upstream that drops an item's date (a page whose date line
+			// changed) must not move the item: keep the dates stored.
+			if !w.published.Valid {
+				w.published = o.published
+			}
+			if !w.updated.Valid {
+				w.updated = o.updated
+			}
+			w.id, w.story, w.date = o.id, o.story, sortDate(w.published, w.updated, o.firstSeen)
+		}
+		plan[i] = w
+		if w.copy != nil {
+			links = append(links, w)
+		}
+	}
+	cands, err := db.candidates(ctx, tx, links)
+	if err != nil {
+		return res, fmt.Errorf("link stories: %w", err)
+	}
+
+	insert := tx.StmtContext(ctx, db.insertItem)
+	update := tx.StmtContext(ctx, db.updateItem)
+	var pk packer
+	for i, p := range batch {
+		w := plan[i]
+		if w == nil {
+			continue
+		}
+		it := p.it
 		cats, err := encodeCategories(it.Categories)
 		if err != nil {
 			return res, fmt.Errorf("item %q: %w", it.Key, err)
 		}
-		published, updated := nullNanos(it.Published), nullNanos(it.Updated)
 		summary, content := it.Summary, it.Content
 		packed := pk.pack(summary, content)
 		if packed != nil {
@@ -196,41 +230,27 @@ func (db *DB) saveItems(ctx context.Context, sourceID string, items []hub.Item, 
 		} else {
 			packed = []byte{}
 		}
-		w := written{it: it, copy: db.storyCopy(sourceID, it)}
 		keys := w.keys()
-		if !ok {
-			w.date = sortDate(published, updated, firstSeen)
+		if w.id == 0 {
 			var r sql.Result
-			r, err = insert.ExecContext(ctx, sourceID, it.Key, p.hash, firstSeen, published, updated, w.date,
+			r, err = insert.ExecContext(ctx, sourceID, it.Key, p.hash, firstSeen, w.published, w.updated, w.date,
 				it.URL, it.Title, it.Image, cats, it.Credit, it.CreditURL, it.Via, it.Author, it.Editor, it.Copyright,
-				summary, content, packed, keys[0], keys[1], keys[2], it.Own)
+				summary, content, packed, keys[0], keys[1], keys[2], story.Day(w.date), it.Own)
 			if err == nil {
 				w.id, err = r.LastInsertId()
 			}
 			res.New++
 		} else {
-			// An upstream that drops an item's date (a page whose date line
-			// changed) must not move the item: keep the dates stored.
-			if !published.Valid {
-				published = o.published
-			}
-			if !updated.Valid {
-				updated = o.updated
-			}
-			w.id, w.story, w.date = o.id, o.story, sortDate(published, updated, o.firstSeen)
-			_, err = update.ExecContext(ctx, p.hash, published, updated, w.date,
+			_, err = update.ExecContext(ctx, p.hash, w.published, w.updated, w.date,
 				it.URL, it.Title, it.Image, cats, it.Credit, it.CreditURL, it.Via, it.Author, it.Editor, it.Copyright,
-				summary, content, packed, keys[0], keys[1], keys[2], it.Own, o.id)
+				summary, content, packed, keys[0], keys[1], keys[2], story.Day(w.date), it.Own, w.id)
 			res.Updated++
 		}
 		if err != nil {
 			return res, fmt.Errorf("item %q: %w", it.Key, err)
 		}
-		if w.copy != nil {
-			links = append(links, w)
-		}
 	}
-	if err := db.linkStories(ctx, tx, sourceID, links); err != nil {
+	if err := db.linkStories(ctx, tx, sourceID, links, cands); err != nil {
 		return res, err
 	}
 	if res.Changed() {

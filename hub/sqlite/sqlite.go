@@ -62,7 +62,7 @@ type DB struct {
 
 	// Prepared once: on the writer, used inside each SaveItems transaction,
 	// and on the readers.
-	insertItem, updateItem                                   *sql.Stmt
+	insertItem, updateItem, candidatesStmt                   *sql.Stmt
 	channelSources, sourceItems, sourceNewest, latest, byIDs *sql.Stmt
 	stmts                                                    []*sql.Stmt // all of the above, to close
 
@@ -141,6 +141,7 @@ func (db *DB) prepare(ctx context.Context) error {
 	}{
 		{db.w, &db.insertItem, insertItemSQL},
 		{db.w, &db.updateItem, updateItemSQL},
+		{db.w, &db.candidatesStmt, candidatesSQL},
 		{db.r, &db.channelSources, channelSourcesSQL},
 		{db.r, &db.sourceItems, sourceItemsSQL},
 		{db.r, &db.sourceNewest, sourceNewestSQL},

@@ -19,19 +19,20 @@ import (
 // stored copies found under the same keys: an item's story is the id of its
 // story's first-stored copy, 0 while it is alone.
 
-// candidatesSQL reads the stored items that share a URL key (?1) or, dated
-// between ?3 and ?4, a title key (?2) with the items being written, except
-// those (?5): JSON arrays of integers. Each branch is a lookup in a partial
-// index, whose condition it repeats so that SQLite may use it.
+// candidatesSQL reads the stored items that share a URL key (?1) or, on
+// the days ?6 and dated between ?3 and ?4, a title key (?2) with the items
+// being written, except those (?5): JSON arrays of integers. Each branch
+// is a lookup in a partial index, whose condition it repeats so that SQLite
+// may use it.
 const candidatesSQL = `SELECT id, source_id, story, sort_date, url_key, title_key, orig_key,
 	url, title, credit, summary, content, packed FROM items WHERE id IN (
 		SELECT id FROM items WHERE url_key != 0 AND url_key IN (SELECT value FROM json_each(?1))
 		UNION
-		SELECT id FROM items WHERE title_key != 0 AND title_key IN (SELECT value FROM json_each(?2))
-			AND sort_date BETWEEN ?3 AND ?4
+		SELECT id FROM items WHERE title_key != 0 AND title_day IN (SELECT value FROM json_each(?6))
+			AND title_key IN (SELECT value FROM json_each(?2)) AND sort_date BETWEEN ?3 AND ?4
 		UNION
-		SELECT id FROM items WHERE orig_key != 0 AND orig_key IN (SELECT value FROM json_each(?2))
-			AND sort_date BETWEEN ?3 AND ?4
+		SELECT id FROM items WHERE orig_key != 0 AND title_day IN (SELECT value FROM json_each(?6))
+			AND orig_key IN (SELECT value FROM json_each(?2)) AND sort_date BETWEEN ?3 AND ?4
 	) AND id NOT IN (SELECT value FROM json_each(?5))`
 
 // storyMembersSQL reads the copies of the stories in a JSON array.
@@ -44,11 +45,12 @@ const storySourcesSQL = `SELECT DISTINCT source_id FROM items
 
 // written is an item SaveItems wrote, for linking into stories.
 type written struct {
-	id    int64
-	story int64 // as stored before this save
-	date  int64 // sort_date
-	it    *hub.Item
-	copy  *story.Copy // nil when stories are off
+	id                 int64 // 0 until a new item is inserted
+	story              int64 // as stored before this save
+	date               int64 // sort_date
+	published, updated sql.NullInt64
+	it                 *hub.Item
+	copy               *story.Copy // nil when stories are off
 }
 
 // storyCopy returns the matching form of an item of the source, nil when
@@ -73,16 +75,12 @@ func (w *written) keys() [3]int64 {
 // linkStories links the written items of a source to the stored copies of
 // their articles (story.Link), in tx, and records a change of every other
 // source whose story gained a copy.
-func (db *DB) linkStories(ctx context.Context, tx *sql.Tx, sourceID string, ws []written) error {
+// cands are the stored copies candidates found before ws were written.
+func (db *DB) linkStories(ctx context.Context, tx *sql.Tx, sourceID string, ws []*written, cands []story.Candidate) error {
 	if len(ws) == 0 {
 		return nil
 	}
-	cands, err := db.candidates(ctx, tx, ws)
-	if err != nil {
-		return fmt.Errorf("link stories: %w", err)
-	}
-	for i := range ws {
-		w := &ws[i]
+	for _, w := range ws {
 		w.copy.Date = fromNanos(w.date)
 		cands = append(cands, story.Candidate{ID: w.id, Story: w.story, Keys: w.keys(), Copy: w.copy})
 	}
@@ -130,13 +128,14 @@ func bumpStorySources(ctx context.Context, tx *sql.Tx, stories string, except st
 	return nil
 }
 
-// candidates reads the stored items that share a key with ws, within
-// story.Window of their dates for title keys.
-func (db *DB) candidates(ctx context.Context, tx *sql.Tx, ws []written) ([]story.Candidate, error) {
-	var urlKeys, titleKeys, ids []int64
+// candidates reads the stored items, other than ws themselves, that share
+// a key with ws, within story.Window of their dates for title keys.
+func (db *DB) candidates(ctx context.Context, tx *sql.Tx, ws []*written) ([]story.Candidate, error) {
+	var urlKeys, titleKeys, ids, days []int64
 	lo, hi := int64(math.MaxInt64), int64(math.MinInt64)
-	for i := range ws {
-		k := ws[i].keys()
+	for _, w := range ws {
+		days = story.AppendDays(days, w.date)
+		k := w.keys()
 		if k[0] != 0 {
 			urlKeys = append(urlKeys, k[0])
 		}
@@ -145,15 +144,17 @@ func (db *DB) candidates(ctx context.Context, tx *sql.Tx, ws []written) ([]story
 				titleKeys = append(titleKeys, tk)
 			}
 		}
-		ids = append(ids, ws[i].id)
-		lo, hi = min(lo, ws[i].date), max(hi, ws[i].date)
+		if w.id != 0 {
+			ids = append(ids, w.id)
+		}
+		lo, hi = min(lo, w.date), max(hi, w.date)
 	}
 	if len(urlKeys) == 0 && len(titleKeys) == 0 {
 		return nil, nil
 	}
 	window := int64(story.Window)
-	rows, err := tx.QueryContext(ctx, candidatesSQL, jsonInts(urlKeys), jsonInts(titleKeys),
-		satSub(lo, window), satAdd(hi, window), jsonInts(ids))
+	rows, err := tx.StmtContext(ctx, db.candidatesStmt).QueryContext(ctx, jsonInts(urlKeys), jsonInts(titleKeys),
+		satSub(lo, window), satAdd(hi, window), jsonInts(ids), jsonInts(days))
 	if err != nil {
 		return nil, err
 	}

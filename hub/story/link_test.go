@@ -58,3 +58,24 @@ func TestLink(t *testing.T) {
 		})
 	}
 }
+
+func TestDays(t *testing.T) {
+	day := int64(24 * time.Hour)
+	for _, tt := range []struct {
+		nanos int64
+		day   int64
+	}{{0, 0}, {day - 1, 0}, {day, 1}, {-1, -1}, {-day, -1}, {-day - 1, -2}} {
+		if got := Day(tt.nanos); got != tt.day {
+			t.Errorf("Day(%d) = %d, want %d", tt.nanos, got, tt.day)
+		}
+	}
+	// Window is 36 hours: an item at noon of day 10 may have copies from the
+	// start of day 9 to the start of day 12.
+	noon := 10*day + day/2
+	if got := AppendDays(nil, noon); !slices.Equal(got, []int64{9, 10, 11, 12}) {
+		t.Errorf("AppendDays(noon of day 10) = %v, want 9..12", got)
+	}
+	if got := AppendDays([]int64{9, 3}, noon); !slices.Equal(got, []int64{9, 3, 10, 11, 12}) {
+		t.Errorf("AppendDays adds each day once: %v", got)
+	}
+}

@@ -83,7 +83,7 @@ var titleSeparators = []string{"--", "——", "_", " - ", " | ", "|", "｜"}
 // headline with column and site names, then letters and digits only
 // (spaces and punctuation out, so 评论员文章（一） stays apart from （二）).
 func Title(s string) string {
-	s = norm.NFKC.String(strings.TrimSpace(s))
+	s = nfkc(strings.TrimSpace(s))
 	for {
 		t := strings.TrimLeft(s, " \t\u3000")
 		rest, ok := dropTag(t)
@@ -92,6 +92,9 @@ func Title(s string) string {
 			break
 		}
 		s = rest
+	}
+	if !strings.ContainsAny(s, "-_|｜—") {
+		return letters(s)
 	}
 	best := s
 	parts := []string{s}
@@ -111,6 +114,23 @@ func Title(s string) string {
 		}
 	}
 	return letters(best)
+}
+
+// nfkc returns s in NFKC as far as matching needs it: letters keeps only
+// letters and digits and folds full-width ASCII itself, so a string of
+// ASCII, CJK ideographs, CJK and general punctuation and full-width forms
+// is returned as it is (the titles of nearly every item saved); anything
+// else goes through NFKC (circled digits, compatibility ideographs …).
+func nfkc(s string) string {
+	for _, r := range s {
+		switch {
+		case r < utf8.RuneSelf, 0x4E00 <= r && r <= 0x9FFF, 0x3000 <= r && r <= 0x303F,
+			0x2000 <= r && r <= 0x206F, 0xFF01 <= r && r <= 0xFF5E:
+			continue
+		}
+		return norm.NFKC.String(s)
+	}
+	return s
 }
 
 // tagPairs open and close a leading column tag.
@@ -142,6 +162,12 @@ func letters(s string) string {
 			b.WriteRune(r)
 		case 'A' <= r && r <= 'Z':
 			b.WriteRune(r + 'a' - 'A')
+		case 0xFF10 <= r && r <= 0xFF19: // full-width digits, as NFKC folds them
+			b.WriteRune(r - 0xFF10 + '0')
+		case 0xFF21 <= r && r <= 0xFF3A:
+			b.WriteRune(r - 0xFF21 + 'a')
+		case 0xFF41 <= r && r <= 0xFF5A:
+			b.WriteRune(r - 0xFF41 + 'a')
 		case r >= utf8.RuneSelf && (unicode.IsLetter(r) || unicode.IsDigit(r)):
 			b.WriteRune(unicode.ToLower(r))
 		}
@@ -153,7 +179,7 @@ func letters(s string) string {
 // and digits only, and of "人民网－人民日报" (where a site names the paper it
 // took an article from) the last part.
 func Credit(s string) string {
-	s = norm.NFKC.String(strings.TrimSpace(s))
+	s = nfkc(strings.TrimSpace(s))
 	for _, sep := range []string{"-", "－", "—", "/"} {
 		if i := strings.LastIndex(s, sep); i >= 0 {
 			if last := letters(s[i+len(sep):]); last != "" {
@@ -169,6 +195,10 @@ func Credit(s string) string {
 // photo credits.
 var metaLines = []string{"原标题", "来源", "责任编辑", "责编", "编辑", "作者", "本文来源", "转载", "图片来源", "图源", "图:", "图为", "摄影", "版权声明"}
 
+// brackets writes full-width brackets as NFKC does, which nfkc leaves to
+// letters, for the prefixes and suffixes Text looks for.
+var brackets = strings.NewReplacer("（", "(", "）", ")", "［", "[", "］", "]", "：", ":")
+
 // Text returns the normalised text of an item's HTML: visible text without
 // scripts, styles and image captions (<figcaption>), lines that name the
 // original title, source, editors or photo credits dropped, then NFKC,
@@ -176,7 +206,7 @@ var metaLines = []string{"原标题", "来源", "责任编辑", "责编", "编�
 func Text(html string) string {
 	var b strings.Builder
 	line := func(s string) {
-		s = norm.NFKC.String(strings.TrimSpace(s))
+		s = brackets.Replace(nfkc(strings.TrimSpace(s)))
 		for _, m := range metaLines {
 			if strings.HasPrefix(s, m) || strings.HasPrefix(s, "("+m) || strings.HasPrefix(s, "["+m) {
 				return
@@ -234,7 +264,16 @@ func Text(html string) string {
 // OriginalTitle returns the title that a 原标题 line of an article's HTML
 // names ("原标题：持之以恒为基层减负", quotes and brackets aside), or "".
 func OriginalTitle(html string) string {
-	i := strings.Index(html, "原标题")
+	// Portals put the line first or last: look there, not through the
+	// whole article of every item saved.
+	const reach = 2048
+	i := strings.Index(html[:min(len(html), reach)], "原标题")
+	if i < 0 && len(html) > reach {
+		tail := max(reach, len(html)-reach)
+		if j := strings.Index(html[tail:], "原标题"); j >= 0 {
+			i = tail + j
+		}
+	}
 	if i < 0 {
 		return ""
 	}

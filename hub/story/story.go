@@ -9,6 +9,8 @@
 package story
 
 import (
+	"math"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -166,4 +168,37 @@ func cmpOr(a, b string) string {
 		return a
 	}
 	return b
+}
+
+// Day is the day of a stored date (unix nanoseconds) that stores index title
+// keys under: whole days since 1970, UTC.
+func Day(unixNanos int64) int64 {
+	d := unixNanos / int64(24*time.Hour)
+	if unixNanos < 0 && unixNanos%int64(24*time.Hour) != 0 {
+		d-- // floor, not toward zero
+	}
+	return d
+}
+
+// AppendDays appends to days, once each, the days (Day) on which a copy of
+// an item dated unixNanos may be stored: those within Window of it.
+func AppendDays(days []int64, unixNanos int64) []int64 {
+	lo, hi := Day(satAdd(unixNanos, -int64(Window))), Day(satAdd(unixNanos, int64(Window)))
+	for d := lo; d <= hi; d++ {
+		if !slices.Contains(days, d) {
+			days = append(days, d)
+		}
+	}
+	return days
+}
+
+// satAdd adds without wrapping around.
+func satAdd(a, b int64) int64 {
+	switch {
+	case b > 0 && a > math.MaxInt64-b:
+		return math.MaxInt64
+	case b < 0 && a < math.MinInt64-b:
+		return math.MinInt64
+	}
+	return a + b
 }
