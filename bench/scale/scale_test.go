@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"html"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -52,7 +55,8 @@ func BenchmarkChannelFeed(b *testing.B) {
 	channels, sources := h.Config()
 	handler := feeds.NewHandler(feeds.Options{
 		Config: feeds.Config{
-			Settings: hub.Settings{Title: "驿站规模基准", BaseURL: "http://hub.example", Timezone: time.FixedZone("CST", 8*3600), FeedSize: 50, LatestSize: 15},
+			Settings: hub.Settings{Title: "驿站规模基准", BaseURL: "http://hub.example", Timezone: time.FixedZone("CST", 8*3600),
+				FeedSize: 50, LatestSize: 15, Dedup: true},
 			Channels: channels,
 			Sources:  sources,
 		},
@@ -60,7 +64,7 @@ func BenchmarkChannelFeed(b *testing.B) {
 	})
 	b.Run("query", func(b *testing.B) {
 		for i := range b.N {
-			items, err := db.Items(ctx, hub.Query{Channel: fmt.Sprint("c", i%h.Channels), Limit: 50})
+			items, err := db.Items(ctx, hub.Query{Channel: fmt.Sprint("c", i%h.Channels), Limit: 50, Dedup: true})
 			if err != nil || len(items) != 50 {
 				b.Fatalf("Items = %d, %v", len(items), err)
 			}
@@ -92,6 +96,29 @@ func BenchmarkChannelFeed(b *testing.B) {
 			}
 		}
 	})
+	// Paging through a channel's archive (issue 12): each operation renders
+	// the next page from a cache miss, following the feed's next links
+	// from the first page to the last, channel after channel.
+	b.Run("page-rss", func(b *testing.B) {
+		next, ch := "", 0
+		for range b.N {
+			if next == "" {
+				ch = (ch + 1) % h.Channels
+				next = fmt.Sprint("/feeds/c", ch, ".rss")
+			}
+			handler.Cache().Invalidate(fmt.Sprint("c", ch))
+			w := httptest.NewRecorder()
+			handler.ServeHTTP(w, httptest.NewRequest("GET", next, nil))
+			if w.Code != 200 {
+				b.Fatalf("GET %s: %d %s", next, w.Code, w.Body)
+			}
+			next = ""
+			if m := nextLink.FindSubmatch(w.Body.Bytes()); m != nil {
+				next = strings.TrimPrefix(html.UnescapeString(string(m[1])), "http://hub.example")
+			}
+		}
+		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "pages/s")
+	})
 	// What feeds does to make the gzip form (feeds.gzipLevel, with
 	// klauspost/compress's gzip).
 	b.Run("gzip-rss", func(b *testing.B) {
@@ -106,6 +133,9 @@ func BenchmarkChannelFeed(b *testing.B) {
 		}
 	})
 }
+
+// nextLink finds an RSS feed's link to its next page.
+var nextLink = regexp.MustCompile(`<atom:link href="([^"]+)" rel="next"`)
 
 func fileSize(path string) int64 {
 	fi, err := os.Stat(path)

@@ -145,7 +145,7 @@ func (db *DB) load(ctx context.Context, d hub.Dump) error {
 		firstSeen := nanos(it.FirstSeen)
 		if _, err := tx.Exec(ctx, `INSERT INTO items (id, source_id, key, hash, first_seen, published, updated, sort_date,
 			url, title, image, categories, credit, credit_url, via, author, editor, copyright, summary, content,
-			url_key, title_key, orig_key, own, story, title_day)
+			url_key, title_key, orig_key, own, story, day)
 			OVERRIDING SYSTEM VALUE
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26)`,
 			it.ID, it.SourceID, []byte(it.Key), sum[:16], firstSeen, published, updated, sortDate(published, updated, firstSeen),

@@ -26,14 +26,14 @@ const itemColumns = `id, source_id, key, first_seen, published, updated, url, ti
 
 const insertItemSQL = `INSERT INTO items (source_id, key, hash, first_seen, published, updated, sort_date,
 	url, title, image, categories, credit, credit_url, via, author, editor, copyright, summary, content,
-	url_key, title_key, orig_key, own, title_day)
+	url_key, title_key, orig_key, own, day)
 	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)
 	RETURNING id`
 
 const updateItemSQL = `UPDATE items SET hash = $1, published = $2, updated = $3, sort_date = $4,
 	url = $5, title = $6, image = $7, categories = $8, credit = $9, credit_url = $10, via = $11, author = $12,
 	editor = $13, copyright = $14, summary = $15, content = $16, url_key = $17, title_key = $18,
-	orig_key = $19, own = $20, title_day = $22
+	orig_key = $19, own = $20, day = $22
 	WHERE id = $21`
 
 // storiesLock is the advisory lock under which one transaction at a time
@@ -239,12 +239,12 @@ type written struct {
 // those ($5).
 const candidatesSQL = `SELECT id, source_id, story, sort_date, url_key, title_key, orig_key,
 	url, title, credit, summary, content FROM items WHERE id IN (
-		SELECT id FROM items WHERE url_key <> 0 AND url_key = ANY($1)
+		SELECT id FROM items WHERE url_key <> 0 AND day = ANY($7) AND url_key = ANY($1)
 		UNION
-		SELECT id FROM items WHERE title_key <> 0 AND title_day = ANY($6) AND title_key = ANY($2)
+		SELECT id FROM items WHERE title_key <> 0 AND day = ANY($6) AND title_key = ANY($2)
 			AND sort_date BETWEEN $3 AND $4
 		UNION
-		SELECT id FROM items WHERE orig_key <> 0 AND title_day = ANY($6) AND orig_key = ANY($2)
+		SELECT id FROM items WHERE orig_key <> 0 AND day = ANY($6) AND orig_key = ANY($2)
 			AND sort_date BETWEEN $3 AND $4
 	) AND NOT (id = ANY($5))`
 
@@ -288,10 +288,11 @@ func linkStories(ctx context.Context, tx pgx.Tx, sourceID string, ws []written) 
 }
 
 func candidates(ctx context.Context, tx pgx.Tx, ws []written) ([]story.Candidate, error) {
-	var urlKeys, titleKeys, ids, days []int64
+	var urlKeys, titleKeys, ids, days, urlDays []int64
 	lo, hi := int64(math.MaxInt64), int64(math.MinInt64)
 	for i := range ws {
-		days = story.AppendDays(days, ws[i].date)
+		days = story.AppendDays(days, ws[i].date, story.Window)
+		urlDays = story.AppendDays(urlDays, ws[i].date, story.URLWindow)
 		k := ws[i].copy.IndexKeys()
 		if k[0] != 0 {
 			urlKeys = append(urlKeys, k[0])
@@ -309,7 +310,7 @@ func candidates(ctx context.Context, tx pgx.Tx, ws []written) ([]story.Candidate
 	}
 	window := int64(story.Window)
 	lo, hi = max(lo, math.MinInt64+window)-window, min(hi, math.MaxInt64-window)+window
-	rows, err := tx.Query(ctx, candidatesSQL, urlKeys, titleKeys, lo, hi, ids, days)
+	rows, err := tx.Query(ctx, candidatesSQL, urlKeys, titleKeys, lo, hi, ids, days, urlDays)
 	if err != nil {
 		return nil, err
 	}

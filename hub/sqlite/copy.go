@@ -152,7 +152,7 @@ func (db *DB) load(ctx context.Context, d hub.Dump) error {
 		firstSeen := nanos(it.FirstSeen)
 		if _, err := tx.ExecContext(ctx, `INSERT INTO items (id, source_id, key, hash, first_seen, published, updated, sort_date,
 			url, title, image, categories, credit, credit_url, via, author, editor, copyright, summary, content, packed,
-			url_key, title_key, orig_key, own, story, title_day)
+			url_key, title_key, orig_key, own, story, day)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			it.ID, it.SourceID, it.Key, sum[:16], firstSeen, published, updated, sortDate(published, updated, firstSeen),
 			it.URL, it.Title, it.Image, cats, it.Credit, it.CreditURL, it.Via, it.Author, it.Editor, it.Copyright,

@@ -25,13 +25,13 @@ const itemColumns = `id, source_id, key, first_seen, published, updated, url, ti
 
 const insertItemSQL = `INSERT INTO items (source_id, key, hash, first_seen, published, updated, sort_date,
 	url, title, image, categories, credit, credit_url, via, author, editor, copyright, summary, content, packed,
-	url_key, title_key, orig_key, title_day, own)
+	url_key, title_key, orig_key, day, own)
 	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 const updateItemSQL = `UPDATE items SET hash = ?, published = ?, updated = ?, sort_date = ?,
 	url = ?, title = ?, image = ?, categories = ?, credit = ?, credit_url = ?, via = ?, author = ?,
 	editor = ?, copyright = ?, summary = ?, content = ?, packed = ?,
-	url_key = ?, title_key = ?, orig_key = ?, title_day = ?, own = ?
+	url_key = ?, title_key = ?, orig_key = ?, day = ?, own = ?
 	WHERE id = ?`
 
 // Reads. ORDER BY sort_date DESC, id DESC is answered by a backward scan of

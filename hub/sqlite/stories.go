@@ -19,19 +19,20 @@ import (
 // stored copies found under the same keys: an item's story is the id of its
 // story's first-stored copy, 0 while it is alone.
 
-// candidatesSQL reads the stored items that share a URL key (?1) or, on
-// the days ?6 and dated between ?3 and ?4, a title key (?2) with the items
-// being written, except those (?5): JSON arrays of integers. Each branch
-// is a lookup in a partial index, whose condition it repeats so that SQLite
-// may use it.
+// candidatesSQL reads the stored items that share a URL key (?1) on the
+// days ?7, or a title key (?2) on the days ?6 and dated between ?3 and ?4,
+// with the items being written, except those (?5): JSON arrays of
+// integers. Each branch seeks each key on each day in a partial index,
+// whose condition it repeats so that SQLite may use it.
 const candidatesSQL = `SELECT id, source_id, story, sort_date, url_key, title_key, orig_key,
 	url, title, credit, summary, content, packed FROM items WHERE id IN (
-		SELECT id FROM items WHERE url_key != 0 AND url_key IN (SELECT value FROM json_each(?1))
+		SELECT id FROM items WHERE url_key != 0 AND day IN (SELECT value FROM json_each(?7))
+			AND url_key IN (SELECT value FROM json_each(?1))
 		UNION
-		SELECT id FROM items WHERE title_key != 0 AND title_day IN (SELECT value FROM json_each(?6))
+		SELECT id FROM items WHERE title_key != 0 AND day IN (SELECT value FROM json_each(?6))
 			AND title_key IN (SELECT value FROM json_each(?2)) AND sort_date BETWEEN ?3 AND ?4
 		UNION
-		SELECT id FROM items WHERE orig_key != 0 AND title_day IN (SELECT value FROM json_each(?6))
+		SELECT id FROM items WHERE orig_key != 0 AND day IN (SELECT value FROM json_each(?6))
 			AND orig_key IN (SELECT value FROM json_each(?2)) AND sort_date BETWEEN ?3 AND ?4
 	) AND id NOT IN (SELECT value FROM json_each(?5))`
 
@@ -131,10 +132,11 @@ func bumpStorySources(ctx context.Context, tx *sql.Tx, stories string, except st
 // candidates reads the stored items, other than ws themselves, that share
 // a key with ws, within story.Window of their dates for title keys.
 func (db *DB) candidates(ctx context.Context, tx *sql.Tx, ws []*written) ([]story.Candidate, error) {
-	var urlKeys, titleKeys, ids, days []int64
+	var urlKeys, titleKeys, ids, days, urlDays []int64
 	lo, hi := int64(math.MaxInt64), int64(math.MinInt64)
 	for _, w := range ws {
-		days = story.AppendDays(days, w.date)
+		days = story.AppendDays(days, w.date, story.Window)
+		urlDays = story.AppendDays(urlDays, w.date, story.URLWindow)
 		k := w.keys()
 		if k[0] != 0 {
 			urlKeys = append(urlKeys, k[0])
@@ -154,7 +156,7 @@ func (db *DB) candidates(ctx context.Context, tx *sql.Tx, ws []*written) ([]stor
 	}
 	window := int64(story.Window)
 	rows, err := tx.StmtContext(ctx, db.candidatesStmt).QueryContext(ctx, jsonInts(urlKeys), jsonInts(titleKeys),
-		satSub(lo, window), satAdd(hi, window), jsonInts(ids), jsonInts(days))
+		satSub(lo, window), satAdd(hi, window), jsonInts(ids), jsonInts(days), jsonInts(urlDays))
 	if err != nil {
 		return nil, err
 	}

@@ -72,10 +72,10 @@ func TestDays(t *testing.T) {
 	// Window is 36 hours: an item at noon of day 10 may have copies from the
 	// start of day 9 to the start of day 12.
 	noon := 10*day + day/2
-	if got := AppendDays(nil, noon); !slices.Equal(got, []int64{9, 10, 11, 12}) {
+	if got := AppendDays(nil, noon, Window); !slices.Equal(got, []int64{9, 10, 11, 12}) {
 		t.Errorf("AppendDays(noon of day 10) = %v, want 9..12", got)
 	}
-	if got := AppendDays([]int64{9, 3}, noon); !slices.Equal(got, []int64{9, 3, 10, 11, 12}) {
+	if got := AppendDays([]int64{9, 3}, noon, Window); !slices.Equal(got, []int64{9, 3, 10, 11, 12}) {
 		t.Errorf("AppendDays adds each day once: %v", got)
 	}
 }

@@ -143,6 +143,9 @@ func TestSame(t *testing.T) {
 			it.URL, it.Credit, it.Title = own.URL+"?utm_source=x", "某省网", "另一个标题"
 		}, true},
 		{"other credit", func(it *hub.Item) { it.Credit = "光明日报" }, false},
+		{"same URL, 8 days later", func(it *hub.Item) {
+			it.URL, it.Credit, it.Title, it.Published = own.URL, "某省网", "另一个标题", day.Add(8*24*time.Hour)
+		}, false},
 		{"credit through a portal", func(it *hub.Item) { it.Credit = "人民网－人民日报" }, true},
 		{"37 hours later", func(it *hub.Item) { it.Published = day.Add(37 * time.Hour) }, false},
 		{"other text", func(it *hub.Item) {

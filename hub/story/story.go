@@ -23,6 +23,13 @@ import (
 // next.
 const Window = 36 * time.Hour
 
+// URLWindow is how far apart two items with the same canonical URL may be
+// published and still be found as copies: stores index every key by the
+// item's day, so that keeping the index costs ingest a few pages a
+// transaction rather than a random page per item, and look URLs up over
+// this many days around an item.
+const URLWindow = 7 * 24 * time.Hour
+
 // Thresholds of Agree: the share of the shorter text's shingles that must
 // occur in the longer one. A repost that drops or adds a paragraph keeps
 // nearly all of the shorter text (about 1.0); a feed's summary of the lead
@@ -88,20 +95,20 @@ func (c *Copy) Text() string {
 }
 
 // Same reports whether a and b are copies of one story: the same canonical
-// URL (within one source, also a title in common: a feed that links every
-// item to one page does not make them one story), or the same credited
+// URL within URLWindow (within one source, also a title in common: a feed
+// that links every item to one page does not make them one story), or the same credited
 // publisher, a title in common, publication within Window, and texts that
 // agree (Agree). A false merge hides news from readers, so every doubt
 // answers false.
 func Same(a, b *Copy) bool {
 	shared := sharedTitle(a, b)
-	if a.URL != "" && a.URL == b.URL && (a.SourceID != b.SourceID || shared != "") {
+	d := a.Date.Sub(b.Date)
+	if a.URL != "" && a.URL == b.URL && (a.SourceID != b.SourceID || shared != "") && -URLWindow <= d && d <= URLWindow {
 		return true
 	}
 	if shared == "" || a.Credit == "" || a.Credit != b.Credit {
 		return false
 	}
-	d := a.Date.Sub(b.Date)
 	if d < -Window || d > Window {
 		return false
 	}
@@ -181,9 +188,9 @@ func Day(unixNanos int64) int64 {
 }
 
 // AppendDays appends to days, once each, the days (Day) on which a copy of
-// an item dated unixNanos may be stored: those within Window of it.
-func AppendDays(days []int64, unixNanos int64) []int64 {
-	lo, hi := Day(satAdd(unixNanos, -int64(Window))), Day(satAdd(unixNanos, int64(Window)))
+// an item dated unixNanos may be stored: those within window of it.
+func AppendDays(days []int64, unixNanos int64, window time.Duration) []int64 {
+	lo, hi := Day(satAdd(unixNanos, -int64(window))), Day(satAdd(unixNanos, int64(window)))
 	for d := lo; d <= hi; d++ {
 		if !slices.Contains(days, d) {
 			days = append(days, d)

@@ -29,7 +29,7 @@ CREATE TABLE items (
 	url_key    BIGINT  NOT NULL DEFAULT 0, -- story.URLKey
 	title_key  BIGINT  NOT NULL DEFAULT 0, -- story.TitleKey of the headline
 	orig_key   BIGINT  NOT NULL DEFAULT 0, -- of the 原标题 its text names
-	title_day  BIGINT  NOT NULL DEFAULT 0, -- sort_date in whole days since 1970 (UTC)
+	day  BIGINT  NOT NULL DEFAULT 0, -- sort_date in whole days since 1970 (UTC)
 	story      BIGINT  NOT NULL DEFAULT 0, -- the story's first-stored copy; 0 alone
 	own        BOOLEAN NOT NULL DEFAULT false,
 	UNIQUE (source_id, key)
@@ -39,10 +39,10 @@ CREATE TABLE items (
 CREATE INDEX items_source_date ON items (source_id, sort_date DESC, id DESC);
 CREATE INDEX items_date ON items (sort_date DESC, id DESC);
 CREATE INDEX items_source_url ON items (source_id, url);
-CREATE INDEX items_url_key ON items (url_key) WHERE url_key <> 0;
+CREATE INDEX items_url_key ON items (day, url_key) WHERE url_key <> 0;
 -- Day first: new items add their entries to the last pages (see hub/sqlite's 0008).
-CREATE INDEX items_title_key ON items (title_day, title_key) WHERE title_key <> 0;
-CREATE INDEX items_orig_key ON items (title_day, orig_key) WHERE orig_key <> 0;
+CREATE INDEX items_title_key ON items (day, title_key) WHERE title_key <> 0;
+CREATE INDEX items_orig_key ON items (day, orig_key) WHERE orig_key <> 0;
 CREATE INDEX items_story ON items (story) WHERE story <> 0;
 
 -- Item counts per source, kept by triggers.
