@@ -29,6 +29,9 @@ type itemView struct {
 	SourceURL  string    // the upstream's feed or page, when the source is configured
 	hub.Attribution
 	Carriers []hub.Carrier // the other upstreams that carry the story (Store.Items with Dedup)
+
+	bodyLen       int  // Content[:bodyLen] is the article, the rest the footer
+	bodyIsSummary bool // the article is the upstream's description (it had no content)
 }
 
 func newItemView(it *hub.Item, cfg *config) itemView {
@@ -73,9 +76,23 @@ func newItemView(it *hub.Item, cfg *config) itemView {
 		// as the content, not a second time as its own summary (most feeds
 		// have only a description; carrying it twice doubled every feed).
 		body, v.Summary = v.Summary, ""
+		v.bodyIsSummary = true
 	}
 	v.Content = body + footer(&v.Attribution, v.Carriers)
+	v.bodyLen = len(body)
 	return v
+}
+
+// share points the texts of the item the view was made from at the view's
+// own, which are the same once cleaned: a snapshot keeps both (filters read
+// the item), and must not hold every article twice.
+func (v *itemView) share(it *hub.Item) {
+	body := v.Content[:v.bodyLen]
+	if v.bodyIsSummary {
+		it.Summary, it.Content = body, ""
+		return
+	}
+	it.Summary, it.Content = v.Summary, body
 }
 
 // snapshot is the newest items of one channel (or the ticker) as read from
@@ -135,6 +152,7 @@ func newSnapshot(items []hub.Item, ch *channelInfo, cfg *config) *snapshot {
 	for i := range items {
 		it := &items[i]
 		v := newItemView(it, cfg)
+		v.share(it)
 		s.items[i] = v
 		for _, f := range [...]string{v.GUID, v.Title, v.URL, v.Summary, v.Content, v.Image,
 			v.Date.String(), v.Updated.String(), v.SourceURL, strings.Join(v.Categories, "\x00")} {
