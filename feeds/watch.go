@@ -19,8 +19,10 @@ const DefaultWatchInterval = 2 * time.Second
 // items changed, or every rendering when memberships changed; requests
 // never wait for it. Writes of this process's own runner, which invalidates
 // at once, are seen too and cost one more rendering of their channels.
-// Watch returns when ctx is done. A failing store is logged once, until it
-// answers again.
+// A store that is a Listener (PostgreSQL) wakes it at every commit of any
+// process, so replicas see each other's writes within a render, not an
+// interval. Watch returns when ctx is done. A failing store is logged once,
+// until it answers again.
 func (h *Handler) Watch(ctx context.Context, interval time.Duration) {
 	if interval <= 0 {
 		interval = DefaultWatchInterval
@@ -55,6 +57,10 @@ func (h *Handler) Watch(ctx context.Context, interval time.Duration) {
 		last, known = cs.Version, true
 	}
 	look()
+	wake := make(chan struct{}, 1)
+	if l, ok := h.store.(Listener); ok {
+		go h.listen(ctx, l, wake)
+	}
 	tick := time.NewTicker(interval)
 	defer tick.Stop()
 	for {
@@ -63,6 +69,36 @@ func (h *Handler) Watch(ctx context.Context, interval time.Duration) {
 			return
 		case <-tick.C:
 			look()
+		case <-wake:
+			look()
+		}
+	}
+}
+
+// Listener is implemented by stores that tell of every commit as it
+// happens (PostgreSQL's LISTEN/NOTIFY), so that Watch looks at once
+// instead of at its next tick. Listen calls changed on every commit until
+// ctx ends or it fails, and returns why.
+type Listener interface {
+	Listen(ctx context.Context, changed func()) error
+}
+
+// listen keeps a Listener running for Watch, starting it again a second
+// after it fails (the ticks go on meanwhile).
+func (h *Handler) listen(ctx context.Context, l Listener, wake chan<- struct{}) {
+	changed := func() {
+		select {
+		case wake <- struct{}{}:
+		default: // a look is due already
+		}
+	}
+	for ctx.Err() == nil {
+		if err := l.Listen(ctx, changed); err != nil && ctx.Err() == nil {
+			h.log.Debug("store notifications", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(time.Second):
 		}
 	}
 }

@@ -21,6 +21,7 @@ import (
 
 	"github.com/yizhan-hub/yizhan/feeds"
 	"github.com/yizhan-hub/yizhan/hub"
+	"github.com/yizhan-hub/yizhan/hub/postgres"
 	"github.com/yizhan-hub/yizhan/sources"
 )
 
@@ -419,3 +420,6 @@ func holderName() string {
 	host, _ := os.Hostname()
 	return fmt.Sprintf("%s:%d:%08x", host, os.Getpid(), rand.Uint32())
 }
+
+// Replicas on PostgreSQL learn of each other's commits as they happen.
+var _ feeds.Listener = (*postgres.DB)(nil)

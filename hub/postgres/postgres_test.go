@@ -100,3 +100,31 @@ func TestIsURL(t *testing.T) {
 		}
 	}
 }
+
+// TestListen: a commit of another connection wakes a listener at once.
+func TestListen(t *testing.T) {
+	db := openTest(t)
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	woken := make(chan struct{}, 16)
+	done := make(chan error, 1)
+	go func() { done <- db.Listen(ctx, func() { woken <- struct{}{} }) }()
+	select {
+	case <-woken: // the first call, for what committed before
+	case <-time.After(5 * time.Second):
+		t.Fatal("Listen did not call changed at its start")
+	}
+	time.Sleep(100 * time.Millisecond) // let LISTEN take effect
+	if _, err := db.SaveItems(t.Context(), "a", []hub.Item{{Key: "k", Title: "标题"}}, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-woken:
+	case <-time.After(2 * time.Second):
+		t.Fatal("a commit did not wake the listener within 2 s")
+	}
+	cancel()
+	if err := <-done; err == nil {
+		t.Errorf("Listen = nil after ctx ended, want why it stopped")
+	}
+}

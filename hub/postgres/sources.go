@@ -188,7 +188,7 @@ func bumpSource(ctx context.Context, tx pgx.Tx, source string) error {
 		ON CONFLICT (source_id) DO UPDATE SET version = excluded.version`, source); err != nil {
 		return fmt.Errorf("bump version: %w", err)
 	}
-	return nil
+	return notify(ctx, tx)
 }
 
 // bumpAll records, in tx, a change that may concern every channel.
@@ -196,7 +196,45 @@ func bumpAll(ctx context.Context, tx pgx.Tx) error {
 	if _, err := tx.Exec(ctx, `UPDATE store_version SET version = version + 1, all_at = version + 1 WHERE id = 1`); err != nil {
 		return fmt.Errorf("bump version: %w", err)
 	}
+	return notify(ctx, tx)
+}
+
+// changesChannel is the LISTEN/NOTIFY channel on which every transaction
+// that bumps the version tells the listeners (Listen) when it commits.
+const changesChannel = "yizhan_changes"
+
+// notify queues, in tx, a notification that PostgreSQL sends to every
+// listener when tx commits, once however many times tx calls it.
+func notify(ctx context.Context, tx pgx.Tx) error {
+	if _, err := tx.Exec(ctx, `SELECT pg_notify('`+changesChannel+`', '')`); err != nil {
+		return fmt.Errorf("notify: %w", err)
+	}
 	return nil
+}
+
+// Listen calls changed whenever a transaction of any process that changes
+// what Changes reports commits, and once at the start (what committed
+// before it listened), until ctx ends or the connection fails; it returns
+// why. It holds one connection of the pool for itself meanwhile. Callers
+// still ask Changes what changed: a notification says only that something
+// did, and may be lost with the connection.
+func (db *DB) Listen(ctx context.Context, changed func()) error {
+	pc, err := db.pool.Acquire(ctx)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	c := pc.Hijack() // a listening connection goes back to no pool
+	defer c.Close(context.WithoutCancel(ctx))
+	if _, err := c.Exec(ctx, `LISTEN `+changesChannel); err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	changed()
+	for {
+		if _, err := c.WaitForNotification(ctx); err != nil {
+			return fmt.Errorf("listen: %w", err)
+		}
+		changed()
+	}
 }
 
 // Changes reports what changed since version since; see hub.Store.
