@@ -65,8 +65,10 @@ attribution = "人民日报"
 		}
 		return startServe(t, path, listen)
 	}
-	a, b := start("a"), start("b")
+	// Slots count from before the first replica starts: its first run may
+	// come before the second is up.
 	began := time.Now()
+	a, b := start("a"), start("b")
 	waitFor(t, "the first fetch", func() bool { return fetches.Load() > 0 })
 	time.Sleep(8 * time.Second)
 	slots := int32(time.Since(began)/(2*time.Second)) + 1

@@ -58,6 +58,11 @@ type Cache struct {
 	vars     variantCache // renderings of query variants (variants.go)
 
 	sf singleflight.Group
+
+	// stale keeps, per rendering, the last one an invalidation dropped,
+	// until a new one is made: when the store cannot be read (a database
+	// outage), readers get it rather than an error. Guarded by mu.
+	stale map[key]*entry
 }
 
 // key names one rendering. channel is a channel id or LatestID; the index
@@ -122,8 +127,9 @@ func (c *Cache) Invalidate(channels ...string) {
 		delete(c.snaps, ch)
 	}
 	entries := c.cloneEntriesLocked()
-	for k := range entries {
+	for k, e := range entries {
 		if drop[k.channel] {
+			c.keepStaleLocked(k, e)
 			delete(entries, k)
 		}
 	}
@@ -147,6 +153,9 @@ func (c *Cache) InvalidateAll() {
 func (c *Cache) invalidateAllLocked() {
 	c.epoch++
 	clear(c.gens)
+	for k, e := range *c.entries.Load() {
+		c.keepStaleLocked(k, e)
+	}
 	c.entries.Store(&map[key]*entry{})
 	clear(c.snaps)
 	clear(c.variants)
@@ -181,19 +190,35 @@ func (c *Cache) Warm(ctx context.Context) error {
 	var errs []error
 	for _, ch := range append([]*channelInfo{cfg.latest}, cfg.order...) {
 		for _, f := range feedFormats {
-			if _, err := c.get(ctx, key{channel: ch.id, format: f}); err != nil {
+			if _, err := c.getFresh(ctx, key{channel: ch.id, format: f}); err != nil {
 				errs = append(errs, err)
 			}
 		}
 	}
-	if _, err := c.get(ctx, key{channel: LatestID, format: formatIndex}); err != nil {
+	if _, err := c.getFresh(ctx, key{channel: LatestID, format: formatIndex}); err != nil {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
 }
 
-// get returns the rendering k, from memory when it is there.
+// get returns the rendering k, from memory when it is there, else made
+// now; when the store cannot be read, the last one an invalidation
+// dropped, if any.
 func (c *Cache) get(ctx context.Context, k key) (*entry, error) {
+	e, err := c.getFresh(ctx, k)
+	if err != nil && !errors.Is(err, errUnknownChannel) {
+		// The store cannot be read: the last rendering, though it may miss
+		// a change, serves readers better than an error (/healthz tells).
+		if old := c.staleFor(k); old != nil {
+			return old, nil
+		}
+	}
+	return e, err
+}
+
+// getFresh returns the rendering k, rendering it if it is not in memory;
+// it never falls back on a stale one.
+func (c *Cache) getFresh(ctx context.Context, k key) (*entry, error) {
 	if e := (*c.entries.Load())[k]; e != nil {
 		return e, nil
 	}
@@ -224,6 +249,10 @@ func (c *Cache) fill(ctx context.Context, k key) (*entry, error) {
 		c.mu.Lock()
 		if c.stampLocked(k.channel) == st {
 			c.putLocked(k, e)
+		} else if c.stale[k] == nil {
+			// Invalidated while it was made: not current, but the best
+			// there is should the store fail before the next one.
+			c.keepStaleLocked(k, e)
 		}
 		c.mu.Unlock()
 		return e, nil
@@ -234,11 +263,33 @@ func (c *Cache) fill(ctx context.Context, k key) (*entry, error) {
 	return v.(*entry), nil
 }
 
+// keepStaleLocked keeps e as the last rendering of k, to serve while the
+// store cannot be read. Only the full feeds and pages are kept: their
+// number is the configuration's.
+func (c *Cache) keepStaleLocked(k key, e *entry) {
+	if k.limit != 0 {
+		return
+	}
+	if c.stale == nil {
+		c.stale = make(map[key]*entry)
+	}
+	c.stale[k] = e
+}
+
+// staleFor returns the last rendering of k that an invalidation dropped, if
+// no new one was made since.
+func (c *Cache) staleFor(k key) *entry {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.stale[k]
+}
+
 func (c *Cache) stampLocked(channel string) stamp {
 	return stamp{c.epoch, c.gens[channel]}
 }
 
 func (c *Cache) putLocked(k key, e *entry) {
+	delete(c.stale, k)
 	entries := c.cloneEntriesLocked()
 	entries[k] = e
 	if k.limit > 0 {
