@@ -32,9 +32,14 @@ type PruneResult struct {
 	Forgotten int            // tombstones dropped after TombstoneTTL
 }
 
+// PruneStore is the part of Store a Pruner uses.
+type PruneStore interface {
+	Prune(ctx context.Context, channels []Channel, floor int, now time.Time) (PruneResult, error)
+}
+
 // PrunerOptions configure a Pruner.
 type PrunerOptions struct {
-	Store    Store
+	Store    PruneStore
 	Channels []Channel // whose KeepDays and KeepItems apply; see SetRetention
 	// Floor is how many of each source's newest items stay whatever the
 	// channels say (the hub's feed_size); see Store.Prune and SetRetention.

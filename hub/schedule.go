@@ -16,24 +16,31 @@ import (
 // descriptors, @every D, each optionally prefixed by CRON_TZ=Zone.
 var cronParser = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
 
+// Schedule is a source's parsed schedule. It wraps robfig/cron's, which is
+// unmaintained (LIBRARIES.md): nothing outside hub depends on that library.
+type Schedule struct{ s cron.Schedule }
+
+// Next returns the first time after t that the schedule runs.
+func (s Schedule) Next(t time.Time) time.Time { return s.s.Next(t) }
+
 // ParseSchedule parses a source's schedule. robfig/cron panics on some inputs
 // (a bare "CRON_TZ=Asia/Shanghai"); ParseSchedule returns an error instead.
-func ParseSchedule(spec string) (sched cron.Schedule, err error) {
+func ParseSchedule(spec string) (sched Schedule, err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			sched, err = nil, fmt.Errorf("parse schedule %q: %v", spec, p)
+			sched, err = Schedule{}, fmt.Errorf("parse schedule %q: %v", spec, p)
 		}
 	}()
 	for _, tz := range []string{"CRON_TZ=", "TZ="} {
 		if zone, ok := strings.CutPrefix(spec, tz); ok && !strings.Contains(strings.TrimSpace(zone), " ") {
-			return nil, fmt.Errorf("parse schedule %q: %s must be followed by a space and a schedule, e.g. \"%sAsia/Shanghai 0 8 * * *\"", spec, tz+"Zone", tz)
+			return Schedule{}, fmt.Errorf("parse schedule %q: %s must be followed by a space and a schedule, e.g. \"%sAsia/Shanghai 0 8 * * *\"", spec, tz+"Zone", tz)
 		}
 	}
-	sched, err = cronParser.Parse(spec)
+	s, err := cronParser.Parse(spec)
 	if err != nil {
-		return nil, fmt.Errorf("parse schedule %q: %w", spec, err)
+		return Schedule{}, fmt.Errorf("parse schedule %q: %w", spec, err)
 	}
-	return sched, nil
+	return Schedule{s}, nil
 }
 
 // ValidateSchedule reports whether spec is a schedule the hub can run.
@@ -129,7 +136,7 @@ func (s *Scheduler) Update(sources []Source) error {
 			continue
 		}
 		e := &entry{spec: src.Schedule, src: src}
-		e.id = s.cron.Schedule(sched, s.job(src.ID))
+		e.id = s.cron.Schedule(sched.s, s.job(src.ID))
 		s.entries[src.ID] = e
 		if s.ctx != nil {
 			s.firstRun(src)
