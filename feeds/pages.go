@@ -231,11 +231,11 @@ const (
 	stateStale      = hub.StateStale
 	stateNever      = hub.StateNever
 	stateDisabled   = hub.StateDisabled // by the configuration, or by the hub (410 Gone)
-	stateGone       = StateNotConfigured
+	stateGone       = hub.StateNotConfigured
 )
 
 // renderStatus renders /status from rows, as SourceRows builds them at now.
-func renderStatus(cfg *config, rows []SourceRow, now time.Time) ([]byte, error) {
+func renderStatus(cfg *config, rows []hub.SourceRow, now time.Time) ([]byte, error) {
 	stamp := func(t time.Time) string {
 		if t.IsZero() {
 			return "—"

@@ -43,27 +43,27 @@ func TestSourceRows(t *testing.T) {
 		src     *hub.Source // nil: not configured
 		stat    *hub.SourceStat
 		nextRun func(string) time.Time
-		want    SourceRow // ID, Name, Kind and Channels are filled in from src
+		want    hub.SourceRow // ID, Name, Kind and Channels are filled in from src
 		problem string
 	}{
 		{
 			name: "never fetched, next run from the schedule",
 			src:  ptr(src("new")),
-			want: SourceRow{State: hub.StateNever, NextRun: time.Date(2026, 11, 27, 8, 0, 0, 0, shanghai)},
+			want: hub.SourceRow{State: hub.StateNever, NextRun: time.Date(2026, 11, 27, 8, 0, 0, 0, shanghai)},
 		},
 		{
 			name:    "ok, next run from the scheduler",
 			src:     ptr(src("ok")),
 			stat:    &hub.SourceStat{FetchState: hub.FetchState{LastTry: before, LastSuccess: before}, Items: 3},
 			nextRun: func(string) time.Time { return scheduled },
-			want:    SourceRow{State: hub.StateOK, LastTry: before, LastSuccess: before, Items: 3, NextRun: scheduled},
+			want:    hub.SourceRow{State: hub.StateOK, LastTry: before, LastSuccess: before, Items: 3, NextRun: scheduled},
 		},
 		{
 			name:    "failing: the prefix naming the source is not shown",
 			src:     ptr(src("failing")),
 			stat:    &hub.SourceStat{FetchState: hub.FetchState{LastTry: before, Failures: 2, LastError: "fetch failing: HTTP 500", NextTry: before}},
 			nextRun: func(string) time.Time { return scheduled },
-			want: SourceRow{State: hub.StateFailing, Failures: 2, LastTry: before,
+			want: hub.SourceRow{State: hub.StateFailing, Failures: 2, LastTry: before,
 				LastError: "fetch failing: HTTP 500", NextRun: scheduled},
 			problem: "HTTP 500",
 		},
@@ -72,7 +72,7 @@ func TestSourceRows(t *testing.T) {
 			src:     ptr(src("slow")),
 			stat:    &hub.SourceStat{FetchState: hub.FetchState{LastTry: before, Failures: 1, LastError: "timeout", NextTry: now.Add(2 * time.Hour)}},
 			nextRun: func(string) time.Time { return scheduled },
-			want: SourceRow{State: hub.StateBackingOff, Failures: 1, LastTry: before, LastError: "timeout",
+			want: hub.SourceRow{State: hub.StateBackingOff, Failures: 1, LastTry: before, LastError: "timeout",
 				NextRun: now.Add(2 * time.Hour)},
 			problem: "timeout",
 		},
@@ -81,7 +81,7 @@ func TestSourceRows(t *testing.T) {
 			src:     ptr(src("odd")),
 			stat:    &hub.SourceStat{FetchState: hub.FetchState{LastTry: before, LastSuccess: before, Suspect: "no items"}},
 			nextRun: func(string) time.Time { return scheduled },
-			want: SourceRow{State: hub.StateSuspect, Note: "suspect: no items", LastTry: before, LastSuccess: before,
+			want: hub.SourceRow{State: hub.StateSuspect, Note: "suspect: no items", LastTry: before, LastSuccess: before,
 				NextRun: scheduled},
 			problem: "suspect: no items",
 		},
@@ -90,7 +90,7 @@ func TestSourceRows(t *testing.T) {
 			src:     &quiet,
 			stat:    &hub.SourceStat{FetchState: fine, Items: 5, Newest: old},
 			nextRun: func(string) time.Time { return scheduled },
-			want: SourceRow{State: hub.StateStale, Note: "stale: newest item 2026-05-10, 200 days old",
+			want: hub.SourceRow{State: hub.StateStale, Note: "stale: newest item 2026-05-10, 200 days old",
 				LastTry: before, LastSuccess: before, Items: 5, Newest: old, NextRun: scheduled},
 			problem: "stale: newest item 2026-05-10, 200 days old",
 		},
@@ -99,21 +99,21 @@ func TestSourceRows(t *testing.T) {
 			src:     &patient,
 			stat:    &hub.SourceStat{FetchState: fine, Items: 5, Newest: old},
 			nextRun: func(string) time.Time { return scheduled },
-			want:    SourceRow{State: hub.StateOK, LastTry: before, LastSuccess: before, Items: 5, Newest: old, NextRun: scheduled},
+			want:    hub.SourceRow{State: hub.StateOK, LastTry: before, LastSuccess: before, Items: 5, Newest: old, NextRun: scheduled},
 		},
 		{
 			name:    "stale_days 0 never is",
 			src:     &unchecked,
 			stat:    &hub.SourceStat{FetchState: fine, Items: 5, Newest: old},
 			nextRun: func(string) time.Time { return scheduled },
-			want:    SourceRow{State: hub.StateOK, LastTry: before, LastSuccess: before, Items: 5, Newest: old, NextRun: scheduled},
+			want:    hub.SourceRow{State: hub.StateOK, LastTry: before, LastSuccess: before, Items: 5, Newest: old, NextRun: scheduled},
 		},
 		{
 			name:    "29 days under stale_days 30 is not stale",
 			src:     &recent,
 			stat:    &hub.SourceStat{FetchState: fine, Items: 5, Newest: fresh},
 			nextRun: func(string) time.Time { return scheduled },
-			want:    SourceRow{State: hub.StateOK, LastTry: before, LastSuccess: before, Items: 5, Newest: fresh, NextRun: scheduled},
+			want:    hub.SourceRow{State: hub.StateOK, LastTry: before, LastSuccess: before, Items: 5, Newest: fresh, NextRun: scheduled},
 		},
 		{
 			name: "failing wins over stale",
@@ -121,7 +121,7 @@ func TestSourceRows(t *testing.T) {
 			stat: &hub.SourceStat{FetchState: hub.FetchState{LastTry: before, Failures: 1, LastError: "HTTP 500", NextTry: before},
 				Items: 5, Newest: old},
 			nextRun: func(string) time.Time { return scheduled },
-			want: SourceRow{State: hub.StateFailing, Failures: 1, LastTry: before, LastError: "HTTP 500",
+			want: hub.SourceRow{State: hub.StateFailing, Failures: 1, LastTry: before, LastError: "HTTP 500",
 				Items: 5, Newest: old, NextRun: scheduled},
 			problem: "HTTP 500",
 		},
@@ -130,7 +130,7 @@ func TestSourceRows(t *testing.T) {
 			src:     ptr(src("gone")),
 			stat:    &hub.SourceStat{FetchState: hub.FetchState{LastTry: before, Failures: 1, LastError: "fetch gone: HTTP 410 Gone", Disabled: "HTTP 410 Gone"}},
 			nextRun: func(string) time.Time { return scheduled },
-			want: SourceRow{State: hub.StateDisabled, Note: "disabled: HTTP 410 Gone", Failures: 1, LastTry: before,
+			want: hub.SourceRow{State: hub.StateDisabled, Note: "disabled: HTTP 410 Gone", Failures: 1, LastTry: before,
 				LastError: "fetch gone: HTTP 410 Gone"},
 			problem: "disabled: HTTP 410 Gone",
 		},
@@ -139,7 +139,7 @@ func TestSourceRows(t *testing.T) {
 			src:     &off,
 			stat:    &hub.SourceStat{FetchState: hub.FetchState{LastTry: before, LastSuccess: before}, Items: 9},
 			nextRun: func(string) time.Time { return scheduled },
-			want:    SourceRow{State: hub.StateDisabled, LastTry: before, LastSuccess: before, Items: 9},
+			want:    hub.SourceRow{State: hub.StateDisabled, LastTry: before, LastSuccess: before, Items: 9},
 		},
 		{
 			name: "a new URL forgets the old one's failures",
@@ -147,14 +147,14 @@ func TestSourceRows(t *testing.T) {
 			stat: &hub.SourceStat{FetchState: hub.FetchState{ConfigURL: "http://example.org/old", LastTry: before, Failures: 3,
 				LastError: "HTTP 410 Gone", Disabled: "HTTP 410 Gone"}},
 			nextRun: func(string) time.Time { return scheduled },
-			want:    SourceRow{State: hub.StateNever, LastTry: before, LastError: "HTTP 410 Gone", NextRun: scheduled},
+			want:    hub.SourceRow{State: hub.StateNever, LastTry: before, LastError: "HTTP 410 Gone", NextRun: scheduled},
 			problem: "HTTP 410 Gone",
 		},
 		{
 			name:    "not configured",
 			stat:    &hub.SourceStat{FetchState: hub.FetchState{SourceID: "removed", LastTry: before, Failures: 1, LastError: "fetch removed: run removed: HTTP 404"}, Items: 4},
 			nextRun: func(string) time.Time { return scheduled },
-			want:    SourceRow{ID: "removed", State: StateNotConfigured, Failures: 1, LastTry: before, LastError: "fetch removed: run removed: HTTP 404", Items: 4},
+			want:    hub.SourceRow{ID: "removed", State: hub.StateNotConfigured, Failures: 1, LastTry: before, LastError: "fetch removed: run removed: HTTP 404", Items: 4},
 			problem: "HTTP 404",
 		},
 	}
@@ -174,7 +174,7 @@ func TestSourceRows(t *testing.T) {
 				}
 				stats = append(stats, st)
 			}
-			rows := SourceRows(srcs, stats, now, tt.nextRun)
+			rows := hub.SourceRows(srcs, stats, now, tt.nextRun)
 			if len(rows) != 1 {
 				t.Fatalf("got %d rows, want 1: %+v", len(rows), rows)
 			}
@@ -203,7 +203,7 @@ func TestSourceRowsOrder(t *testing.T) {
 		{FetchState: hub.FetchState{SourceID: "y"}},
 	}
 	var ids []string
-	for _, r := range SourceRows(srcs, stats, clock, nil) {
+	for _, r := range hub.SourceRows(srcs, stats, clock, nil) {
 		ids = append(ids, r.ID)
 	}
 	if want := []string{"b", "a", "y", "z"}; !slices.Equal(ids, want) {

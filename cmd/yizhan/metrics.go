@@ -10,7 +10,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
-	"github.com/yizhan-hub/yizhan/feeds"
 	"github.com/yizhan-hub/yizhan/hub"
 )
 
@@ -26,7 +25,7 @@ type metrics struct {
 
 // newMetrics registers the hub's metrics, the Go runtime's and the process's
 // on reg. rows is called at each scrape for every source's current state.
-func newMetrics(reg prometheus.Registerer, rows func(ctx context.Context) ([]feeds.SourceRow, error), logger *slog.Logger) *metrics {
+func newMetrics(reg prometheus.Registerer, rows func(ctx context.Context) ([]hub.SourceRow, error), logger *slog.Logger) *metrics {
 	m := &metrics{
 		fetches: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "yizhan_fetches_total",
@@ -81,7 +80,7 @@ func (m *metrics) pruned(res hub.PruneResult) {
 }
 
 // sourceStates are the states a source can be in, as yizhan_source_state labels.
-var sourceStates = append(slices.Clone(hub.States), feeds.StateNotConfigured)
+var sourceStates = append(slices.Clone(hub.States), hub.StateNotConfigured)
 
 var (
 	descItems = prometheus.NewDesc("yizhan_source_items",
@@ -102,7 +101,7 @@ var (
 // stateCollector reads every source's state from the store at scrape time,
 // so the figures are never stale and need no bookkeeping on reload.
 type stateCollector struct {
-	rows   func(ctx context.Context) ([]feeds.SourceRow, error)
+	rows   func(ctx context.Context) ([]hub.SourceRow, error)
 	logger *slog.Logger
 }
 

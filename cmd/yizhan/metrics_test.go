@@ -9,7 +9,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/yizhan-hub/yizhan/feeds"
 	"github.com/yizhan-hub/yizhan/hub"
 )
 
@@ -18,15 +17,15 @@ import (
 // others, beside its failures and next run.
 func TestSourceStateMetrics(t *testing.T) {
 	next := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
-	rows := []feeds.SourceRow{
+	rows := []hub.SourceRow{
 		{ID: "a", State: hub.StateOK, NextRun: next},
 		{ID: "b", State: hub.StateBackingOff, Failures: 3, NextRun: next},
 		{ID: "c", State: hub.StateSuspect, NextRun: next},
 		{ID: "d", State: hub.StateDisabled, Failures: 1},
-		{ID: "e", State: feeds.StateNotConfigured},
+		{ID: "e", State: hub.StateNotConfigured},
 	}
 	reg := prometheus.NewPedanticRegistry()
-	newMetrics(reg, func(context.Context) ([]feeds.SourceRow, error) { return rows, nil }, slog.New(slog.DiscardHandler))
+	newMetrics(reg, func(context.Context) ([]hub.SourceRow, error) { return rows, nil }, slog.New(slog.DiscardHandler))
 	families, err := reg.Gather()
 	if err != nil {
 		t.Fatal(err)

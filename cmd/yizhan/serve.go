@@ -245,13 +245,13 @@ func (a *app) config() *Config { return a.cfg.Load() }
 
 // rows returns every source's state for the metrics, as /status shows it
 // but read afresh: a scrape's gauges agree with its counters.
-func (a *app) rows(ctx context.Context) ([]feeds.SourceRow, error) {
+func (a *app) rows(ctx context.Context) ([]hub.SourceRow, error) {
 	stats, err := a.store.SourceStats(ctx)
 	if err != nil {
 		return nil, err
 	}
 	cfg := a.config()
-	return feeds.SourceRows(cfg.Sources, stats, time.Now().In(cfg.Hub.Timezone), a.sched.NextRun), nil
+	return hub.SourceRows(cfg.Sources, stats, time.Now().In(cfg.Hub.Timezone), a.sched.NextRun), nil
 }
 
 // reload reads the configuration file again and, if it validates, puts it in

@@ -11,7 +11,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/yizhan-hub/yizhan/feeds"
 	"github.com/yizhan-hub/yizhan/hub"
 	"github.com/yizhan-hub/yizhan/hub/postgres"
 )
@@ -27,7 +26,7 @@ func cmdSources(ctx context.Context, e *env, args []string) int {
 		return exitFail
 	}
 	// No scheduler runs here: next runs are computed from the schedules.
-	printSources(e.stdout, cfg, feeds.SourceRows(cfg.Sources, stats, time.Now().In(cfg.Hub.Timezone), nil))
+	printSources(e.stdout, cfg, hub.SourceRows(cfg.Sources, stats, time.Now().In(cfg.Hub.Timezone), nil))
 	return exitOK
 }
 
@@ -49,7 +48,7 @@ func readStats(ctx context.Context, path string) ([]hub.SourceStat, error) {
 }
 
 // printSources prints rows as a table, times in the hub's time zone.
-func printSources(w io.Writer, cfg *Config, rows []feeds.SourceRow) {
+func printSources(w io.Writer, cfg *Config, rows []hub.SourceRow) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "SOURCE\tSTATE\tLAST TRY\tLAST SUCCESS\tITEMS\tNEXT RUN\tLAST ERROR")
 	for i := range rows {

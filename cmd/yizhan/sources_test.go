@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/yizhan-hub/yizhan/feeds"
 	"github.com/yizhan-hub/yizhan/hub"
 	"github.com/yizhan-hub/yizhan/hub/sqlite"
 )
@@ -130,7 +129,7 @@ channels = ["c"]
 			LastError: "HTTP 410 Gone", Disabled: "HTTP 410 Gone"}},
 	}
 	tomorrow8 := time.Date(2026, 11, 27, 8, 0, 0, 0, cfg.Hub.Timezone)
-	want := []feeds.SourceRow{
+	want := []hub.SourceRow{
 		{ID: "ok", State: "ok", LastTry: before, LastSuccess: before, Items: 3, NextRun: tomorrow8},
 		{ID: "failing", State: "failing", Failures: 2, LastTry: before, LastError: "fetch failing: HTTP 500", NextRun: now.Add(30 * time.Minute)},
 		{ID: "backing-off", State: "backing off", Failures: 1, LastTry: before, LastError: "timeout", NextRun: now.Add(48 * time.Hour)},
@@ -144,7 +143,7 @@ channels = ["c"]
 		{ID: "moved-on", State: "never fetched", LastTry: before, LastError: "HTTP 410 Gone", NextRun: now.Add(30 * time.Minute)},
 		{ID: "removed", State: "not configured", LastTry: before, Items: 4},
 	}
-	got := feeds.SourceRows(cfg.Sources, stats, now, nil)
+	got := hub.SourceRows(cfg.Sources, stats, now, nil)
 	if len(got) != len(want) {
 		t.Fatalf("got %d rows, want %d: %+v", len(got), len(want), got)
 	}
@@ -159,7 +158,7 @@ channels = ["c"]
 
 	// A running scheduler's next run wins over the computed one.
 	sched := now.Add(7 * time.Minute)
-	got = feeds.SourceRows(cfg.Sources, stats, now, func(string) time.Time { return sched })
+	got = hub.SourceRows(cfg.Sources, stats, now, func(string) time.Time { return sched })
 	if !got[0].NextRun.Equal(sched) {
 		t.Errorf("NextRun = %v, want the scheduler's %v", got[0].NextRun, sched)
 	}
@@ -175,7 +174,7 @@ func TestPrintSourcesDisabled(t *testing.T) {
 	}
 	at := time.Date(2026, 11, 26, 12, 0, 0, 0, cfg.Hub.Timezone)
 	var b strings.Builder
-	printSources(&b, cfg, []feeds.SourceRow{
+	printSources(&b, cfg, []hub.SourceRow{
 		{ID: "gone", State: hub.StateDisabled, Failures: 1, LastTry: at,
 			LastError: "fetch gone: http://example.com/feed.xml: HTTP 410 Gone",
 			Note:      "disabled: HTTP 410 Gone: the upstream removed it"},

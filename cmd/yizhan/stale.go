@@ -5,7 +5,6 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/yizhan-hub/yizhan/feeds"
 	"github.com/yizhan-hub/yizhan/hub"
 )
 
@@ -24,7 +23,7 @@ type staleLog map[string]time.Time
 // note logs each stale row not logged within staleRepeat before now. A
 // source that is no longer stale is forgotten, so that it is logged at once
 // if it goes stale again.
-func (l staleLog) note(logger *slog.Logger, rows []feeds.SourceRow, now time.Time) {
+func (l staleLog) note(logger *slog.Logger, rows []hub.SourceRow, now time.Time) {
 	for i := range rows {
 		r := &rows[i]
 		if r.State != hub.StateStale {

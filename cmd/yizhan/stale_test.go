@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/yizhan-hub/yizhan/feeds"
 	"github.com/yizhan-hub/yizhan/hub"
 )
 
@@ -123,7 +122,7 @@ func TestStale(t *testing.T) {
 	log := make(staleLog)
 	for _, tt := range []struct {
 		after time.Duration
-		rows  []feeds.SourceRow
+		rows  []hub.SourceRow
 		want  int // lines logged so far
 	}{
 		{0, rows, 1},
