@@ -325,6 +325,7 @@ func (a *app) apply(ctx context.Context, old, cfg *Config) error {
 // next tick.
 func (a *app) watch(ctx context.Context, hup <-chan os.Signal, every time.Duration) {
 	last := fileVersion(a.config().File)
+	var settling *fileState // a change seen at the last tick, not yet loaded
 	tick := time.NewTicker(every)
 	defer tick.Stop()
 	for {
@@ -332,14 +333,21 @@ func (a *app) watch(ctx context.Context, hup <-chan os.Signal, every time.Durati
 		case <-ctx.Done():
 			return
 		case <-hup:
-			last = fileVersion(a.config().File)
+			last, settling = fileVersion(a.config().File), nil
 			a.reload(ctx, "SIGHUP")
 		case <-tick.C:
 			v := fileVersion(a.config().File)
 			if v.missing || v.same(last) {
+				settling = nil
 				continue
 			}
-			last = v
+			// An editor or a deploy may be half-way through writing the
+			// file: a change is loaded once it holds for a whole tick.
+			if settling == nil || !v.same(*settling) {
+				settling = &v
+				continue
+			}
+			last, settling = v, nil
 			a.reload(ctx, "file changed")
 		}
 	}
