@@ -182,7 +182,7 @@ func AppendHashed(b []byte, it *Item) []byte {
 			return
 		}
 		b = append(b, 1)
-		b = binary.AppendVarint(b, unixNanos(t))
+		b = binary.AppendVarint(b, UnixNanos(t))
 	}
 	str(it.URL)
 	str(it.Title)
@@ -208,9 +208,10 @@ func AppendHashed(b []byte, it *Item) []byte {
 	return b
 }
 
-// unixNanos is t in unix nanoseconds, clamped to the years 1678 to 2262
-// that an int64 holds (an upstream's year 1 or 9999 is noise anyway).
-func unixNanos(t time.Time) int64 {
+// UnixNanos is t in unix nanoseconds, clamped to the years 1678 to 2262
+// that an int64 holds (an upstream's year 1 or 9999 is noise anyway): the
+// form in which the stores keep and order times.
+func UnixNanos(t time.Time) int64 {
 	switch {
 	case t.Before(time.Unix(0, math.MinInt64)):
 		return math.MinInt64

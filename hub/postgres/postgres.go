@@ -140,23 +140,9 @@ func (db *DB) Close() error {
 	return nil
 }
 
-// Times are stored as UTC unix nanoseconds, which order correctly whatever
-// zone they came in and cover the years 1678 to 2262; times outside are
-// clamped to that range, as hub/sqlite does.
-var (
-	minTime = time.Unix(0, math.MinInt64)
-	maxTime = time.Unix(0, math.MaxInt64)
-)
-
-func nanos(t time.Time) int64 {
-	switch {
-	case t.Before(minTime):
-		return math.MinInt64
-	case t.After(maxTime):
-		return math.MaxInt64
-	}
-	return t.UnixNano()
-}
+// Times are stored as UTC unix nanoseconds (hub.UnixNanos), which order
+// correctly whatever zone they came in.
+func nanos(t time.Time) int64 { return hub.UnixNanos(t) }
 
 // nullNanos stores the zero time as NULL: 0 is 1970-01-01, a real instant.
 func nullNanos(t time.Time) *int64 {

@@ -372,15 +372,11 @@ func (w *walk) next(ctx context.Context, after position, n int) ([]hub.Item, []i
 		if err != nil || len(cands) == 0 {
 			return nil, nil, err
 		}
-		ids := []byte{'['}
+		ids := make([]int64, len(cands))
 		for i, c := range cands {
-			if i > 0 {
-				ids = append(ids, ',')
-			}
-			ids = strconv.AppendInt(ids, c.id, 10)
+			ids[i] = c.id
 		}
-		ids = append(ids, ']')
-		rows, err = w.tx.StmtContext(ctx, w.db.byIDs).QueryContext(ctx, string(ids))
+		rows, err = w.tx.StmtContext(ctx, w.db.byIDs).QueryContext(ctx, jsonInts(ids))
 	}
 	if err != nil {
 		return nil, nil, err
@@ -561,23 +557,9 @@ func sortDate(published, updated sql.NullInt64, firstSeen int64) int64 {
 	return firstSeen
 }
 
-// Times are stored as UTC unix nanoseconds, which order correctly whatever
-// zone they came in and cover the years 1678 to 2262; times outside are
-// clamped to that range (an upstream's year 1 or 9999 is noise anyway).
-var (
-	minTime = time.Unix(0, math.MinInt64)
-	maxTime = time.Unix(0, math.MaxInt64)
-)
-
-func nanos(t time.Time) int64 {
-	switch {
-	case t.Before(minTime):
-		return math.MinInt64
-	case t.After(maxTime):
-		return math.MaxInt64
-	}
-	return t.UnixNano()
-}
+// Times are stored as UTC unix nanoseconds (hub.UnixNanos), which order
+// correctly whatever zone they came in.
+func nanos(t time.Time) int64 { return hub.UnixNanos(t) }
 
 // nullNanos stores the zero time as NULL: 0 is 1970-01-01, a real instant.
 func nullNanos(t time.Time) sql.NullInt64 {
