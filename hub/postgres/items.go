@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"math"
 	"slices"
 	"strings"
 	"time"
@@ -288,29 +287,15 @@ func linkStories(ctx context.Context, tx pgx.Tx, sourceID string, ws []written) 
 }
 
 func candidates(ctx context.Context, tx pgx.Tx, ws []written) ([]story.Candidate, error) {
-	var urlKeys, titleKeys, ids, days, urlDays []int64
-	lo, hi := int64(math.MaxInt64), int64(math.MinInt64)
+	keys, dates, ids := make([][3]int64, len(ws)), make([]int64, len(ws)), make([]int64, len(ws))
 	for i := range ws {
-		days = story.AppendDays(days, ws[i].date, story.Window)
-		urlDays = story.AppendDays(urlDays, ws[i].date, story.URLWindow)
-		k := ws[i].copy.IndexKeys()
-		if k[0] != 0 {
-			urlKeys = append(urlKeys, k[0])
-		}
-		for _, tk := range k[1:] {
-			if tk != 0 {
-				titleKeys = append(titleKeys, tk)
-			}
-		}
-		ids = append(ids, ws[i].id)
-		lo, hi = min(lo, ws[i].date), max(hi, ws[i].date)
+		keys[i], dates[i], ids[i] = ws[i].copy.IndexKeys(), ws[i].date, ws[i].id
 	}
-	if len(urlKeys) == 0 && len(titleKeys) == 0 {
+	l := story.NewLookup(keys, dates)
+	if l.Empty() {
 		return nil, nil
 	}
-	window := int64(story.Window)
-	lo, hi = max(lo, math.MinInt64+window)-window, min(hi, math.MaxInt64-window)+window
-	rows, err := tx.Query(ctx, candidatesSQL, urlKeys, titleKeys, lo, hi, ids, days, urlDays)
+	rows, err := tx.Query(ctx, candidatesSQL, l.URLKeys, l.TitleKeys, l.From, l.To, ids, l.Days, l.URLDays)
 	if err != nil {
 		return nil, err
 	}

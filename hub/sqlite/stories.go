@@ -6,7 +6,6 @@ import (
 	"database/sql"
 	"fmt"
 	"maps"
-	"math"
 	"slices"
 	"strconv"
 
@@ -132,31 +131,19 @@ func bumpStorySources(ctx context.Context, tx *sql.Tx, stories string, except st
 // candidates reads the stored items, other than ws themselves, that share
 // a key with ws, within story.Window of their dates for title keys.
 func (db *DB) candidates(ctx context.Context, tx *sql.Tx, ws []*written) ([]story.Candidate, error) {
-	var urlKeys, titleKeys, ids, days, urlDays []int64
-	lo, hi := int64(math.MaxInt64), int64(math.MinInt64)
-	for _, w := range ws {
-		days = story.AppendDays(days, w.date, story.Window)
-		urlDays = story.AppendDays(urlDays, w.date, story.URLWindow)
-		k := w.keys()
-		if k[0] != 0 {
-			urlKeys = append(urlKeys, k[0])
-		}
-		for _, tk := range k[1:] {
-			if tk != 0 {
-				titleKeys = append(titleKeys, tk)
-			}
-		}
+	keys, dates, ids := make([][3]int64, len(ws)), make([]int64, len(ws)), []int64{}
+	for i, w := range ws {
+		keys[i], dates[i] = w.keys(), w.date
 		if w.id != 0 {
 			ids = append(ids, w.id)
 		}
-		lo, hi = min(lo, w.date), max(hi, w.date)
 	}
-	if len(urlKeys) == 0 && len(titleKeys) == 0 {
+	l := story.NewLookup(keys, dates)
+	if l.Empty() {
 		return nil, nil
 	}
-	window := int64(story.Window)
-	rows, err := tx.StmtContext(ctx, db.candidatesStmt).QueryContext(ctx, jsonInts(urlKeys), jsonInts(titleKeys),
-		satSub(lo, window), satAdd(hi, window), jsonInts(ids), jsonInts(days), jsonInts(urlDays))
+	rows, err := tx.StmtContext(ctx, db.candidatesStmt).QueryContext(ctx, jsonInts(l.URLKeys), jsonInts(l.TitleKeys),
+		l.From, l.To, jsonInts(ids), jsonInts(l.Days), jsonInts(l.URLDays))
 	if err != nil {
 		return nil, err
 	}
@@ -290,19 +277,4 @@ func jsonInts(ids []int64) string {
 		b = strconv.AppendInt(b, id, 10)
 	}
 	return string(append(b, ']'))
-}
-
-// satAdd and satSub add and subtract without wrapping around.
-func satAdd(a, b int64) int64 {
-	if a > math.MaxInt64-b {
-		return math.MaxInt64
-	}
-	return a + b
-}
-
-func satSub(a, b int64) int64 {
-	if a < math.MinInt64+b {
-		return math.MinInt64
-	}
-	return a - b
 }

@@ -2,6 +2,7 @@ package story
 
 import (
 	"cmp"
+	"math"
 	"slices"
 
 	"github.com/yizhan-hub/yizhan/hub"
@@ -191,3 +192,36 @@ func Show(it *hub.Item, members []Member, inFeed func(source string) bool) bool 
 	}
 	return true
 }
+
+// Lookup is what a store asks its key indexes for, to find the stored
+// copies of the items it is saving: their keys, the days to seek them on,
+// and the dates within Window of theirs.
+type Lookup struct {
+	URLKeys, TitleKeys []int64 // non-zero keys of IndexKeys
+	Days, URLDays      []int64 // days within Window, and within URLWindow, of the items (Day)
+	From, To           int64   // sort dates (unix nanoseconds) within Window of the items
+}
+
+// NewLookup returns the lookup for copies with the given IndexKeys, dated
+// (unix nanoseconds) dates[i].
+func NewLookup(keys [][3]int64, dates []int64) Lookup {
+	l := Lookup{From: math.MaxInt64, To: math.MinInt64}
+	for i, k := range keys {
+		l.Days = AppendDays(l.Days, dates[i], Window)
+		l.URLDays = AppendDays(l.URLDays, dates[i], URLWindow)
+		if k[0] != 0 {
+			l.URLKeys = append(l.URLKeys, k[0])
+		}
+		for _, tk := range k[1:] {
+			if tk != 0 {
+				l.TitleKeys = append(l.TitleKeys, tk)
+			}
+		}
+		l.From, l.To = min(l.From, dates[i]), max(l.To, dates[i])
+	}
+	l.From, l.To = satAdd(l.From, -int64(Window)), satAdd(l.To, int64(Window))
+	return l
+}
+
+// Empty reports whether the lookup has no key to seek.
+func (l Lookup) Empty() bool { return len(l.URLKeys) == 0 && len(l.TitleKeys) == 0 }

@@ -2,6 +2,7 @@ package story
 
 import (
 	"maps"
+	"math"
 	"slices"
 	"testing"
 	"time"
@@ -77,5 +78,26 @@ func TestDays(t *testing.T) {
 	}
 	if got := AppendDays([]int64{9, 3}, noon, Window); !slices.Equal(got, []int64{9, 3, 10, 11, 12}) {
 		t.Errorf("AppendDays adds each day once: %v", got)
+	}
+}
+
+func TestNewLookup(t *testing.T) {
+	day := int64(24 * time.Hour)
+	l := NewLookup([][3]int64{{7, 8, 0}, {0, 9, 10}}, []int64{10*day + day/2, 10*day + day/2 + 1})
+	if !slices.Equal(l.URLKeys, []int64{7}) || !slices.Equal(l.TitleKeys, []int64{8, 9, 10}) {
+		t.Errorf("keys = %v, %v; want [7] and [8 9 10] (zeros left out)", l.URLKeys, l.TitleKeys)
+	}
+	if !slices.Equal(l.Days, []int64{9, 10, 11, 12}) || len(l.URLDays) != 15 {
+		t.Errorf("days = %v, url days = %v; want 9..12 and 15 days", l.Days, l.URLDays)
+	}
+	if l.From != 10*day+day/2-int64(Window) || l.To != 10*day+day/2+1+int64(Window) {
+		t.Errorf("dates %d..%d, want the items' within Window", l.From, l.To)
+	}
+	if l.Empty() || !NewLookup([][3]int64{{}}, []int64{0}).Empty() {
+		t.Errorf("Empty wrong")
+	}
+	// Dates at the ends of the range do not wrap around.
+	if l := NewLookup([][3]int64{{1}}, []int64{math.MaxInt64}); l.To != math.MaxInt64 || l.From > math.MaxInt64-int64(Window) {
+		t.Errorf("saturation: %d..%d", l.From, l.To)
 	}
 }
