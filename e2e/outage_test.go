@@ -6,15 +6,12 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
-
-	"github.com/yizhan-hub/yizhan/internal/testenv"
 )
 
 // cutProxy forwards TCP connections to a server until cut, which closes
@@ -78,21 +75,10 @@ func (p *cutProxy) mend() { p.down.Store(false) }
 // it is back, /healthz answers 200 and what is stored meanwhile is served,
 // without a restart.
 func TestPostgresOutage(t *testing.T) {
-	base := os.Getenv("YIZHAN_TEST_POSTGRES")
-	if base == "" {
-		testenv.Skip(t, "%s", "YIZHAN_TEST_POSTGRES is not set: start a throwaway cluster with eval \"$(.ci/postgres.sh)\"")
-	}
-	schema := fmt.Sprintf("outage_%d", os.Getpid())
-	psql(t, base, "DROP SCHEMA IF EXISTS "+schema+" CASCADE; CREATE SCHEMA "+schema)
-	t.Cleanup(func() { psql(t, base, "DROP SCHEMA IF EXISTS "+schema+" CASCADE") })
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
+	u := postgresSchema(t, "outage")
 	proxy := newCutProxy(t, u.Host)
 	u.Host = proxy.l.Addr().String()
 	q := u.Query()
-	q.Set("search_path", schema)
 	q.Set("connect_timeout", "2")
 	u.RawQuery = q.Encode()
 	t.Setenv("YIZHAN_DATABASE", u.String())

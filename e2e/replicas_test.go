@@ -6,13 +6,10 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/yizhan-hub/yizhan/internal/testenv"
 )
 
 // TestReplicas runs two `yizhan serve` processes on one PostgreSQL database
@@ -20,18 +17,7 @@ import (
 // them, both serve the same feed under the same ETag, and when one dies
 // the other goes on fetching.
 func TestReplicas(t *testing.T) {
-	base := os.Getenv("YIZHAN_TEST_POSTGRES")
-	if base == "" {
-		testenv.Skip(t, "%s", "YIZHAN_TEST_POSTGRES is not set: start a throwaway cluster with eval \"$(.ci/postgres.sh)\"")
-	}
-	schema := fmt.Sprintf("replicas_%d", os.Getpid())
-	psql(t, base, "DROP SCHEMA IF EXISTS "+schema+" CASCADE; CREATE SCHEMA "+schema)
-	t.Cleanup(func() { psql(t, base, "DROP SCHEMA IF EXISTS "+schema+" CASCADE") })
-	sep := "?"
-	if strings.Contains(base, "?") {
-		sep = "&"
-	}
-	t.Setenv("YIZHAN_DATABASE", base+sep+"search_path="+schema)
+	t.Setenv("YIZHAN_DATABASE", postgresSchema(t, "replicas").String())
 
 	var fetches atomic.Int32
 	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

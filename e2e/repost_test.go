@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -200,18 +201,7 @@ func saveFeed(t *testing.T, url, dir string) string {
 // ($YIZHAN_DATABASE, a schema of its own): fetch stores through it, serve
 // publishes from it, and the repost still collapses.
 func TestPostgresStore(t *testing.T) {
-	base := os.Getenv("YIZHAN_TEST_POSTGRES")
-	if base == "" {
-		testenv.Skip(t, "%s", "YIZHAN_TEST_POSTGRES is not set: start a throwaway cluster with eval \"$(.ci/postgres.sh)\"")
-	}
-	schema := fmt.Sprintf("e2e_%d", os.Getpid())
-	psql(t, base, "DROP SCHEMA IF EXISTS "+schema+" CASCADE; CREATE SCHEMA "+schema)
-	t.Cleanup(func() { psql(t, base, "DROP SCHEMA IF EXISTS "+schema+" CASCADE") })
-	sep := "?"
-	if strings.Contains(base, "?") {
-		sep = "&"
-	}
-	t.Setenv("YIZHAN_DATABASE", base+sep+"search_path="+schema)
+	t.Setenv("YIZHAN_DATABASE", postgresSchema(t, "e2e").String())
 
 	up := repostUpstream(t)
 	dir := t.TempDir()
@@ -235,6 +225,28 @@ func TestPostgresStore(t *testing.T) {
 		t.Errorf("yizhan sources = %d:\n%s", code, out)
 	}
 	s.stop(t)
+}
+
+// postgresSchema returns the URL of a new schema of the test database
+// ($YIZHAN_TEST_POSTGRES), named after name and the process, dropped when t
+// ends; it skips t (fails it under CI) without a test database.
+func postgresSchema(t *testing.T, name string) *url.URL {
+	t.Helper()
+	base := os.Getenv("YIZHAN_TEST_POSTGRES")
+	if base == "" {
+		testenv.Skip(t, "%s", "YIZHAN_TEST_POSTGRES is not set: start a throwaway cluster with eval \"$(.ci/postgres.sh)\"")
+	}
+	schema := fmt.Sprintf("%s_%d", name, os.Getpid())
+	psql(t, base, "DROP SCHEMA IF EXISTS "+schema+" CASCADE; CREATE SCHEMA "+schema)
+	t.Cleanup(func() { psql(t, base, "DROP SCHEMA IF EXISTS "+schema+" CASCADE") })
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u
 }
 
 // psql runs SQL on the database at url with pgx.
