@@ -466,32 +466,17 @@ func storyItems(ctx context.Context, w *walk, start position, limit int) ([]hub.
 	for _, s := range srcs {
 		inFeed[s] = true
 	}
-	in := func(src string) bool { return inFeed[src] }
-	out := make([]hub.Item, 0, limit)
-	after, n := start, limit
-	for len(out) < limit {
+	after := start
+	page := func(n int) ([]hub.Item, []int64, error) {
 		items, stories, err := w.next(ctx, after, n)
-		if err != nil {
-			return nil, err
+		if len(items) > 0 {
+			last := &items[len(items)-1]
+			after = position{nanos(last.Date()), last.ID}
 		}
-		members, err := storyMembers(ctx, w.tx, stories)
-		if err != nil {
-			return nil, err
-		}
-		for i := range items {
-			it := &items[i]
-			if stories[i] == 0 || story.Show(it, members[stories[i]], in) {
-				out = append(out, *it)
-			}
-		}
-		if len(items) < n {
-			break
-		}
-		last := &items[len(items)-1]
-		after = position{nanos(last.Date()), last.ID}
-		n = max(2*(limit-len(out)), 16)
+		return items, stories, err
 	}
-	return out[:min(len(out), limit)], nil
+	members := func(stories []int64) (map[int64][]story.Member, error) { return storyMembers(ctx, w.tx, stories) }
+	return story.Collect(limit, page, members, func(src string) bool { return inFeed[src] })
 }
 
 // storyMembers reads the copies of the stories (0 means none), by story,

@@ -225,3 +225,37 @@ func NewLookup(keys [][3]int64, dates []int64) Lookup {
 
 // Empty reports whether the lookup has no key to seek.
 func (l Lookup) Empty() bool { return len(l.URLKeys) == 0 && len(l.TitleKeys) == 0 }
+
+// Page reads, for Collect, the at most n items of a feed that follow the last
+// item read before (the first n for the first call), and the story of each
+// (0: none).
+type Page func(n int) (items []hub.Item, stories []int64, err error)
+
+// Collect returns the newest limit items of a feed with each story once
+// (hub.Query.Dedup): it reads pages of the feed, keeps an item alone or the
+// representative of its story among the copies in the feed (Show, with the
+// copies that members reads), and reads on until it has limit of them or
+// the feed ends. A feed full of reposts is read in ever larger pages, not
+// a query per item.
+func Collect(limit int, page Page, members func(stories []int64) (map[int64][]Member, error), inFeed func(source string) bool) ([]hub.Item, error) {
+	out := make([]hub.Item, 0, limit)
+	for n := limit; len(out) < limit; n = max(2*(limit-len(out)), 16) {
+		items, stories, err := page(n)
+		if err != nil {
+			return nil, err
+		}
+		ms, err := members(stories)
+		if err != nil {
+			return nil, err
+		}
+		for i := range items {
+			if stories[i] == 0 || Show(&items[i], ms[stories[i]], inFeed) {
+				out = append(out, items[i])
+			}
+		}
+		if len(items) < n {
+			break // the feed has no more
+		}
+	}
+	return out[:min(len(out), limit)], nil
+}
