@@ -2,7 +2,9 @@ package hub
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
+	"fmt"
 	"time"
 )
 
@@ -286,4 +288,42 @@ type Tombstone struct {
 // Counts is what Copier.Counts reports.
 type Counts struct {
 	Items, States, Tombstones int
+}
+
+// Pending is an item a store's SaveItems is about to write, with the hash
+// of its upstream fields (AppendHashed) by which an unchanged item is told.
+type Pending struct {
+	Item *Item
+	Hash []byte
+}
+
+// PrepareSave checks the items of one SaveItems call of a source — every
+// item has a key and is of that source (or of none) — and returns the first
+// item of each key with its hash, and how many repeated a key before them
+// (feeds do repeat guids; SaveItems counts them unchanged).
+func PrepareSave(sourceID string, items []Item) (batch []Pending, repeated int, err error) {
+	if sourceID == "" {
+		return nil, 0, errors.New("empty source id")
+	}
+	batch = make([]Pending, 0, len(items))
+	seen := make(map[string]bool, len(items))
+	var buf []byte
+	for i := range items {
+		it := &items[i]
+		switch {
+		case it.Key == "":
+			return nil, 0, fmt.Errorf("item %d (%q): empty key", i, it.URL)
+		case it.SourceID != "" && it.SourceID != sourceID:
+			return nil, 0, fmt.Errorf("item %q is of source %q", it.Key, it.SourceID)
+		}
+		if seen[it.Key] {
+			repeated++
+			continue
+		}
+		seen[it.Key] = true
+		buf = AppendHashed(buf[:0], it)
+		sum := sha256.Sum256(buf)
+		batch = append(batch, Pending{Item: it, Hash: sum[:16]})
+	}
+	return batch, repeated, nil
 }

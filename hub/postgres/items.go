@@ -4,9 +4,7 @@ import (
 	"bytes"
 	"cmp"
 	"context"
-	"crypto/sha256"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -54,11 +52,6 @@ func (db *DB) SaveItems(ctx context.Context, sourceID string, items []hub.Item, 
 	return res, nil
 }
 
-type pending struct {
-	it   *hub.Item
-	hash []byte
-}
-
 type stored struct {
 	id                 int64
 	hash               []byte
@@ -69,31 +62,17 @@ type stored struct {
 
 func (db *DB) saveItems(ctx context.Context, sourceID string, items []hub.Item, now time.Time) (hub.SaveResult, error) {
 	var res hub.SaveResult
-	if sourceID == "" {
-		return res, errors.New("empty source id")
-	}
 	if now.IsZero() {
 		now = time.Now()
 	}
-	batch := make([]pending, 0, len(items))
-	seen := make(map[string]bool, len(items))
-	var keys []string
-	for i := range items {
-		it := &items[i]
-		switch {
-		case it.Key == "":
-			return res, fmt.Errorf("item %d (%q): empty key", i, it.URL)
-		case it.SourceID != "" && it.SourceID != sourceID:
-			return res, fmt.Errorf("item %q is of source %q", it.Key, it.SourceID)
-		}
-		if seen[it.Key] {
-			res.Unchanged++
-			continue
-		}
-		seen[it.Key] = true
-		sum := sha256.Sum256(hub.AppendHashed(nil, it))
-		batch = append(batch, pending{it: it, hash: sum[:16]})
-		keys = append(keys, it.Key)
+	batch, repeated, err := hub.PrepareSave(sourceID, items)
+	if err != nil {
+		return res, err
+	}
+	res.Unchanged = repeated
+	keys := make([]string, len(batch))
+	for i, p := range batch {
+		keys[i] = p.Item.Key
 	}
 	if len(batch) == 0 {
 		return res, nil
@@ -125,13 +104,13 @@ func (db *DB) saveItems(ctx context.Context, sourceID string, items []hub.Item, 
 	firstSeen := nanos(now)
 	var links []written
 	for _, p := range batch {
-		it := p.it
+		it := p.Item
 		o, ok := old[it.Key]
 		switch {
 		case !ok && pruned[it.Key]:
 			res.Pruned++
 			continue
-		case ok && bytes.Equal(o.hash, p.hash):
+		case ok && bytes.Equal(o.hash, p.Hash):
 			res.Unchanged++
 			continue
 		}
@@ -146,7 +125,7 @@ func (db *DB) saveItems(ctx context.Context, sourceID string, items []hub.Item, 
 		k := c.IndexKeys()
 		if !ok {
 			w.date = sortDate(published, updated, firstSeen)
-			err = tx.QueryRow(ctx, insertItemSQL, sourceID, []byte(it.Key), p.hash, firstSeen, published, updated, w.date,
+			err = tx.QueryRow(ctx, insertItemSQL, sourceID, []byte(it.Key), p.Hash, firstSeen, published, updated, w.date,
 				[]byte(it.URL), valid(it.Title), valid(it.Image), cats, valid(it.Credit), valid(it.CreditURL), valid(it.Via),
 				valid(it.Author), valid(it.Editor), valid(it.Copyright), valid(it.Summary), valid(it.Content),
 				k[0], k[1], k[2], it.Own, story.Day(w.date)).Scan(&w.id)
@@ -155,7 +134,7 @@ func (db *DB) saveItems(ctx context.Context, sourceID string, items []hub.Item, 
 			// An upstream that drops an item's date must not move the item.
 			published, updated = cmp.Or(published, o.published), cmp.Or(updated, o.updated)
 			w.id, w.story, w.date = o.id, o.story, sortDate(published, updated, o.firstSeen)
-			_, err = tx.Exec(ctx, updateItemSQL, p.hash, published, updated, w.date,
+			_, err = tx.Exec(ctx, updateItemSQL, p.Hash, published, updated, w.date,
 				[]byte(it.URL), valid(it.Title), valid(it.Image), cats, valid(it.Credit), valid(it.CreditURL), valid(it.Via),
 				valid(it.Author), valid(it.Editor), valid(it.Copyright), valid(it.Summary), valid(it.Content),
 				k[0], k[1], k[2], it.Own, o.id, story.Day(w.date))

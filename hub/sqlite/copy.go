@@ -131,7 +131,7 @@ func (db *DB) load(ctx context.Context, d hub.Dump) error {
 	sources := make(map[string]bool)
 	for i := range d.Items {
 		it := &d.Items[i]
-		sum := sha256.Sum256(appendHashed(nil, it))
+		sum := sha256.Sum256(hub.AppendHashed(nil, it))
 		cats, err := encodeCategories(it.Categories)
 		if err != nil {
 			return err

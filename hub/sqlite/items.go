@@ -4,10 +4,8 @@ import (
 	"bytes"
 	"cmp"
 	"context"
-	"crypto/sha256"
 	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -98,12 +96,6 @@ func (db *DB) SaveItems(ctx context.Context, sourceID string, items []hub.Item, 
 	return res, nil
 }
 
-// pending is an item about to be saved, with the hash of its upstream fields.
-type pending struct {
-	it   *hub.Item
-	hash []byte
-}
-
 // stored is what SaveItems needs to know of an item already stored.
 type stored struct {
 	id        int64
@@ -116,33 +108,14 @@ type stored struct {
 
 func (db *DB) saveItems(ctx context.Context, sourceID string, items []hub.Item, now time.Time) (hub.SaveResult, error) {
 	var res hub.SaveResult
-	if sourceID == "" {
-		return res, errors.New("empty source id")
-	}
 	if now.IsZero() {
 		now = time.Now()
 	}
-
-	batch := make([]pending, 0, len(items))
-	seen := make(map[string]bool, len(items))
-	var buf []byte
-	for i := range items {
-		it := &items[i]
-		switch {
-		case it.Key == "":
-			return res, fmt.Errorf("item %d (%q): empty key", i, it.URL)
-		case it.SourceID != "" && it.SourceID != sourceID:
-			return res, fmt.Errorf("item %q is of source %q", it.Key, it.SourceID)
-		}
-		if seen[it.Key] {
-			res.Unchanged++
-			continue
-		}
-		seen[it.Key] = true
-		buf = appendHashed(buf[:0], it)
-		sum := sha256.Sum256(buf)
-		batch = append(batch, pending{it: it, hash: sum[:16]})
+	batch, repeated, err := hub.PrepareSave(sourceID, items)
+	if err != nil {
+		return res, err
 	}
+	res.Unchanged = repeated
 	if len(batch) == 0 {
 		return res, nil
 	}
@@ -159,8 +132,8 @@ func (db *DB) saveItems(ctx context.Context, sourceID string, items []hub.Item, 
 	}
 	var fresh []string
 	for _, p := range batch {
-		if _, ok := old[p.it.Key]; !ok {
-			fresh = append(fresh, p.it.Key)
+		if _, ok := old[p.Item.Key]; !ok {
+			fresh = append(fresh, p.Item.Key)
 		}
 	}
 	var pruned map[string]bool
@@ -175,13 +148,13 @@ func (db *DB) saveItems(ctx context.Context, sourceID string, items []hub.Item, 
 	plan := make([]*written, len(batch))
 	var links []*written
 	for i, p := range batch {
-		it := p.it
+		it := p.Item
 		o, ok := old[it.Key]
 		switch {
 		case !ok && pruned[it.Key]:
 			res.Pruned++
 			continue
-		case ok && bytes.Equal(o.hash, p.hash):
+		case ok && bytes.Equal(o.hash, p.Hash):
 			res.Unchanged++
 			continue
 		}
@@ -218,7 +191,7 @@ func (db *DB) saveItems(ctx context.Context, sourceID string, items []hub.Item, 
 		if w == nil {
 			continue
 		}
-		it := p.it
+		it := p.Item
 		cats, err := encodeCategories(it.Categories)
 		if err != nil {
 			return res, fmt.Errorf("item %q: %w", it.Key, err)
@@ -233,7 +206,7 @@ func (db *DB) saveItems(ctx context.Context, sourceID string, items []hub.Item, 
 		keys := w.keys()
 		if w.id == 0 {
 			var r sql.Result
-			r, err = insert.ExecContext(ctx, sourceID, it.Key, p.hash, firstSeen, w.published, w.updated, w.date,
+			r, err = insert.ExecContext(ctx, sourceID, it.Key, p.Hash, firstSeen, w.published, w.updated, w.date,
 				it.URL, it.Title, it.Image, cats, it.Credit, it.CreditURL, it.Via, it.Author, it.Editor, it.Copyright,
 				summary, content, packed, keys[0], keys[1], keys[2], story.Day(w.date), it.Own)
 			if err == nil {
@@ -241,7 +214,7 @@ func (db *DB) saveItems(ctx context.Context, sourceID string, items []hub.Item, 
 			}
 			res.New++
 		} else {
-			_, err = update.ExecContext(ctx, p.hash, w.published, w.updated, w.date,
+			_, err = update.ExecContext(ctx, p.Hash, w.published, w.updated, w.date,
 				it.URL, it.Title, it.Image, cats, it.Credit, it.CreditURL, it.Via, it.Author, it.Editor, it.Copyright,
 				summary, content, packed, keys[0], keys[1], keys[2], story.Day(w.date), it.Own, w.id)
 			res.Updated++
@@ -266,13 +239,13 @@ func (db *DB) saveItems(ctx context.Context, sourceID string, items []hub.Item, 
 
 // storedItems returns, by key, the stored items of the source among batch,
 // reading them with one query per maxParams keys.
-func storedItems(ctx context.Context, tx *sql.Tx, sourceID string, batch []pending) (map[string]stored, error) {
+func storedItems(ctx context.Context, tx *sql.Tx, sourceID string, batch []hub.Pending) (map[string]stored, error) {
 	m := make(map[string]stored, len(batch))
 	for chunk := range slices.Chunk(batch, maxParams) {
 		args := make([]any, 0, 1+len(chunk))
 		args = append(args, sourceID)
 		for _, p := range chunk {
-			args = append(args, p.it.Key)
+			args = append(args, p.Item.Key)
 		}
 		rows, err := tx.QueryContext(ctx, storedSQL(len(chunk)), args...)
 		if err != nil {
@@ -530,10 +503,6 @@ func numbered(first, n int) string {
 	}
 	return string(b)
 }
-
-// appendHashed is hub.AppendHashed: the bytes whose hash tells SaveItems
-// whether an item changed.
-var appendHashed = hub.AppendHashed
 
 func encodeCategories(cats []string) (string, error) {
 	if len(cats) == 0 {
