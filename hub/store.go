@@ -5,7 +5,9 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // ErrNotFound is returned by a Store when the thing asked for does not exist.
@@ -301,6 +303,11 @@ type Pending struct {
 // item has a key and is of that source (or of none) — and returns the first
 // item of each key with its hash, and how many repeated a key before them
 // (feeds do repeat guids; SaveItems counts them unchanged).
+//
+// Text that is not valid UTF-8 is made valid in place, each bad sequence
+// becoming U+FFFD, so that every store keeps the same text: PostgreSQL's
+// text columns refuse invalid UTF-8, and a copy between stores must read
+// back byte for byte. Keys and URLs, which are identities, stay as given.
 func PrepareSave(sourceID string, items []Item) (batch []Pending, repeated int, err error) {
 	if sourceID == "" {
 		return nil, 0, errors.New("empty source id")
@@ -321,9 +328,26 @@ func PrepareSave(sourceID string, items []Item) (batch []Pending, repeated int, 
 			continue
 		}
 		seen[it.Key] = true
+		ValidText(it)
 		buf = AppendHashed(buf[:0], it)
 		sum := sha256.Sum256(buf)
 		batch = append(batch, Pending{Item: it, Hash: sum[:16]})
 	}
 	return batch, repeated, nil
+}
+
+// ValidText replaces each invalid UTF-8 sequence of it's text fields (all
+// but the key and URL, which are identities) with U+FFFD.
+func ValidText(it *Item) {
+	for _, f := range []*string{&it.Title, &it.Image, &it.Summary, &it.Content, &it.Credit, &it.CreditURL, &it.Via,
+		&it.Author, &it.Editor, &it.Copyright} {
+		if !utf8.ValidString(*f) {
+			*f = strings.ToValidUTF8(*f, "\uFFFD")
+		}
+	}
+	for i, c := range it.Categories {
+		if !utf8.ValidString(c) {
+			it.Categories[i] = strings.ToValidUTF8(c, "\uFFFD")
+		}
+	}
 }

@@ -38,7 +38,11 @@ func fillStore(t *testing.T) string {
 		Published: day, Attribution: hub.Attribution{Credit: "人民日报"}, Own: true}
 	rp := hub.Item{Key: "r1", URL: "http://www.example.gov.cn/a.html", Title: "【理论】持之以恒为基层减负", Content: text,
 		Published: day.Add(time.Hour), Attribution: hub.Attribution{Credit: "人民日报", Via: "某省网"}}
-	var more []hub.Item
+	// A GBK page's link read as bytes, and text with bytes that are not
+	// UTF-8: the key and URL are copied byte for byte.
+	gbk := hub.Item{Key: "g\xd6\xd0", URL: "http://www.example.gov.cn/\xd6\xd0.html", Title: "标题\xff",
+		Content: "<p>\xfe正文</p>", Published: day.Add(-time.Hour)}
+	more := []hub.Item{gbk}
 	for i := range 2500 {
 		more = append(more, hub.Item{Key: fmt.Sprint("k", i), URL: fmt.Sprint("http://www.example.gov.cn/n/", i, ".html"),
 			Title: fmt.Sprint("第", i, "条"), Published: day.Add(-time.Duration(i) * time.Minute)})
@@ -77,7 +81,7 @@ func TestCopyDB(t *testing.T) {
 	from := fillStore(t)
 	to := filepath.Join(t.TempDir(), "sub", "to.db")
 	code, stdout, stderr := runCmd(t, nil, "copydb", "-from", from, "-to", to)
-	if code != 0 || !strings.Contains(stdout, "copied 2502 items, 1 fetch states, 0 tombstones") {
+	if code != 0 || !strings.Contains(stdout, "copied 2503 items, 1 fetch states, 0 tombstones") {
 		t.Fatalf("copydb = %d\nstdout: %s\nstderr: %s", code, stdout, stderr)
 	}
 	if a, b := latest(t, from), latest(t, to); !slices.Equal(a, b) || len(a) != 20 {
@@ -134,10 +138,62 @@ func TestCopyDBPostgres(t *testing.T) {
 			t.Fatalf("copydb %s → %s = %d\n%s%s", step[0], step[1], code, stdout, stderr)
 		}
 	}
-	want := latest(t, from)
+	want, wantAll := latest(t, from), dumpOf(t, from)
 	for _, db := range []string{pg, back} {
 		if got := latest(t, db); !slices.Equal(got, want) {
 			t.Errorf("latest of %s:\n%q\nwant\n%q", db, got, want)
 		}
+		if got := dumpOf(t, db); !slices.Equal(got, wantAll) {
+			for i := range min(len(got), len(wantAll)) {
+				if got[i] != wantAll[i] {
+					t.Errorf("dump of %s differs at line %d:\n%q\nwant\n%q", db, i, got[i], wantAll[i])
+					break
+				}
+			}
+			t.Errorf("dump of %s: %d lines, want %d", db, len(got), len(wantAll))
+		}
 	}
+}
+
+// dumpOf returns the whole content of a store as its Dump gives it, one line
+// per item, story, fetch state and tombstone, every byte of every field, and
+// instants in UTC.
+func dumpOf(t *testing.T, database string) []string {
+	t.Helper()
+	db, err := openDatabase(t.Context(), database)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	utc := func(ts ...*time.Time) string {
+		var b strings.Builder
+		for _, x := range ts {
+			b.WriteString(" " + x.UTC().Format(time.RFC3339Nano))
+			*x = time.Time{}
+		}
+		return b.String()
+	}
+	var out []string
+	err = db.(hub.Copier).Dump(t.Context(), 500, func(d hub.Dump) error {
+		if d.Sources != nil {
+			out = append(out, fmt.Sprint("sources ", d.Sources))
+		}
+		for i, it := range d.Items {
+			times := utc(&it.Published, &it.Updated, &it.FirstSeen)
+			out = append(out, fmt.Sprintf("item %+v story %d%s", it, d.Stories[i], times))
+		}
+		for _, st := range d.States {
+			times := utc(&st.LastTry, &st.LastSuccess, &st.NextTry)
+			out = append(out, fmt.Sprintf("state %+v%s", st, times))
+		}
+		for _, ts := range d.Tombstones {
+			times := utc(&ts.PrunedAt, &ts.SeenAt)
+			out = append(out, fmt.Sprintf("tombstone %+v%s", ts, times))
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }

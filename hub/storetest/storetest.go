@@ -31,6 +31,7 @@ func Run(t *testing.T, open func(t *testing.T) hub.Store) {
 	}{
 		{"FieldsRoundTrip", testFieldsRoundTrip},
 		{"LongTextRoundTrip", testLongTextRoundTrip},
+		{"InvalidUTF8", testInvalidUTF8},
 		{"UpsertIdempotent", testUpsertIdempotent},
 		{"UpdateInPlace", testUpdateInPlace},
 		{"ZeroPublishedKeepsFirstSeen", testZeroPublishedKeepsFirstSeen},
@@ -238,6 +239,34 @@ func testFieldsRoundTrip(t *testing.T, s hub.Store) {
 
 // testLongTextRoundTrip stores summaries and contents of every size a store
 // may keep differently (SQLite packs long ones), and rewrites them from long
+// testInvalidUTF8 saves an item whose key and URL hold bytes that are not
+// UTF-8 (a GBK page's link read as bytes) and whose text does too: the key
+// and URL come back byte for byte, each bad sequence of the text as U+FFFD,
+// the same in every store. Saving it again changes nothing.
+func testInvalidUTF8(t *testing.T, s hub.Store) {
+	syncSources(t, s, map[string][]string{"a": {"c"}})
+	it := item("a", "k\xff\xfe", at(1))
+	it.URL = "https://example.com/\xd6\xd0.html"
+	it.Title = "标题\xff"
+	it.Content = "<p>\xfe正文</p>"
+	it.Credit = "人民\xc0日报"
+	it.Categories = []string{"要闻\xff"}
+	checkResult(t, save(t, s, "a", []hub.Item{it}, at(1)), hub.SaveResult{New: 1})
+	checkResult(t, save(t, s, "a", []hub.Item{it}, at(2)), hub.SaveResult{Unchanged: 1})
+	got := items(t, s, "c", 10)
+	if len(got) != 1 {
+		t.Fatalf("Items = %q, want one", keys(got))
+	}
+	g := got[0]
+	if g.Key != "k\xff\xfe" || g.URL != "https://example.com/\xd6\xd0.html" {
+		t.Errorf("key, URL = %q, %q; want them byte for byte", g.Key, g.URL)
+	}
+	if g.Title != "标题\uFFFD" || g.Content != "<p>\uFFFD正文</p>" || g.Credit != "人民\uFFFD日报" ||
+		!slices.Equal(g.Categories, []string{"要闻\uFFFD"}) {
+		t.Errorf("text = %q, %q, %q, %q; want each bad byte as U+FFFD", g.Title, g.Content, g.Credit, g.Categories)
+	}
+}
+
 // to short and back: each reads back byte for byte.
 func testLongTextRoundTrip(t *testing.T, s hub.Store) {
 	article := strings.Repeat("<p>国务院常务会议部署推进高质量发展，强调稳就业、促消费。</p>\n", 60)
