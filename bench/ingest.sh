@@ -7,6 +7,10 @@
 #   5-new      every feed gained 5 items
 #
 #   bench/ingest.sh            # FEEDS=1000 ITEMS=50; KEEP=1 keeps the work directory
+#   DATABASE='postgres://…?search_path=ingest' bench/ingest.sh   # on PostgreSQL (issue 11)
+#
+# DATABASE is the store, an SQLite file in the work directory by default; a
+# PostgreSQL database or schema given there must be empty.
 #
 # Needs Debian's nginx. Prints each sweep's wall time. See docs/performance.md.
 set -euo pipefail
@@ -19,6 +23,7 @@ command -v nginx >/dev/null || { echo "ingest.sh: nginx is missing (apt-get inst
 
 work=$(mktemp -d /tmp/yizhan-ingest.XXXXXX)
 chmod 755 "$work"
+DATABASE=${DATABASE:-$work/hub.db}
 cleanup() {
 	[ -f "$work/nginx.pid" ] && kill "$(cat "$work/nginx.pid")" 2>/dev/null || true
 	if [ -n "${KEEP:-}" ]; then echo "# kept $work"; else rm -rf "$work"; fi
@@ -62,7 +67,7 @@ validators() { # on or off
 
 config() { # PORT FILE
 	{
-		printf '[hub]\ndatabase = "%s"\n\n' "$work/hub.db"
+		printf '[hub]\ndatabase = "%s"\n\n' "$DATABASE"
 		for c in $(seq 0 $((CHANNELS - 1))); do printf '[[channel]]\nid = "c%d"\ntitle = "频道%d"\n\n' "$c" "$c"; done
 		for f in $(seq 0 $((FEEDS - 1))); do
 			printf '[[source]]\nid = "f%04d"\nname = "源%d"\nkind = "feed"\nurl = "http://127.0.0.1:%d/feed-%04d.xml"\nchannels = ["c%d"]\nschedule = "@every 15m"\nattribution = "人民日报"\n\n' \
@@ -81,11 +86,17 @@ sweep() { # NAME CONFIG
 }
 summary() { awk '{for(i=1;i<=NF;i++){if($i=="new")n+=$(i+1); if($i=="updated")u+=$(i+1); if($i=="unchanged")s+=$(i+1)}; if(/not modified/)nm++} END{printf "new %d updated %d unchanged %d not-modified %d", n, u, s, nm}' "$1"; }
 
-echo "# $(date -u +%FT%TZ) $(nproc) cores, $(uname -r), load average $(cut -d' ' -f1-3 /proc/loadavg); $FEEDS feeds x $ITEMS items, $CHANNELS channels"
+case $DATABASE in
+postgres://* | postgresql://*) kind=PostgreSQL ;;
+*) kind=SQLite ;;
+esac
+echo "# $(date -u +%FT%TZ) $kind, $(nproc) cores, $(uname -r), load average $(cut -d' ' -f1-3 /proc/loadavg); $FEEDS feeds x $ITEMS items, $CHANNELS channels"
 sweep first "$work/config.toml"
 sweep 304 "$work/config.toml"
 validators off
 sweep same-bytes "$work/config.toml"
 "$work/genfeed" -dir "$work/up" -feeds "$FEEDS" -items "$ITEMS" -extra 5
 sweep 5-new "$work/config.toml"
-echo "# database: $(du -h "$work/hub.db" | cut -f1); load average $(cut -d' ' -f1-3 /proc/loadavg)"
+size=PostgreSQL
+[ "$kind" = SQLite ] && size=$(du -h "$DATABASE" | cut -f1)
+echo "# database: $size; load average $(cut -d' ' -f1-3 /proc/loadavg)"

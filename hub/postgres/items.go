@@ -10,8 +10,10 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/yizhan-hub/yizhan/hub"
 	"github.com/yizhan-hub/yizhan/hub/story"
@@ -21,11 +23,29 @@ import (
 const itemColumns = `id, source_id, key, first_seen, published, updated, url, title, image,
 	categories, credit, credit_url, via, author, editor, copyright, summary, content, story, own`
 
-const insertItemSQL = `INSERT INTO items (source_id, key, hash, first_seen, published, updated, sort_date,
+// insertItemsSQL writes the new items of a fetch in one statement, a
+// column array each ($3…$24, in the order of the batch, which gives their
+// ids that order): on a loaded machine PostgreSQL took 0.3 ms a row as one
+// statement each, a tenth of that as one statement.
+const insertItemsSQL = `INSERT INTO items (source_id, first_seen, key, hash, published, updated, sort_date,
 	url, title, image, categories, credit, credit_url, via, author, editor, copyright, summary, content,
 	url_key, title_key, orig_key, own, day)
-	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)
-	RETURNING id`
+	SELECT $1, $2, * FROM unnest($3::bytea[], $4::bytea[], $5::bigint[], $6::bigint[], $7::bigint[],
+		$8::bytea[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[],
+		$16::text[], $17::text[], $18::text[], $19::text[], $20::bigint[], $21::bigint[], $22::bigint[],
+		$23::boolean[], $24::bigint[])
+	RETURNING id, key`
+
+// newItems gathers the columns of insertItemsSQL.
+type newItems struct {
+	key, hash, url                              [][]byte
+	published, updated                          []*int64
+	date, urlKey, titleKey, origKey, day        []int64
+	title, image, cats, credit, creditURL, via  []string
+	author, editor, copyright, summary, content []string
+	own                                         []bool
+	index                                       map[string]int // key -> position in links
+}
 
 const updateItemSQL = `UPDATE items SET hash = $1, published = $2, updated = $3, sort_date = $4,
 	url = $5, title = $6, image = $7, categories = $8, credit = $9, credit_url = $10, via = $11, author = $12,
@@ -101,8 +121,12 @@ func (db *DB) saveItems(ctx context.Context, sourceID string, items []hub.Item, 
 		return res, err
 	}
 
+	// The writes go in one pipelined batch: one round trip for the whole
+	// fetch, not one per item.
 	firstSeen := nanos(now)
-	var links []written
+	links := make([]written, 0, len(batch))
+	var writes pgx.Batch
+	ins := newItems{index: make(map[string]int)}
 	for _, p := range batch {
 		it := p.Item
 		o, ok := old[it.Key]
@@ -125,25 +149,60 @@ func (db *DB) saveItems(ctx context.Context, sourceID string, items []hub.Item, 
 		k := c.IndexKeys()
 		if !ok {
 			w.date = sortDate(published, updated, firstSeen)
-			err = tx.QueryRow(ctx, insertItemSQL, sourceID, []byte(it.Key), p.Hash, firstSeen, published, updated, w.date,
-				[]byte(it.URL), valid(it.Title), valid(it.Image), cats, valid(it.Credit), valid(it.CreditURL), valid(it.Via),
-				valid(it.Author), valid(it.Editor), valid(it.Copyright), valid(it.Summary), valid(it.Content),
-				k[0], k[1], k[2], it.Own, story.Day(w.date)).Scan(&w.id)
+			ins.index[it.Key] = len(links)
+			ins.key, ins.hash, ins.url = append(ins.key, []byte(it.Key)), append(ins.hash, p.Hash), append(ins.url, []byte(it.URL))
+			ins.published, ins.updated, ins.date = append(ins.published, published), append(ins.updated, updated), append(ins.date, w.date)
+			ins.title, ins.image, ins.cats = append(ins.title, valid(it.Title)), append(ins.image, valid(it.Image)), append(ins.cats, cats)
+			ins.credit, ins.creditURL, ins.via = append(ins.credit, valid(it.Credit)), append(ins.creditURL, valid(it.CreditURL)), append(ins.via, valid(it.Via))
+			ins.author, ins.editor, ins.copyright = append(ins.author, valid(it.Author)), append(ins.editor, valid(it.Editor)), append(ins.copyright, valid(it.Copyright))
+			ins.summary, ins.content = append(ins.summary, valid(it.Summary)), append(ins.content, valid(it.Content))
+			ins.urlKey, ins.titleKey, ins.origKey = append(ins.urlKey, k[0]), append(ins.titleKey, k[1]), append(ins.origKey, k[2])
+			ins.own, ins.day = append(ins.own, it.Own), append(ins.day, story.Day(w.date))
 			res.New++
 		} else {
 			// An upstream that drops an item's date must not move the item.
 			published, updated = cmp.Or(published, o.published), cmp.Or(updated, o.updated)
 			w.id, w.story, w.date = o.id, o.story, sortDate(published, updated, o.firstSeen)
-			_, err = tx.Exec(ctx, updateItemSQL, p.Hash, published, updated, w.date,
+			writes.Queue(updateItemSQL, p.Hash, published, updated, w.date,
 				[]byte(it.URL), valid(it.Title), valid(it.Image), cats, valid(it.Credit), valid(it.CreditURL), valid(it.Via),
 				valid(it.Author), valid(it.Editor), valid(it.Copyright), valid(it.Summary), valid(it.Content),
-				k[0], k[1], k[2], it.Own, o.id, story.Day(w.date))
+				k[0], k[1], k[2], it.Own, o.id, story.Day(w.date)).Exec(func(pgconn.CommandTag) error { return nil })
 			res.Updated++
 		}
-		if err != nil {
-			return res, fmt.Errorf("item %q: %w", it.Key, err)
-		}
 		links = append(links, w)
+	}
+	if len(ins.key) > 0 {
+		writes.Queue(insertItemsSQL, sourceID, firstSeen, ins.key, ins.hash, ins.published, ins.updated, ins.date,
+			ins.url, ins.title, ins.image, ins.cats, ins.credit, ins.creditURL, ins.via, ins.author, ins.editor,
+			ins.copyright, ins.summary, ins.content, ins.urlKey, ins.titleKey, ins.origKey, ins.own, ins.day,
+		).Query(func(rows pgx.Rows) error {
+			n := 0
+			for rows.Next() {
+				var id int64
+				var key []byte
+				if err := rows.Scan(&id, &key); err != nil {
+					return fmt.Errorf("insert items: %w", err)
+				}
+				i, ok := ins.index[string(key)]
+				if !ok {
+					return fmt.Errorf("insert items: unexpected key %q", key)
+				}
+				links[i].id = id
+				n++
+			}
+			if err := rows.Err(); err != nil {
+				return fmt.Errorf("insert items: %w", err)
+			}
+			if n != len(ins.key) {
+				return fmt.Errorf("insert items: %d rows for %d items", n, len(ins.key))
+			}
+			return nil
+		})
+	}
+	if writes.Len() > 0 {
+		if err := tx.SendBatch(ctx, &writes).Close(); err != nil {
+			return res, err
+		}
 	}
 	if err := linkStories(ctx, tx, sourceID, links); err != nil {
 		return res, err
@@ -214,16 +273,19 @@ type written struct {
 
 // candidatesSQL reads the stored items that share a URL key ($1) or, dated
 // between $3 and $4, a title key ($2) with the items being written, except
-// those ($5).
+// those ($5). Each part probes a (day, key) index with both columns; "sort_date + 0"
+// keeps the planner from ANDing the date index in, which on a day of many
+// items read every row of the day (120 ms a fetch at 11,000 items a day,
+// under the stories lock that every save takes).
 const candidatesSQL = `SELECT id, source_id, story, sort_date, url_key, title_key, orig_key,
 	url, title, credit, summary, content FROM items WHERE id IN (
 		SELECT id FROM items WHERE url_key <> 0 AND day = ANY($7) AND url_key = ANY($1)
 		UNION
 		SELECT id FROM items WHERE title_key <> 0 AND day = ANY($6) AND title_key = ANY($2)
-			AND sort_date BETWEEN $3 AND $4
+			AND sort_date + 0 BETWEEN $3 AND $4
 		UNION
 		SELECT id FROM items WHERE orig_key <> 0 AND day = ANY($6) AND orig_key = ANY($2)
-			AND sort_date BETWEEN $3 AND $4
+			AND sort_date + 0 BETWEEN $3 AND $4
 	) AND NOT (id = ANY($5))`
 
 // linkStories links the written items of a source to the stored copies of
@@ -539,7 +601,12 @@ func byteSlices(ss []string) [][]byte {
 
 // valid makes s storable as TEXT, which refuses bytes that are not UTF-8
 // (SQLite keeps them; sources clean what they publish anyway).
-func valid(s string) string { return strings.ToValidUTF8(s, "\uFFFD") }
+func valid(s string) string {
+	if utf8.ValidString(s) {
+		return s // no copy: hub.PrepareSave has made new text valid
+	}
+	return strings.ToValidUTF8(s, "\uFFFD")
+}
 
 func encodeCategories(cats []string) (string, error) {
 	if len(cats) == 0 {
