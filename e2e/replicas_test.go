@@ -12,10 +12,11 @@ import (
 	"time"
 )
 
-// TestReplicas runs two `yizhan serve` processes on one PostgreSQL database
-// with a source due every 2 seconds: each due run is fetched by one of
-// them, both serve the same feed under the same ETag, and when one dies
-// the other goes on fetching.
+// TestReplicas runs three `yizhan serve` processes on one PostgreSQL
+// database with a source due every 2 seconds: each due run is fetched by one
+// of them, all serve the same feed under the same ETag, and when one dies
+// with SIGKILL the others go on fetching. (bench/replicas.sh runs 200
+// sources for ten minutes.)
 func TestReplicas(t *testing.T) {
 	t.Setenv("YIZHAN_DATABASE", postgresSchema(t, "replicas").String())
 
@@ -54,12 +55,12 @@ attribution = "人民日报"
 	// Slots count from before the first replica starts: its first run may
 	// come before the second is up.
 	began := time.Now()
-	a, b := start("a"), start("b")
+	a, b, c := start("a"), start("b"), start("c")
 	waitFor(t, "the first fetch", func() bool { return fetches.Load() > 0 })
 	time.Sleep(8 * time.Second)
 	slots := int32(time.Since(began)/(2*time.Second)) + 1
 	if n := fetches.Load(); n > slots+1 {
-		t.Errorf("%d fetches in %d slots of 2 s by two replicas, want at most one per slot", n, slots)
+		t.Errorf("%d fetches in %d slots of 2 s by three replicas, want at most one per slot", n, slots)
 	}
 
 	etag := func(s *server) string {
@@ -67,15 +68,16 @@ attribution = "人民日报"
 		res.Body.Close()
 		return res.Header.Get("ETag")
 	}
-	waitFor(t, "both replicas to serve the same ETag", func() bool {
-		ea, eb := etag(a), etag(b)
-		return ea != "" && ea == eb
+	waitFor(t, "the replicas to serve the same ETag", func() bool {
+		ea, eb, ec := etag(a), etag(b), etag(c)
+		return ea != "" && ea == eb && eb == ec
 	})
 	if n := len(readJSONFeed(t, b.base+"/feeds/opinion.json").Items); n != 2 {
 		t.Errorf("replica b serves %d items, want the 2 replica a or b stored", n)
 	}
 
-	// Replica a dies without a word; b takes its sources over within a minute.
+	// Replica a dies without a word; b and c take its sources over within a
+	// minute, one fetch a slot still.
 	if err := a.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
@@ -84,9 +86,15 @@ attribution = "人民日报"
 	deadline := time.Now().Add(70 * time.Second)
 	for fetches.Load() < before+2 {
 		if time.Now().After(deadline) {
-			t.Fatalf("replica b fetched %d times in the 70 s after a died, want it to take over", fetches.Load()-before)
+			t.Fatalf("replicas b and c fetched %d times in the 70 s after a died, want them to take over", fetches.Load()-before)
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
+	from, n0 := time.Now(), fetches.Load()
+	time.Sleep(8 * time.Second)
+	if n, slots := fetches.Load()-n0, int32(time.Since(from)/(2*time.Second))+1; n > slots+1 {
+		t.Errorf("%d fetches in %d slots of 2 s by the two replicas left, want at most one per slot", n, slots)
+	}
 	b.stop(t)
+	c.stop(t)
 }
