@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"net"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/yizhan-hub/yizhan/hub"
@@ -192,22 +193,36 @@ func writeListing(w io.Writer, d *sources.Discovery, ch string, ids idSet, targe
 		fmt.Fprintln(w, "# The selector also picks links that are not headlines: narrow it before you use it.")
 	}
 	fmt.Fprintf(w, "#\n# The first articles, as the html source reads them:\n")
-	for i, it := range l.Articles {
-		date := "no date"
-		if !it.Published.IsZero() {
-			date = it.Published.Format("2006-01-02 15:04")
+	for i, link := range l.URLs[:min(len(l.URLs), sources.DiscoverArticles)] {
+		fmt.Fprintf(w, "#   %d. ", i+1)
+		if j := slices.IndexFunc(l.Articles, func(it hub.Item) bool { return it.URL == link }); j >= 0 {
+			it := l.Articles[j]
+			date := "no date"
+			switch t := it.Published; {
+			case t.IsZero():
+			case t.Hour() == 0 && t.Minute() == 0:
+				date = t.Format("2006-01-02")
+			default:
+				date = t.Format("2006-01-02 15:04")
+			}
+			fmt.Fprintf(w, "%s\n#      %s", oneLine(it.Title, 80), date)
+			if it.Credit != "" && it.Credit != d.Title {
+				fmt.Fprintf(w, " · 来源 %s", oneLine(it.Credit, 40))
+			}
+			if it.Author != "" {
+				fmt.Fprintf(w, " · 作者 %s", oneLine(it.Author, 40))
+			}
+			fmt.Fprintln(w)
+		} else {
+			why := "not read"
+			for _, err := range l.Failed {
+				if strings.Contains(err.Error(), link) {
+					why = strings.TrimPrefix(strings.TrimPrefix(err.Error(), link), ": ")
+				}
+			}
+			fmt.Fprintf(w, "(not read: %s)\n", oneLine(why, 200))
 		}
-		fmt.Fprintf(w, "#   %d. %s\n#      %s", i+1, oneLine(it.Title, 80), date)
-		if it.Credit != "" && it.Credit != d.Title {
-			fmt.Fprintf(w, " · 来源 %s", oneLine(it.Credit, 40))
-		}
-		if it.Author != "" {
-			fmt.Fprintf(w, " · 作者 %s", oneLine(it.Author, 40))
-		}
-		fmt.Fprintf(w, "\n#      %s\n", cleanText(it.URL))
-	}
-	for _, err := range l.Failed {
-		fmt.Fprintf(w, "#   (not read: %s)\n", oneLine(err.Error(), 200))
+		fmt.Fprintf(w, "#      %s\n", cleanText(link))
 	}
 	name := oneLine(d.Title, 60)
 	u, _ := url.Parse(d.URL)
