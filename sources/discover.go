@@ -23,15 +23,23 @@ import (
 
 // ErrNotHTML is returned by Discover for a URL that answers with something
 // other than an HTML page or a feed: a PDF, an image, a JSON API.
-var ErrNotHTML = errors.New("sources: not an HTML page")
+var ErrNotHTML = errors.New("not an HTML page")
 
 // Discovery is what Discover found on a page.
 type Discovery struct {
-	URL     string      // the page, after redirects
-	Title   string      // the page's <title>
-	Feeds   []FoundFeed // feeds that were fetched and read
-	Failed  []FoundFeed // feeds the page advertises that did not read (Err set)
-	Listing *Listing    // when no feed was found: a proposed html source, if the page is a listing
+	URL     string        // the page, after redirects
+	Title   string        // the page's <title>
+	Feeds   []FoundFeed   // feeds that were fetched and read
+	Failed  []FoundFeed   // feeds the page advertises that did not read (Err set)
+	Listing *Listing      // when no feed was found: a proposed html source, if the page is a listing
+	Sitemap *FoundSitemap // when the URL is an XML sitemap: a sitemap source
+}
+
+// FoundSitemap is what Discover read of a URL that is an XML sitemap.
+type FoundSitemap struct {
+	Index   bool      // a sitemap index
+	Entries int       // its URLs, or its sitemaps for an index
+	Newest  time.Time // the newest date it gives; zero if none
 }
 
 // FoundFeed is a feed a page advertises.
@@ -81,7 +89,7 @@ var feedText = regexp.MustCompile(`(?i)^(?:rss|atom|rss\s*feeds?|feeds?|json\s*f
 // fetched and read; when none reads, a proposed html source for the page
 // as a listing (ProposeListing), with its first DiscoverArticles articles
 // read as an html source reads them. A URL that is itself a feed is
-// reported as one. encoding overrides the page's charset, as a source's
+// reported as one, and one that is an XML sitemap as a sitemap. encoding overrides the page's charset, as a source's
 // encoding does. Errors: the fetch's (a *StatusError for an HTTP error),
 // and ErrNotHTML.
 func (f *Fetcher) Discover(ctx context.Context, pageURL, encoding string) (*Discovery, error) {
@@ -100,8 +108,15 @@ func (f *Fetcher) Discover(ctx context.Context, pageURL, encoding string) (*Disc
 			d.Title = ff.Title
 			return d, nil
 		}
+		if sm, err := readSitemap(resp, encoding, loc); err == nil {
+			d.Sitemap = &FoundSitemap{Index: sm.Index, Entries: len(sm.Entries)}
+			if e := newestEntries(sm.Entries, 1); len(e) > 0 {
+				d.Sitemap.Newest = e[0].Date
+			}
+			return d, nil
+		}
 		if !htmlType(ct) {
-			return nil, fmt.Errorf("%s: %w (Content-Type %s)", resp.URL, ErrNotHTML, ct)
+			return nil, fmt.Errorf("%s is %w (Content-Type %s)", resp.URL, ErrNotHTML, ct)
 		}
 	}
 	doc, base, err := parsePage(resp, encoding)

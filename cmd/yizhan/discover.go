@@ -78,6 +78,8 @@ func cmdDiscover(ctx context.Context, e *env, args []string) int {
 		fmt.Fprintf(e.stderr, "yizhan discover: the page links to %s, which does not read as a feed: %s\n", ff.URL, oneLine(ff.Err.Error(), 300))
 	}
 	switch {
+	case d.Sitemap != nil:
+		writeSitemap(e.stdout, d, ch, ids, target)
 	case len(d.Feeds) > 0:
 		writeFeeds(e.stdout, d, ch, ids, target)
 	case d.Listing != nil:
@@ -99,7 +101,7 @@ func discoverError(page string, err error) string {
 	case errors.As(err, &se):
 		return fmt.Sprintf("%s answered HTTP %d %s", se.URL, se.Code, httpStatusText(se.Code))
 	case errors.Is(err, sources.ErrNotHTML):
-		return err.Error()
+		return err.Error() + ": give the URL of a page, a feed or a sitemap"
 	case errors.As(err, &dnsErr):
 		return fmt.Sprintf("cannot reach %s: no such host %s", page, dnsErr.Name)
 	case errors.As(err, &opErr), errors.As(err, &ne):
@@ -238,4 +240,24 @@ func writeListing(w io.Writer, d *sources.Discovery, ch string, ids idSet, targe
 		fmt.Fprintf(w, "encoding    = %s\n", tomlString(encoding))
 	}
 	fmt.Fprintf(w, "\n[source.html]\nlinks = %s\n", tomlString(l.Links))
+}
+
+// writeSitemap prints a sitemap source for a URL that is an XML sitemap.
+func writeSitemap(w io.Writer, d *sources.Discovery, ch string, ids idSet, target *Config) {
+	sm := d.Sitemap
+	what := fmt.Sprintf("a sitemap of %d %s", sm.Entries, plural(sm.Entries, "URL", "URLs"))
+	if sm.Index {
+		what = fmt.Sprintf("a sitemap index of %d %s", sm.Entries, plural(sm.Entries, "sitemap", "sitemaps"))
+	}
+	fmt.Fprintf(w, "# yizhan discover: %s is %s", cleanText(d.URL), what)
+	if !sm.Newest.IsZero() {
+		fmt.Fprintf(w, ", the newest of %s", sm.Newest.Format("2006-01-02 15:04"))
+	}
+	fmt.Fprintln(w, ".")
+	writeHeader(w, target, ch)
+	fmt.Fprintf(w, "# Its newest article pages are read as an html source reads them; narrow them with match.\n")
+	fmt.Fprintf(w, "\n[[source]]\nid          = %s\nkind        = %q\nurl         = %s\nchannels    = [%s]\n",
+		tomlString(newID(ids, "", d.URL)), hub.KindSitemap, tomlString(d.URL), tomlString(ch))
+	fmt.Fprintf(w, "# attribution = \"…\"   # the publisher to credit when an article names none\n")
+	fmt.Fprintf(w, "\n[source.sitemap]\n# match = '/n1/\\d{4}/'   # an RE2 pattern the article URLs must match\n")
 }

@@ -51,6 +51,10 @@ func discoverSite(t *testing.T, listing bool) *httptest.Server {
 		case "/feeds/politics.xml":
 			w.Header().Set("Content-Type", "application/rss+xml")
 			w.Write([]byte(discoverRSS))
+		case "/sitemap.xml":
+			w.Header().Set("Content-Type", "application/xml")
+			w.Write([]byte(`<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">
+<url><loc>http://example.cn/n1/2026/1201/c1-1.html</loc><lastmod>2026-12-01T08:00:00+08:00</lastmod></url></urlset>`))
 		case "/about.html":
 			w.Header().Set("Content-Type", "text/html; charset=utf-8")
 			w.Write([]byte(`<html><head><title>关于我们</title></head><body><p>本站简介。</p></body></html>`))
@@ -93,6 +97,20 @@ func TestDiscoverCommandFeeds(t *testing.T) {
 	}
 	if strings.Count(out, "[[source]]") != 1 {
 		t.Errorf("the feed in <head> and in the body is one feed:\n%s", out)
+	}
+	checkTables(t, out)
+}
+
+func TestDiscoverCommandSitemap(t *testing.T) {
+	srv := discoverSite(t, false)
+	code, out, errOut := runCmd(t, nil, "discover", srv.URL+"/sitemap.xml")
+	if code != exitOK {
+		t.Fatalf("discover = %d, stderr %q", code, errOut)
+	}
+	for _, want := range []string{"is a sitemap of 1 URL, the newest of 2026-12-01 08:00.", `kind        = "sitemap"`, "[source.sitemap]"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
 	}
 	checkTables(t, out)
 }
