@@ -67,6 +67,15 @@ type Listing struct {
 // reads.
 const DiscoverArticles = 3
 
+// maxFeedCandidates bounds the feeds of one page that Discover fetches.
+const maxFeedCandidates = 10
+
+// DiscoverOptions are how Discover reads a page.
+type DiscoverOptions struct {
+	Encoding string         // charset override, as a source's encoding
+	Timezone *time.Location // zone of dates that carry none; nil: UTC
+}
+
 // feedTypes are the MIME types of <link rel="alternate"> that name a feed.
 var feedTypes = map[string]string{
 	"application/rss+xml":   "rss",
@@ -89,11 +98,13 @@ var feedText = regexp.MustCompile(`(?i)^(?:rss|atom|rss\s*feeds?|feeds?|json\s*f
 // fetched and read; when none reads, a proposed html source for the page
 // as a listing (ProposeListing), with its first DiscoverArticles articles
 // read as an html source reads them. A URL that is itself a feed is
-// reported as one, and one that is an XML sitemap as a sitemap. encoding overrides the page's charset, as a source's
-// encoding does. Errors: the fetch's (a *StatusError for an HTTP error),
-// and ErrNotHTML.
-func (f *Fetcher) Discover(ctx context.Context, pageURL, encoding string) (*Discovery, error) {
-	loc, _ := time.LoadLocation("Asia/Shanghai")
+// reported as one, and one that is an XML sitemap as a sitemap. Errors:
+// the fetch's (a *StatusError for an HTTP error), and ErrNotHTML.
+func (f *Fetcher) Discover(ctx context.Context, pageURL string, opts DiscoverOptions) (*Discovery, error) {
+	encoding, loc := opts.Encoding, opts.Timezone
+	if loc == nil {
+		loc = time.UTC
+	}
 	get := func(req Request) (*Response, error) { return f.hosts.get(ctx, f.client, req, 0) }
 	resp, err := get(Request{URL: pageURL})
 	if err != nil {
@@ -125,7 +136,8 @@ func (f *Fetcher) Discover(ctx context.Context, pageURL, encoding string) (*Disc
 	}
 	d.Title = oneLine(doc.Find("title").First().Text())
 
-	for _, c := range feedCandidates(doc, base) {
+	cands := feedCandidates(doc, base)
+	for _, c := range cands[:min(len(cands), maxFeedCandidates)] {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}

@@ -158,7 +158,7 @@ func TestDiscoverCorpusGBK(t *testing.T) {
 			continue
 		}
 		page := srv.URL + mustURL(t, p.url).Path
-		d, err := f.Discover(t.Context(), page, "")
+		d, err := f.Discover(t.Context(), page, DiscoverOptions{})
 		if err != nil {
 			t.Errorf("%s: %v", p.file, err)
 			continue

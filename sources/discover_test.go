@@ -89,7 +89,7 @@ func TestDiscoverFeeds(t *testing.T) {
 		{"/rss/politics.xml", []feed{{"/rss/politics.xml", "rss", 50, true}}, nil},
 	}
 	for _, tt := range tests {
-		d, err := f.Discover(t.Context(), srv.URL+tt.page, "")
+		d, err := f.Discover(t.Context(), srv.URL+tt.page, DiscoverOptions{})
 		if err != nil {
 			t.Errorf("%s: %v", tt.page, err)
 			continue
@@ -119,7 +119,7 @@ func TestDiscoverFeeds(t *testing.T) {
 			t.Errorf("%s: failed = %q, want %q", tt.page, failed, tt.failed)
 		}
 	}
-	d, err := f.Discover(t.Context(), srv.URL+"/politics/index.html", "")
+	d, err := f.Discover(t.Context(), srv.URL+"/politics/index.html", DiscoverOptions{})
 	if err == nil && len(d.Feeds) > 0 && d.Feeds[0].Title != "人民网-时政频道" {
 		t.Errorf("feed title = %q, want the feed's own", d.Feeds[0].Title)
 	}
@@ -128,20 +128,20 @@ func TestDiscoverFeeds(t *testing.T) {
 func TestDiscoverNothingAndErrors(t *testing.T) {
 	srv := feedSite(t)
 	f := New(Options{})
-	d, err := f.Discover(t.Context(), srv.URL+"/nothing.html", "")
+	d, err := f.Discover(t.Context(), srv.URL+"/nothing.html", DiscoverOptions{})
 	if err != nil || len(d.Feeds) > 0 || d.Listing != nil || d.Title != "关于我们" {
 		t.Errorf("page with nothing: %+v, %v; want no feed, no listing", d, err)
 	}
-	if _, err := f.Discover(t.Context(), srv.URL+"/doc.pdf", ""); !errors.Is(err, ErrNotHTML) {
+	if _, err := f.Discover(t.Context(), srv.URL+"/doc.pdf", DiscoverOptions{}); !errors.Is(err, ErrNotHTML) {
 		t.Errorf("PDF: %v, want ErrNotHTML", err)
 	}
 	var se *StatusError
-	if _, err := f.Discover(t.Context(), srv.URL+"/gone.html", ""); !errors.As(err, &se) || se.Code != 410 {
+	if _, err := f.Discover(t.Context(), srv.URL+"/gone.html", DiscoverOptions{}); !errors.As(err, &se) || se.Code != 410 {
 		t.Errorf("410: %v, want a StatusError", err)
 	}
 	closed := httptest.NewServer(http.NotFoundHandler())
 	closed.Close()
-	if _, err := f.Discover(t.Context(), closed.URL+"/", ""); err == nil {
+	if _, err := f.Discover(t.Context(), closed.URL+"/", DiscoverOptions{}); err == nil {
 		t.Errorf("unreachable: no error")
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/yizhan-hub/yizhan/hub"
 	"github.com/yizhan-hub/yizhan/sources"
@@ -55,10 +56,11 @@ func cmdDiscover(ctx context.Context, e *env, args []string) int {
 		return exitFail
 	}
 	ua := defaultUserAgent()
+	zone, _ := time.LoadLocation(defaultTimezone)
 	ids := newIDSet()
 	ch := *channel
 	if target != nil {
-		ua = target.Hub.UserAgent
+		ua, zone = target.Hub.UserAgent, target.Hub.Timezone
 		for _, s := range target.Sources {
 			ids[s.ID] = true
 		}
@@ -69,7 +71,7 @@ func cmdDiscover(ctx context.Context, e *env, args []string) int {
 	ch = cmp.Or(ch, discoverChannel)
 
 	fetcher := sources.New(sources.Options{Client: sources.NewClient(sources.ClientOptions{UserAgent: ua})})
-	d, err := fetcher.Discover(ctx, page, *encoding)
+	d, err := fetcher.Discover(ctx, page, sources.DiscoverOptions{Encoding: *encoding, Timezone: zone})
 	if err != nil {
 		fmt.Fprintf(e.stderr, "yizhan discover: %s\n", discoverError(page, err))
 		return exitFail
