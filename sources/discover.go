@@ -345,11 +345,61 @@ func ProposeListing(doc *goquery.Document, pageURL *url.URL) *Listing {
 		headlines[l.url] = true
 	}
 	sel, exact := writeSelector(doc, base, best, want, headlines)
+	if !exact {
+		if narrow, ok := narrowByPath(doc, base, sel, want, headlines); ok {
+			sel, exact = narrow, true
+		}
+	}
 	got, _ := selectLinks(doc, pageURL, sel, "")
 	if len(got) == 0 {
 		return nil
 	}
 	return &Listing{Links: sel, URLs: got, Exact: exact, Dated: dated}
+}
+
+// pathWord matches a path segment that a selector may quote as it is.
+var pathWord = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
+
+// narrowByPath narrows a selector that picks links beyond the page's
+// headlines (a column's link among the articles) by the first segments of
+// the articles' paths, when they are few and no other link shares them:
+// "li > a" becomes `li > a[href*="/n1/"], li > a[href*="/n2/"]`.
+func narrowByPath(doc *goquery.Document, base *url.URL, sel string, want []string, headlines map[string]bool) (string, bool) {
+	var segs []string
+	for _, w := range want {
+		u, err := url.Parse(w)
+		if err != nil {
+			return "", false
+		}
+		rest := strings.TrimPrefix(u.EscapedPath(), "/")
+		i := strings.IndexByte(rest, '/')
+		if i <= 0 || !pathWord.MatchString(rest[:i]) {
+			return "", false
+		}
+		if seg := "/" + rest[:i] + "/"; !slices.Contains(segs, seg) {
+			segs = append(segs, seg)
+		}
+	}
+	if len(segs) == 0 || len(segs) > 3 {
+		return "", false
+	}
+	parts := make([]string, len(segs))
+	for i, seg := range segs {
+		parts[i] = sel + `[href*="` + seg + `"]`
+	}
+	narrow := strings.Join(parts, ", ")
+	got, _ := selectLinks(doc, base, narrow, "")
+	gotSet := map[string]bool{}
+	for _, u := range got {
+		if !headlines[u] {
+			return "", false
+		}
+		gotSet[u] = true
+	}
+	if slices.ContainsFunc(want, func(u string) bool { return !gotSet[u] }) {
+		return "", false
+	}
+	return narrow, true
 }
 
 // headlineText reports whether a link's text may be a headline: six
