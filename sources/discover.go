@@ -77,14 +77,9 @@ type DiscoverOptions struct {
 }
 
 // feedTypes are the MIME types of <link rel="alternate"> that name a feed.
-var feedTypes = map[string]string{
-	"application/rss+xml":   "rss",
-	"application/atom+xml":  "atom",
-	"application/feed+json": "json",
-	"application/json":      "json",
-	"application/rdf+xml":   "rss",
-	"application/xml":       "",
-	"text/xml":              "",
+var feedTypes = map[string]bool{
+	"application/rss+xml": true, "application/atom+xml": true, "application/feed+json": true,
+	"application/json": true, "application/rdf+xml": true, "application/xml": true, "text/xml": true,
 }
 
 // feedHref matches links in a page's body that look like a feed's address.
@@ -204,8 +199,7 @@ func feedCandidates(doc *goquery.Document, pageURL *url.URL) []FoundFeed {
 			return
 		}
 		mt, _, _ := mime.ParseMediaType(s.AttrOr("type", ""))
-		_, feedType := feedTypes[strings.ToLower(mt)]
-		if feedType || mt == "" && feedHref.MatchString(s.AttrOr("href", "")) {
+		if feedTypes[strings.ToLower(mt)] || mt == "" && feedHref.MatchString(s.AttrOr("href", "")) {
 			add(s.AttrOr("href", ""), true)
 		}
 	})
@@ -308,7 +302,7 @@ func ProposeListing(doc *goquery.Document, pageURL *url.URL) *Listing {
 		if l.item.Parent == nil {
 			continue
 		}
-		l.key = containerPath(l.item.Parent) + " | " + innerPath(l.item, l.a)
+		l.key = containerPath(l.item.Parent) + " | " + innerSelector(l.item, l.a, false)
 		if groups[l.key] == nil {
 			order = append(order, l.key)
 		}
@@ -461,27 +455,6 @@ func containerPath(n *html.Node) string {
 			parts[len(parts)-1] += "#" + nodeAttr(p, "id")
 			break
 		}
-	}
-	slices.Reverse(parts)
-	return strings.Join(parts, " > ")
-}
-
-// innerPath is the path from a list entry down to its headline link: the
-// entry's tag, then each element's tag and classes.
-func innerPath(item, a *html.Node) string {
-	var parts []string
-	for p := a; p != nil && p != item; p = p.Parent {
-		if p == a {
-			parts = append(parts, "a")
-		} else {
-			parts = append(parts, p.Data+classPart(p))
-		}
-	}
-	if item != a {
-		parts = append(parts, item.Data)
-	}
-	if len(parts) == 0 {
-		return "a"
 	}
 	slices.Reverse(parts)
 	return strings.Join(parts, " > ")
