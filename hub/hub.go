@@ -40,8 +40,9 @@ type Channel struct {
 
 // Source kinds.
 const (
-	KindFeed = "feed" // RSS 0.9x/1.0/2.0, Atom 1.0, JSON Feed 1.0/1.1
-	KindHTML = "html" // a listing page of links to article pages
+	KindFeed    = "feed"    // RSS 0.9x/1.0/2.0, Atom 1.0, JSON Feed 1.0/1.1
+	KindHTML    = "html"    // a listing page of links to article pages
+	KindSitemap = "sitemap" // an XML sitemap or sitemap index of article pages
 )
 
 // Source is one upstream the hub fetches on a schedule.
@@ -58,7 +59,13 @@ type Source struct {
 	Timezone    *time.Location // zone for zoneless upstream dates; never nil after config load
 	Encoding    string         // charset override; empty means detect
 	StaleDays   int            // age in days of the newest item beyond which the source is StateStale; 0 never
-	HTML        *HTMLRules     // only for KindHTML
+	HTML        *HTMLRules     // for KindHTML, and for KindSitemap without Links: how its article pages are read
+	Sitemap     *SitemapRules  // only for KindSitemap
+}
+
+// SitemapRules are the [source.sitemap] table of a sitemap source.
+type SitemapRules struct {
+	Match string // RE2 pattern an article URL must match; empty matches every URL
 }
 
 // HTMLRules are the [source.html] table: CSS selectors and limits for an HTML source.

@@ -37,6 +37,10 @@ type ClientOptions struct {
 	Timeout        time.Duration // the whole request, body included
 	MaxBody        int64         // bytes of decoded body
 	MaxRedirects   int
+	// Transport, if set, carries every request instead of the client's own
+	// transport (its timeouts then are the Transport's): tests route the
+	// requests for real sites' URLs to saved pages with it.
+	Transport http.RoundTripper
 }
 
 // Client is the one HTTP client every source shares: conditional GET, gzip,
@@ -79,8 +83,12 @@ func NewClient(opts ClientOptions) *Client {
 		DisableCompression: true,
 	}
 	c := &Client{opts: opts}
+	var rt http.RoundTripper = tr
+	if opts.Transport != nil {
+		rt = opts.Transport
+	}
 	c.hc = &http.Client{
-		Transport: tr,
+		Transport: rt,
 		CheckRedirect: func(req *http.Request, via []*http.Request) error {
 			if len(via) > opts.MaxRedirects {
 				return fmt.Errorf("%w (more than %d)", ErrTooManyRedirects, opts.MaxRedirects)

@@ -56,6 +56,8 @@ func (f *Fetcher) Fetch(ctx context.Context, src hub.Source, prev hub.FetchState
 		res, err = f.fetchFeed(ctx, src, prev)
 	case hub.KindHTML:
 		res, err = f.fetchHTML(ctx, src, prev)
+	case hub.KindSitemap:
+		res, err = f.fetchSitemap(ctx, src, prev)
 	default:
 		err = fmt.Errorf("unknown source kind %q", src.Kind)
 	}

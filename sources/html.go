@@ -163,11 +163,35 @@ func (f *Fetcher) fetchHTML(ctx context.Context, src hub.Source, prev hub.FetchS
 
 	links = dropContinuations(links)
 	res.Listed = len(links)
+	items, more, capped, err := f.readArticles(ctx, get, links, nil, &rules, src, loc)
+	if err != nil {
+		return hub.FetchResult{}, err
+	}
+	res.Items = items
+	skipped = append(skipped, more...)
+	res.Skipped = skipped
+	if !capped && len(skipped) == 0 && !rules.Refetch {
+		res.ETag = resp.Header.Get("ETag")
+		res.LastModified = resp.Header.Get("Last-Modified")
+		res.BodyHash = hash
+	}
+	return res, nil
+}
+
+// readArticles reads the article pages at links that the source has not
+// stored yet (all of them with Refetch), at most MaxArticles of them (capped
+// says some were left for the next run), through get. An article that
+// cannot be fetched or read is skipped and reported; when every one of
+// links was new and every article failed, the whole read fails. dates, when
+// not nil, gives a publication time for an article whose page shows none
+// (a sitemap's news:publication_date).
+func (f *Fetcher) readArticles(ctx context.Context, get func(Request) (*Response, error), links []string,
+	dates map[string]time.Time, rules *hub.HTMLRules, src hub.Source, loc *time.Location) (items []hub.Item, skipped []error, capped bool, err error) {
 	todo := links
 	if !rules.Refetch {
 		known, err := f.known.KnownURLs(ctx, src.ID, links)
 		if err != nil {
-			return hub.FetchResult{}, fmt.Errorf("known urls: %w", err)
+			return nil, nil, false, fmt.Errorf("known urls: %w", err)
 		}
 		todo = todo[:0:0]
 		for _, l := range links {
@@ -179,19 +203,19 @@ func (f *Fetcher) fetchHTML(ctx context.Context, src hub.Source, prev hub.FetchS
 	// Only a listing whose every link failed is a failed fetch: links already
 	// stored count as read, so one broken new link beside them is skipped.
 	noneKnown := len(todo) == len(links)
-	capped := len(todo) > rules.MaxArticles
+	capped = len(todo) > rules.MaxArticles
 	if capped {
 		todo = todo[:rules.MaxArticles]
 	}
 
 	for _, link := range todo {
 		if err := ctx.Err(); err != nil {
-			return hub.FetchResult{}, err
+			return nil, nil, false, err
 		}
-		it, pageErr, err := f.fetchArticle(ctx, get, link, &rules, src, loc)
+		it, pageErr, err := f.fetchArticle(ctx, get, link, rules, src, loc)
 		if err != nil {
 			if ctx.Err() != nil {
-				return hub.FetchResult{}, ctx.Err()
+				return nil, nil, false, ctx.Err()
 			}
 			if !strings.Contains(err.Error(), link) {
 				err = fmt.Errorf("%s: %w", link, err)
@@ -201,25 +225,22 @@ func (f *Fetcher) fetchHTML(ctx context.Context, src hub.Source, prev hub.FetchS
 		}
 		if pageErr != nil {
 			if ctx.Err() != nil {
-				return hub.FetchResult{}, ctx.Err()
+				return nil, nil, false, ctx.Err()
 			}
 			skipped = append(skipped, fmt.Errorf("article %w", pageErr))
 			if errors.Is(pageErr, errPageLater) {
 				continue // stored whole by a later run, not cut short now
 			}
 		}
-		res.Items = append(res.Items, it)
+		if it.Published.IsZero() {
+			it.Published = dates[link]
+		}
+		items = append(items, it)
 	}
-	if noneKnown && len(todo) > 0 && len(res.Items) == 0 {
-		return hub.FetchResult{}, fmt.Errorf("every article page failed (%d): %w", len(todo), errors.Join(skipped...))
+	if noneKnown && len(todo) > 0 && len(items) == 0 {
+		return nil, nil, false, fmt.Errorf("every article page failed (%d): %w", len(todo), errors.Join(skipped...))
 	}
-	res.Skipped = skipped
-	if !capped && len(skipped) == 0 && !rules.Refetch {
-		res.ETag = resp.Header.Get("ETag")
-		res.LastModified = resp.Header.Get("Last-Modified")
-		res.BodyHash = hash
-	}
-	return res, nil
+	return items, skipped, capped, nil
 }
 
 // fetchArticle fetches and reads one article, following its continuation

@@ -124,19 +124,24 @@ type channelFile struct {
 }
 
 type sourceFile struct {
-	ID          string    `toml:"id"`
-	Name        string    `toml:"name"`
-	Kind        string    `toml:"kind"`
-	URL         string    `toml:"url"`
-	Channels    []string  `toml:"channels"`
-	Schedule    string    `toml:"schedule"`
-	Attribution string    `toml:"attribution"`
-	Copyright   string    `toml:"copyright"`
-	Enabled     *bool     `toml:"enabled"`
-	Timezone    string    `toml:"timezone"`
-	Encoding    string    `toml:"encoding"`
-	StaleDays   *int      `toml:"stale_days"`
-	HTML        *htmlFile `toml:"html"`
+	ID          string       `toml:"id"`
+	Name        string       `toml:"name"`
+	Kind        string       `toml:"kind"`
+	URL         string       `toml:"url"`
+	Channels    []string     `toml:"channels"`
+	Schedule    string       `toml:"schedule"`
+	Attribution string       `toml:"attribution"`
+	Copyright   string       `toml:"copyright"`
+	Enabled     *bool        `toml:"enabled"`
+	Timezone    string       `toml:"timezone"`
+	Encoding    string       `toml:"encoding"`
+	StaleDays   *int         `toml:"stale_days"`
+	HTML        *htmlFile    `toml:"html"`
+	Sitemap     *sitemapFile `toml:"sitemap"`
+}
+
+type sitemapFile struct {
+	Match string `toml:"match"`
 }
 
 type htmlFile struct {
@@ -448,7 +453,16 @@ func (v *validator) source(key string, s sourceFile, channels map[string]string,
 	switch src.Kind {
 	case hub.KindFeed:
 		if s.HTML != nil {
-			v.errorf(key+".html", "only for kind = %q", hub.KindHTML)
+			v.errorf(key+".html", "only for kind = %q or %q", hub.KindHTML, hub.KindSitemap)
+		}
+	case hub.KindSitemap:
+		src.HTML = v.sitemapHTML(key+".html", s.HTML)
+		src.Sitemap = &hub.SitemapRules{}
+		if s.Sitemap != nil {
+			src.Sitemap.Match = s.Sitemap.Match
+			if err := sources.CheckSitemapRules(src.Sitemap); err != nil {
+				v.errorf(key+".sitemap.match", "%v", err)
+			}
 		}
 	case hub.KindHTML:
 		if s.HTML == nil {
@@ -457,9 +471,34 @@ func (v *validator) source(key string, s sourceFile, channels map[string]string,
 		}
 		src.HTML = v.html(key+".html", s.HTML)
 	default:
-		v.errorf(key+".kind", "%q is neither %q nor %q", s.Kind, hub.KindFeed, hub.KindHTML)
+		v.errorf(key+".kind", "%q is not %q, %q or %q", s.Kind, hub.KindFeed, hub.KindHTML, hub.KindSitemap)
+	}
+	if s.Sitemap != nil && src.Kind != hub.KindSitemap {
+		v.errorf(key+".sitemap", "only for kind = %q", hub.KindSitemap)
 	}
 	return src
+}
+
+// sitemapHTML checks the [source.html] table of a sitemap source, absent or
+// not: its limits and overrides apply to the article pages, but it has no
+// listing page, so no links or next selector.
+func (v *validator) sitemapHTML(key string, h *htmlFile) *hub.HTMLRules {
+	if h == nil {
+		h = &htmlFile{}
+	}
+	for _, k := range []struct{ name, val string }{{"links", h.Links}, {"next", h.Next}} {
+		if k.val != "" {
+			v.errorf(key+"."+k.name, "only for kind = %q: a sitemap source lists its articles itself", hub.KindHTML)
+		}
+	}
+	if h.MaxPages != nil {
+		v.errorf(key+".max_pages", "only for kind = %q", hub.KindHTML)
+	}
+	h2 := *h
+	h2.Links, h2.Next, h2.MaxPages = "*", "", nil
+	r := v.html(key, &h2)
+	r.Links = ""
+	return r
 }
 
 func (v *validator) html(key string, h *htmlFile) *hub.HTMLRules {
@@ -579,7 +618,7 @@ func typeMessage(msg string) string {
 	want := map[string]string{
 		"int": "an integer", "*int": "an integer", "string": "a string",
 		"bool": "a boolean", "*bool": "a boolean", "[]string": "an array of strings",
-		"*main.htmlFile": "a table", "main.hubFile": "a table",
+		"*main.htmlFile": "a table", "main.hubFile": "a table", "*main.sitemapFile": "a table",
 	}[m[2]]
 	if want == "" {
 		return msg

@@ -42,7 +42,7 @@ func TestConfigErrors(t *testing.T) {
 			`46: source[2].html.links: required for kind = "html"`,
 			`47: source[2].html.next: bad CSS selector "a.next["`,
 			`50: source[3].id: "_bad" is not a valid id`,
-			`51: source[3].kind: "rss" is neither "feed" nor "html"`,
+			`51: source[3].kind: "rss" is not "feed", "html" or "sitemap"`,
 			`52: source[3].url: "http:///nohost" is not an absolute http or https URL`,
 		}},
 		{"unknown_keys.toml", []string{
@@ -444,4 +444,52 @@ func FuzzConfig(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestConfigSitemap: a sitemap source takes [source.sitemap] match and
+// the limits and overrides of [source.html], never its listing selectors.
+func TestConfigSitemap(t *testing.T) {
+	const head = `[[channel]]
+id = "c"
+
+[[source]]
+id = "s"
+kind = "sitemap"
+url = "http://www.example.cn/sitemap_index.xml"
+channels = ["c"]
+`
+	cfg, err := parseConfig("c.toml", []byte(head+`[source.sitemap]
+match = '/n1/\d{4}/'
+[source.html]
+max_articles = 10
+credit = ".source"
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := cfg.Sources[0]
+	if src.Kind != hub.KindSitemap || src.Sitemap == nil || src.Sitemap.Match != `/n1/\d{4}/` {
+		t.Errorf("source = %+v, want kind sitemap with its match", src)
+	}
+	want := hub.HTMLRules{MaxPages: 1, Delay: time.Second, MaxArticles: 10, Credit: ".source"}
+	if src.HTML == nil || !reflect.DeepEqual(*src.HTML, want) {
+		t.Errorf("HTML = %+v, want %+v", src.HTML, want)
+	}
+	// Neither table is required.
+	if cfg, err := parseConfig("c.toml", []byte(head)); err != nil || cfg.Sources[0].HTML == nil || cfg.Sources[0].HTML.MaxArticles != defaultMaxArticles {
+		t.Errorf("bare sitemap source: %+v, %v", cfg, err)
+	}
+	for _, tt := range []struct{ doc, want string }{
+		{head + "[source.sitemap]\nmatch = \"(\"\n", "c.toml:10: source[0].sitemap.match: bad RE2 pattern"},
+		{head + "[source.html]\nlinks = \"ul a\"\n", "c.toml:10: source[0].html.links: only for kind = \"html\""},
+		{head + "[source.html]\nmax_pages = 3\n", "c.toml:10: source[0].html.max_pages: only for kind"},
+		{strings.Replace(head, `kind = "sitemap"`, `kind = "html"`, 1) + "[source.html]\nlinks = \"a\"\n[source.sitemap]\nmatch = \"x\"\n", "source[0].sitemap: only for kind = \"sitemap\""},
+		{strings.Replace(head, `kind = "sitemap"`, `kind = "map"`, 1), `source[0].kind: "map" is not "feed", "html" or "sitemap"`},
+		{head + "[source.sitemap]\nmatch = 3\n", "want a string"},
+	} {
+		_, err := parseConfig("c.toml", []byte(tt.doc))
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s\nerr = %v, want %q", tt.doc, err, tt.want)
+		}
+	}
 }

@@ -59,6 +59,7 @@ func init() {
 		{"preview", "[-config FILE] SOURCE", "fetch one source and print what would be stored, storing nothing", cmdPreview},
 		{"copydb", "-from DB -to DB", "copy a whole store (SQLite file or PostgreSQL URL) into an empty one", cmdCopyDB},
 		{"import", "[-config FILE] [-channel ID] FILE.opml", "print a [[source]] table for every feed of an OPML file, writing nothing", cmdImport},
+		{"discover", "[-config FILE] [-channel ID] [-encoding LABEL] URL", "find the feeds a page advertises, or propose an html source for a listing page", cmdDiscover},
 		{"version", "", "print the version", cmdVersion},
 	}
 }
@@ -100,7 +101,7 @@ func usage(w io.Writer) {
 	fmt.Fprintf(w, `
 Every command but version takes
   -config FILE      configuration file (default $YIZHAN_CONFIG, else config.toml)
-and every command but version and import
+and every command but version, import and discover
   -log-level LEVEL  debug, info, warn or error (default $YIZHAN_LOG_LEVEL, else info)
 
 Run "yizhan COMMAND -h" or "yizhan help COMMAND" for a command's own flags.
