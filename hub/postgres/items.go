@@ -103,6 +103,7 @@ func (db *DB) saveItems(ctx context.Context, sourceID string, items []hub.Item, 
 
 	firstSeen := nanos(now)
 	var links []written
+	var x indexer
 	for _, p := range batch {
 		it := p.Item
 		o, ok := old[it.Key]
@@ -142,6 +143,9 @@ func (db *DB) saveItems(ctx context.Context, sourceID string, items []hub.Item, 
 		}
 		if err != nil {
 			return res, fmt.Errorf("item %q: %w", it.Key, err)
+		}
+		if err := x.index(ctx, tx, w.id, w.date, it); err != nil {
+			return res, err
 		}
 		links = append(links, w)
 	}
