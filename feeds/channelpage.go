@@ -39,6 +39,7 @@ form.search{display:flex;flex-wrap:wrap;gap:.4rem;align-items:center;margin:1rem
 form.search input[type=search]{flex:1 1 12rem;min-width:0;font-size:1rem;padding:.35rem .5rem;border:1px solid #767676;border-radius:3px}
 form.search select,form.search button{font-size:1rem;padding:.35rem .6rem;border:1px solid #767676;border-radius:3px;background:#f4f4f4;color:#222}
 .pager{margin:1.2rem 0;font-size:1.05rem}nav.crumbs{font-size:.95rem}
+.wide{overflow-x:auto}.wide table{min-width:40rem}
 .visually-hidden{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}`
 
 var pagesTemplate = template.Must(template.New("pages").Parse(`
@@ -47,6 +48,7 @@ var pagesTemplate = template.Must(template.New("pages").Parse(`
 <head>
 <meta charset="utf-8"/>
 <meta name="viewport" content="width=device-width, initial-scale=1"/>
+<link rel="icon" href="data:,"/>
 <title>{{.Title}}</title>
 {{- range .Links}}
 <link rel="alternate" type="{{.Type}}" title="{{$.Title}}（{{.Name}}）" href="{{.URL}}"/>

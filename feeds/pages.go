@@ -25,6 +25,7 @@ var indexTemplate = template.Must(template.New("index").Parse(`<!DOCTYPE html>
 <head>
 <meta charset="utf-8"/>
 <meta name="viewport" content="width=device-width, initial-scale=1"/>
+<link rel="icon" href="data:,"/>
 <title>{{.Title}}</title>
 {{- range .Feeds}}{{$t := .Title}}{{range .Links}}
 <link rel="alternate" type="{{.Type}}" title="{{$t}}（{{.Name}}）" href="{{.URL}}"/>
@@ -200,12 +201,14 @@ var statusTemplate = template.Must(template.New("status").Parse(`<!DOCTYPE html>
 <meta charset="utf-8"/>
 <meta name="viewport" content="width=device-width, initial-scale=1"/>
 <meta name="robots" content="noindex"/>
+<link rel="icon" href="data:,"/>
 <title>{{.Title}} · 来源状态</title>
 <style>{{.Style}}</style>
 </head>
 <body>
 <h1>{{.Title}} · 来源状态</h1>
 <p class="meta">{{.Now}} · <a href="{{.Home}}">首页</a></p>
+<div class="wide">
 <table>
 <thead><tr><th>来源</th><th>状态</th><th>上次尝试</th><th>上次成功</th><th>条目</th><th>下次运行</th><th>上次错误</th></tr></thead>
 <tbody>
@@ -216,6 +219,7 @@ var statusTemplate = template.Must(template.New("status").Parse(`<!DOCTYPE html>
 {{- end}}
 </tbody>
 </table>
+</div>
 </body>
 </html>
 `))
@@ -259,7 +263,7 @@ func renderStatus(cfg *config, rows []hub.SourceRow, now time.Time) ([]byte, err
 		Title: cfg.title,
 		Now:   stamp(now),
 		Home:  cfg.homeURL(),
-		Style: pageStyle,
+		Style: pageStyle + pagesStyle,
 		Rows:  make([]statusRow, 0, len(rows)),
 	}
 	for i := range rows {
