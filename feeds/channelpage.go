@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/yizhan-hub/yizhan/hub"
 	"github.com/yizhan-hub/yizhan/hub/fold"
@@ -162,6 +163,17 @@ type channelPage struct {
 	Older                    string
 }
 
+// channelPageSize is how many items a channel's page shows, at most the
+// channel's feed size.
+const channelPageSize = 20
+
+func pageSize(ch *channelInfo) int { return min(channelPageSize, ch.size) }
+
+// maxPageHTML is how much of an item's HTML a page without highlights
+// reads for its summary: enough for summaryRunes characters of text under
+// the markup of most articles.
+const maxPageHTML = 4096
+
 // summaryRunes is how much of an item's text a page shows.
 const summaryRunes = 160
 
@@ -169,10 +181,20 @@ const summaryRunes = 160
 // q's phrases occur (q nil: nowhere); the text shown starts a little
 // before the first highlight.
 func newPageItem(v *itemView, cfg *config, q fold.Query) pageItem {
-	text := htmlText(v.Summary)
-	if text == "" {
-		text = htmlText(v.Content[:v.bodyLen])
+	frag := v.Summary
+	if frag == "" {
+		frag = v.Content[:v.bodyLen]
 	}
+	if len(q) == 0 && len(frag) > maxPageHTML {
+		// Without a match to find, the start is enough: a page shows
+		// summaryRunes characters.
+		cut := maxPageHTML
+		for cut > 0 && !utf8.RuneStart(frag[cut]) {
+			cut--
+		}
+		frag = frag[:cut]
+	}
+	text := htmlText(frag)
 	if spans := fold.Spans(text, q); len(spans) > 0 {
 		// Start some 40 characters before the first match.
 		start := spans[0][0]
@@ -261,10 +283,11 @@ func renderChannelPage(cfg *config, ch *channelInfo, s *snapshot) ([]byte, error
 	if ch.id == LatestID {
 		p.Form.Channels = formChannels(cfg, "")
 	}
-	for i := range s.items {
+	n := pageSize(ch)
+	for i := range s.items[:min(n, len(s.items))] {
 		p.Items = append(p.Items, newPageItem(&s.items[i], cfg, nil))
 	}
-	if pos, ok := nextAfter(s, 0, false); ok {
+	if pos, ok := nextAfter(s, n, false); ok {
 		p.Older = cfg.channelURL(ch.id) + "?" + paramBefore + "=" + formatCursor(pos)
 	}
 	var buf bytes.Buffer
@@ -330,7 +353,7 @@ func (c *Cache) getChannelPage(ctx context.Context, channel string, before *hub.
 		var s *snapshot
 		var err error
 		if before != nil {
-			s, err = c.page(ctx, ch, cfg, &variant{before: before})
+			s, err = c.page(ctx, ch, cfg, &variant{before: before, limit: pageSize(ch)})
 		} else {
 			s, err = c.snapshot(ctx, ch, st, cfg)
 		}

@@ -67,3 +67,36 @@ func TestSearchPlan(t *testing.T) {
 		t.Errorf("plan %q sorts, want an index walk", p)
 	}
 }
+
+// BenchmarkSaveItemsIndexing saves 50-item batches of new items, as one
+// fetch of a feed does, with the search index kept in the transaction and
+// without it (the store before issue 13): the cost of indexing at ingest.
+//
+//	go test ./hub/sqlite -run '^$' -bench SaveItemsIndexing -benchtime 400x -cpu 1 -count 3
+func BenchmarkSaveItemsIndexing(b *testing.B) {
+	const batchSize = 50
+	base := time.Date(2025, 3, 1, 8, 0, 0, 0, time.UTC)
+	for _, bc := range []struct {
+		name     string
+		noSearch bool
+	}{{"indexed", false}, {"not-indexed", true}} {
+		b.Run(bc.name, func(b *testing.B) {
+			db := openTest(b)
+			db.noSearch = bc.noSearch
+			batches := make([][]hub.Item, b.N)
+			for i := range batches {
+				for j := range batchSize {
+					n := i*batchSize + j
+					batches[i] = append(batches[i], newsItem("s", n, base.Add(time.Duration(n)*time.Minute)))
+				}
+			}
+			b.ResetTimer()
+			for i := range b.N {
+				if _, err := db.SaveItems(b.Context(), "s", batches[i], base); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.N*batchSize)/b.Elapsed().Seconds(), "items/s")
+		})
+	}
+}
