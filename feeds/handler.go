@@ -12,6 +12,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/yizhan-hub/yizhan/hub"
 )
 
 // maxQuery is the longest query string a feed request may carry: a few
@@ -60,6 +62,8 @@ type Handler struct {
 	nextRun func(string) time.Time
 	metrics *metrics
 	status  statusCache
+
+	searcher hub.Searcher // the store's search; nil when it has none (search.go)
 }
 
 // NewHandler returns a Handler serving opts.Config from opts.Store.
@@ -81,6 +85,7 @@ func NewHandler(opts Options) *Handler {
 		h.now = time.Now
 	}
 	h.cache = newCache(opts.Store, opts.Config, h.now, h.metrics.rendered)
+	h.searcher, _ = opts.Store.(hub.Searcher)
 
 	h.mux = http.NewServeMux()
 	h.mux.HandleFunc("GET /{$}", h.serveIndex)
@@ -88,6 +93,8 @@ func NewHandler(opts Options) *Handler {
 	h.mux.HandleFunc("GET /opml", h.serveOPML)
 	h.mux.HandleFunc("GET /status", h.serveStatus)
 	h.mux.HandleFunc("GET /healthz", h.serveHealth)
+	h.mux.HandleFunc("GET /search", h.serveSearch)
+	h.mux.HandleFunc("GET /channels/{id}", h.serveChannel)
 	if opts.Gatherer != nil {
 		h.mux.Handle("GET /metrics", promhttp.HandlerFor(opts.Gatherer, promhttp.HandlerOpts{}))
 	}
@@ -162,6 +169,10 @@ func (h *Handler) feed(w http.ResponseWriter, r *http.Request, file string) {
 	f, okFormat := formatByExt(ext)
 	if !okFormat {
 		f = formatUnknown
+	}
+	if name == SearchID && okFormat {
+		h.searchFeed(w, r, f)
+		return
 	}
 	ch := cfg.channels[name]
 	if ch == nil || !okFormat {

@@ -15,7 +15,7 @@ import (
 const labelUnknown = "unknown"
 
 // metrics are the handler's Prometheus counters. Label values are bounded:
-// configured channels, LatestID and labelUnknown; four formats; a few codes.
+// configured channels, LatestID, SearchID and labelUnknown; four formats; a few codes.
 type metrics struct {
 	requests *prometheus.CounterVec
 	renders  *prometheus.CounterVec

@@ -25,6 +25,7 @@ var indexTemplate = template.Must(template.New("index").Parse(`<!DOCTYPE html>
 <head>
 <meta charset="utf-8"/>
 <meta name="viewport" content="width=device-width, initial-scale=1"/>
+<link rel="icon" href="data:,"/>
 <title>{{.Title}}</title>
 {{- range .Feeds}}{{$t := .Title}}{{range .Links}}
 <link rel="alternate" type="{{.Type}}" title="{{$t}}（{{.Name}}）" href="{{.URL}}"/>
@@ -34,6 +35,11 @@ var indexTemplate = template.Must(template.New("index").Parse(`<!DOCTYPE html>
 </head>
 <body>
 <h1>{{.Title}}</h1>
+<form class="search" role="search" action="{{.Search}}" method="get">
+<label for="q">搜索</label>
+<input id="q" name="q" type="search" maxlength="200" placeholder="例如：乡村振兴"/>
+<button type="submit">搜索</button>
+</form>
 <h2>最新</h2>
 <ol class="ticker">
 {{- range .Headlines}}
@@ -47,7 +53,7 @@ var indexTemplate = template.Must(template.New("index").Parse(`<!DOCTYPE html>
 <thead><tr><th>频道</th><th>说明</th><th>订阅</th></tr></thead>
 <tbody>
 {{- range .Feeds}}
-<tr><td>{{.Title}}</td><td>{{.Description}}</td><td class="feeds">{{range .Links}}<a href="{{.URL}}" type="{{.Type}}">{{.Name}}</a>{{end}}</td></tr>
+<tr><td><a href="{{.Page}}">{{.Title}}</a></td><td>{{.Description}}</td><td class="feeds">{{range .Links}}<a href="{{.URL}}" type="{{.Type}}">{{.Name}}</a>{{end}}</td></tr>
 {{- end}}
 </tbody>
 </table>
@@ -59,6 +65,7 @@ var indexTemplate = template.Must(template.New("index").Parse(`<!DOCTYPE html>
 <dd><a href="{{.URL}}">{{.Text}}</a></dd>
 {{- end}}
 </dl>
+<p>搜索结果也是订阅源：<a href="{{.SearchFeed}}">{{.SearchFeedText}}</a>，可加 <code>channel=频道</code> 与上面所有参数。</p>
 <p>更早的条目：沿订阅源的 next 链接翻页（<code>?before=…</code>，RSS/Atom 的 <code>rel="next"</code>、JSON Feed 的 <code>next_url</code>）。</p>
 <p class="meta"><a href="{{.OPML}}">OPML</a> · <a href="{{.Status}}">来源状态</a> · 每个条目的内容末尾注明来源、经由、作者与版权声明。</p>
 </body>
@@ -66,16 +73,20 @@ var indexTemplate = template.Must(template.New("index").Parse(`<!DOCTYPE html>
 `))
 
 type indexPage struct {
-	Title     string
-	Style     template.CSS
-	Feeds     []indexFeed
-	Headlines []indexHeadline
-	Params    []indexParam
-	OPML      string
-	Status    string
+	Title  string
+	Search string // the search page
+	// SearchFeed is an example search feed, escaped for href, and as read.
+	SearchFeed, SearchFeedText string
+	Style                      template.CSS
+	Feeds                      []indexFeed
+	Headlines                  []indexHeadline
+	Params                     []indexParam
+	OPML                       string
+	Status                     string
 }
 
 type indexFeed struct {
+	Page        string // the channel's page
 	Title       string
 	Description string
 	Links       []indexLink
@@ -100,13 +111,16 @@ func feedLinks(cfg *config, channel string) []indexLink {
 func renderIndex(cfg *config, latest *snapshot) ([]byte, error) {
 	p := indexPage{
 		Title:  cfg.title,
-		Style:  pageStyle,
+		Style:  pageStyle + pagesStyle,
+		Search: cfg.searchPageURL(),
 		OPML:   cfg.base + "/opml",
 		Status: cfg.base + "/status",
 		Params: queryExamples(cfg, "politics"),
 	}
+	p.SearchFeed = cfg.searchURL(formatRSS, search{words: "乡村振兴"}, "")
+	p.SearchFeedText = cfg.feedURL(SearchID, formatRSS, 0) + "?q=乡村振兴"
 	for _, ch := range append([]*channelInfo{cfg.latest}, cfg.order...) {
-		p.Feeds = append(p.Feeds, indexFeed{ch.title, ch.description, feedLinks(cfg, ch.id)})
+		p.Feeds = append(p.Feeds, indexFeed{cfg.channelURL(ch.id), ch.title, ch.description, feedLinks(cfg, ch.id)})
 	}
 	for i := range latest.items {
 		it := &latest.items[i]
@@ -187,12 +201,14 @@ var statusTemplate = template.Must(template.New("status").Parse(`<!DOCTYPE html>
 <meta charset="utf-8"/>
 <meta name="viewport" content="width=device-width, initial-scale=1"/>
 <meta name="robots" content="noindex"/>
+<link rel="icon" href="data:,"/>
 <title>{{.Title}} · 来源状态</title>
 <style>{{.Style}}</style>
 </head>
 <body>
 <h1>{{.Title}} · 来源状态</h1>
 <p class="meta">{{.Now}} · <a href="{{.Home}}">首页</a></p>
+<div class="wide">
 <table>
 <thead><tr><th>来源</th><th>状态</th><th>上次尝试</th><th>上次成功</th><th>条目</th><th>下次运行</th><th>上次错误</th></tr></thead>
 <tbody>
@@ -203,6 +219,7 @@ var statusTemplate = template.Must(template.New("status").Parse(`<!DOCTYPE html>
 {{- end}}
 </tbody>
 </table>
+</div>
 </body>
 </html>
 `))
@@ -246,7 +263,7 @@ func renderStatus(cfg *config, rows []hub.SourceRow, now time.Time) ([]byte, err
 		Title: cfg.title,
 		Now:   stamp(now),
 		Home:  cfg.homeURL(),
-		Style: pageStyle,
+		Style: pageStyle + pagesStyle,
 		Rows:  make([]statusRow, 0, len(rows)),
 	}
 	for i := range rows {

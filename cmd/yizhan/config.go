@@ -546,7 +546,8 @@ func (v *validator) html(key string, h *htmlFile) *hub.HTMLRules {
 	return r
 }
 
-// id checks an id; channels may not use the reserved "latest".
+// id checks an id; channels may not use the reserved "latest" and
+// "search" (feeds.LatestID, feeds.SearchID).
 func (v *validator) id(key, id string, channel bool) bool {
 	switch {
 	case id == "":
@@ -555,6 +556,8 @@ func (v *validator) id(key, id string, channel bool) bool {
 		v.errorf(key, "%q is not a valid id: lowercase letters, digits and '-', starting with a letter or digit", id)
 	case channel && id == "latest":
 		v.errorf(key, `"latest" is reserved for the ticker of all channels`)
+	case channel && id == "search":
+		v.errorf(key, `"search" is reserved for the search feed (/feeds/search.rss?q=…)`)
 	default:
 		return true
 	}

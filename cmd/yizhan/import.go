@@ -35,7 +35,7 @@ func cmdImport(_ context.Context, e *env, args []string) int {
 	if done {
 		return code
 	}
-	if *channel != "" && (!idPattern.MatchString(*channel) || *channel == "latest") {
+	if *channel != "" && (!idPattern.MatchString(*channel) || *channel == "latest" || *channel == "search") {
 		fmt.Fprintf(e.stderr, "yizhan import: -channel %q is not a valid channel id: lowercase letters, digits and '-', starting with a letter or digit, not \"latest\"\n", *channel)
 		f.usage(e.stderr)
 		return exitUsage
@@ -201,7 +201,7 @@ func planImport(doc *opmlDoc, channel string, target *Config) *importPlan {
 // idSet hands out unique ids: a taken one gets -2, -3….
 type idSet map[string]bool
 
-func newIDSet() idSet { return idSet{"latest": true} }
+func newIDSet() idSet { return idSet{"latest": true, "search": true} }
 
 func (s idSet) add(id string) string {
 	got := id

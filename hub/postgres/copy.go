@@ -129,6 +129,7 @@ func (db *DB) load(ctx context.Context, d hub.Dump) error {
 		}
 	}
 	sources := make(map[string]bool)
+	var x indexer
 	for i := range d.Items {
 		it := &d.Items[i]
 		sum := sha256.Sum256(hub.AppendHashed(nil, it))
@@ -153,6 +154,9 @@ func (db *DB) load(ctx context.Context, d hub.Dump) error {
 			valid(it.Author), valid(it.Editor), valid(it.Copyright), valid(it.Summary), valid(it.Content),
 			k[0], k[1], k[2], it.Own, s, story.Day(sortDate(published, updated, firstSeen))); err != nil {
 			return fmt.Errorf("item %d: %w", it.ID, err)
+		}
+		if err := x.index(ctx, tx, it.ID, sortDate(published, updated, firstSeen), it); err != nil {
+			return err
 		}
 		sources[it.SourceID] = true
 	}

@@ -125,6 +125,7 @@ func (db *DB) saveItems(ctx context.Context, sourceID string, items []hub.Item, 
 	// fetch, not one per item.
 	firstSeen := nanos(now)
 	links := make([]written, 0, len(batch))
+	linked := make([]*hub.Item, 0, len(batch)) // the item of each of links
 	var writes pgx.Batch
 	ins := newItems{index: make(map[string]int)}
 	for _, p := range batch {
@@ -170,6 +171,7 @@ func (db *DB) saveItems(ctx context.Context, sourceID string, items []hub.Item, 
 			res.Updated++
 		}
 		links = append(links, w)
+		linked = append(linked, it)
 	}
 	if len(ins.key) > 0 {
 		writes.Queue(insertItemsSQL, sourceID, firstSeen, ins.key, ins.hash, ins.published, ins.updated, ins.date,
@@ -202,6 +204,17 @@ func (db *DB) saveItems(ctx context.Context, sourceID string, items []hub.Item, 
 	if writes.Len() > 0 {
 		if err := tx.SendBatch(ctx, &writes).Close(); err != nil {
 			return res, err
+		}
+	}
+	// The search rows, once every item has its id: one more round trip.
+	var x indexer
+	var index pgx.Batch
+	for i, w := range links {
+		x.queue(&index, w.id, w.date, linked[i])
+	}
+	if index.Len() > 0 {
+		if err := tx.SendBatch(ctx, &index).Close(); err != nil {
+			return res, fmt.Errorf("index items: %w", err)
 		}
 	}
 	if err := linkStories(ctx, tx, sourceID, links); err != nil {

@@ -23,6 +23,7 @@ import (
 	"path"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -38,6 +39,10 @@ var migrations embed.FS
 // and several processes may share one database.
 type DB struct {
 	pool *pgxpool.Pool
+
+	stopBackfill func()        // stops the backfill of the search index (search.go)
+	backfilled   chan struct{} // closed when the backfill ends
+	closeOnce    sync.Once
 }
 
 var _ hub.Store = (*DB)(nil)
@@ -64,6 +69,7 @@ func Open(ctx context.Context, url string) (*DB, error) {
 		pool.Close()
 		return nil, fmt.Errorf("open postgres %s@%s/%s: %w", cfg.ConnConfig.User, cfg.ConnConfig.Host, cfg.ConnConfig.Database, err)
 	}
+	db.startBackfill()
 	return db, nil
 }
 
@@ -136,7 +142,12 @@ func (db *DB) Ping(ctx context.Context) error {
 
 // Close closes the pool. Calls after the first do nothing.
 func (db *DB) Close() error {
-	db.pool.Close()
+	db.closeOnce.Do(func() {
+		if db.stopBackfill != nil {
+			db.stopBackfill()
+		}
+		db.pool.Close()
+	})
 	return nil
 }
 

@@ -128,6 +128,7 @@ func (db *DB) load(ctx context.Context, d hub.Dump) error {
 		}
 	}
 	var pk packer
+	x := db.indexer(ctx, tx)
 	sources := make(map[string]bool)
 	for i := range d.Items {
 		it := &d.Items[i]
@@ -158,6 +159,9 @@ func (db *DB) load(ctx context.Context, d hub.Dump) error {
 			it.URL, it.Title, it.Image, cats, it.Credit, it.CreditURL, it.Via, it.Author, it.Editor, it.Copyright,
 			summary, content, packed, k[0], k[1], k[2], it.Own, s, story.Day(sortDate(published, updated, firstSeen))); err != nil {
 			return fmt.Errorf("item %d: %w", it.ID, err)
+		}
+		if err := x.index(ctx, it.ID, sortDate(published, updated, firstSeen), true, it); err != nil {
+			return err
 		}
 		sources[it.SourceID] = true
 	}

@@ -68,6 +68,11 @@ type DB struct {
 
 	noStories bool // SaveItems links no stories: the baseline of the ingest benchmarks
 
+	search       searchStmts   // search.go
+	noSearch     bool          // SaveItems indexes nothing: the baseline of the ingest benchmarks
+	stopBackfill func()        // stops the backfill of the search index; nil when none runs
+	backfilled   chan struct{} // closed when the backfill ends
+
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -85,12 +90,16 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	if err == nil {
 		err = db.prepare(ctx)
 	}
+	if err == nil {
+		err = db.prepareSearch(ctx)
+	}
 	if err != nil {
 		if db != nil {
 			db.Close()
 		}
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
+	db.startBackfill()
 	return db, nil
 }
 
@@ -172,6 +181,9 @@ func (db *DB) Ping(ctx context.Context) error {
 // Close closes the database. Calls after the first return the first's result.
 func (db *DB) Close() error {
 	db.closeOnce.Do(func() {
+		if db.stopBackfill != nil {
+			db.stopBackfill()
+		}
 		var errs []error
 		for _, st := range db.stmts {
 			errs = append(errs, st.Close())

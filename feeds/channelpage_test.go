@@ -1,0 +1,118 @@
+package feeds
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestChannelPageGolden compares the theory channel's page, under the fixed
+// clock, with testdata/channel_theory.golden.html; rewrite it with
+// go test ./feeds -update after reviewing the diff.
+func TestChannelPageGolden(t *testing.T) {
+	h := newTestHandler(t, newMemStore(testConfig(), testItems()...))
+	w := get(t, h, "GET", "/channels/theory")
+	if w.Code != 200 || w.Header().Get("Content-Type") != "text/html; charset=utf-8" {
+		t.Fatalf("GET /channels/theory = %d %s", w.Code, w.Header().Get("Content-Type"))
+	}
+	got := w.Body.Bytes()
+	wellFormed(t, got)
+	path := filepath.Join("testdata", "channel_theory.golden.html")
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./feeds -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs from the output; review and run go test ./feeds -update\n%s", path, firstDiff(got, want))
+	}
+}
+
+func TestChannelPage(t *testing.T) {
+	h := newTestHandler(t, newMemStore(testConfig(), testItems()...))
+	body := get(t, h, "GET", "/channels/theory").Body.String()
+	// Newest first, each with its link, date in the hub's zone, credit, via,
+	// author, summary, carriers; the feeds linked and advertised.
+	for _, want := range []string{
+		`<html lang="zh-CN">`,
+		`<link rel="alternate" type="application/rss&#43;xml" title="理论频道 · 驿站测试（RSS）" href="http://hub.example/feeds/theory.rss"/>`,
+		`<a href="http://theory.people.com.cn/n1/2025/0301/c40531-40428001.html">坚持和发展新时代“枫桥经验”</a>`,
+		`<time datetime="2025-03-01T08:30:00&#43;08:00">2025-03-01 08:30</time>`,
+		`来源：<a href="http://paper.people.com.cn/rmrb/html/2025-03/01/nw.D110000renmrb_20250301_1-09.htm">人民日报</a>`,
+		`经由：人民网 · 理论`, `作者：李红军`, `基层治理的生动实践 &amp; 经验总结。`,
+		`转载：<a href="http://www.example.gov.cn/theory/2025-03/01/c_1.htm?a=1&amp;b=2">某省网 · 理论</a>、<a href="http://news.example.cn/a/2.html">某县融媒</a>`,
+		`AT&amp;T 与 &lt;标签&gt; 的 &#34;引号&#34;`,
+		`<option value="theory" selected="selected">理论频道</option>`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("channel page lacks %s", want)
+		}
+	}
+	if i, j := strings.Index(body, "枫桥经验"), strings.Index(body, "引号"); i < 0 || j < i {
+		t.Errorf("channel page is not newest first")
+	}
+	if w := get(t, h, "GET", "/channels/nope"); w.Code != 404 {
+		t.Errorf("GET /channels/nope = %d, want 404", w.Code)
+	}
+	if w := get(t, h, "GET", "/channels/theory?before=bad"); w.Code != 400 {
+		t.Errorf("GET /channels/theory?before=bad = %d, want 400", w.Code)
+	}
+	if w := get(t, h, "GET", "/channels/latest"); w.Code != 200 || !strings.Contains(w.Body.String(), "时政要闻一则") {
+		t.Errorf("GET /channels/latest = %d, want the ticker", w.Code)
+	}
+}
+
+// TestChannelPagePaging follows the older link to the end: every item once.
+func TestChannelPagePaging(t *testing.T) {
+	cfg := testConfig()
+	h := newTestHandler(t, newMemStore(cfg, manyItems(12)...))
+	seen := map[string]bool{}
+	target := "/channels/theory"
+	pages := 0
+	for target != "" && pages < 10 {
+		pages++
+		w := get(t, h, "GET", target)
+		if w.Code != 200 {
+			t.Fatalf("GET %s = %d", target, w.Code)
+		}
+		body := w.Body.String()
+		for _, line := range strings.Split(body, "\n") {
+			if strings.HasPrefix(line, "<h2><a href=") {
+				if seen[line] {
+					t.Errorf("%s repeats %s", target, line)
+				}
+				seen[line] = true
+			}
+		}
+		target = ""
+		if i := strings.Index(body, `<a rel="next" href="`); i >= 0 {
+			rest := body[i+len(`<a rel="next" href="`):]
+			target = strings.TrimPrefix(rest[:strings.IndexByte(rest, '"')], "http://hub.example")
+		}
+	}
+	if len(seen) != 12 || pages != 3 {
+		t.Errorf("paged through %d items in %d pages, want 12 in 3", len(seen), pages)
+	}
+}
+
+func TestIndexLinksPagesAndSearch(t *testing.T) {
+	h := newTestHandler(t, newMemStore(testConfig(), testItems()...))
+	body := get(t, h, "GET", "/").Body.String()
+	for _, want := range []string{
+		`<a href="http://hub.example/channels/theory">理论频道</a>`,
+		`<a href="http://hub.example/channels/politics">时政频道</a>`,
+		`<a href="http://hub.example/channels/latest">`,
+		`<form class="search" role="search" action="http://hub.example/search" method="get">`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("index page lacks %s", want)
+		}
+	}
+}
