@@ -23,6 +23,7 @@ import (
 	"github.com/yizhan-hub/yizhan/hub"
 	"github.com/yizhan-hub/yizhan/hub/postgres"
 	"github.com/yizhan-hub/yizhan/sources"
+	"github.com/yizhan-hub/yizhan/websub"
 )
 
 // Serving limits. Feed readers send small requests; anything slower or bigger
@@ -92,6 +93,7 @@ type app struct {
 	metrics  *metrics
 	http     *http.Server
 	fresh    freshConns
+	websub   *websub.Hub // nil when [websub] is off
 
 	mu  sync.Mutex // serialises reloads
 	cfg atomic.Pointer[Config]
@@ -113,7 +115,10 @@ func newApp(ctx context.Context, cfg *Config, logger *slog.Logger) (*app, error)
 		Fetcher:  a.fetcher,
 		Holder:   holderName(),
 		Logger:   logger,
-		OnChange: func(src hub.Source, _ hub.SaveResult) { a.handler.Cache().Invalidate(src.Channels...) },
+		OnChange: func(src hub.Source, _ hub.SaveResult) {
+			a.handler.Cache().Invalidate(src.Channels...)
+			a.notifyWebSub(src.Channels...)
+		},
 		OnReport: a.metrics.observe,
 	})
 	a.sched = hub.NewScheduler(a.runner, cfg.Hub.Timezone, logger)
@@ -138,9 +143,18 @@ func newApp(ctx context.Context, cfg *Config, logger *slog.Logger) (*app, error)
 		Gatherer:   a.registry,
 		Logger:     logger,
 		NextRun:    a.sched.NextRun,
+		OnChange:   a.notifyWebSub, // what other processes commit
 	})
+	a.websub = newWebSub(cfg, store, func() *feeds.Handler { return a.handler }, logger)
+	var hubHandler http.Handler
+	if a.websub != nil {
+		hubHandler = a.websub
+	}
+	if ss, ok := store.(hub.SubscriptionStore); ok {
+		a.registry.MustRegister(&webSubCollector{hub: a.websub, store: ss, logger: logger})
+	}
 	a.http = &http.Server{
-		Handler:           a.handler,
+		Handler:           withWebSub(a.handler, hubHandler, nil),
 		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       readTimeout,
 		WriteTimeout:      writeTimeout,
@@ -204,6 +218,9 @@ func (a *app) serve(ctx context.Context, ln net.Listener, stop func()) error {
 	wg.Go(func() { paceMemory(ctx, memoryInterval) })
 	// Items another process stores (`yizhan fetch` from cron) reach the feeds too.
 	wg.Go(func() { a.handler.Watch(ctx, feeds.DefaultWatchInterval) })
+	if a.websub != nil {
+		wg.Go(func() { a.websub.Run(ctx) })
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- a.http.Serve(netutil.LimitListener(ln, maxConnections)) }()
 	var err error
@@ -239,6 +256,13 @@ func (a *app) serve(ctx context.Context, ln net.Listener, stop func()) error {
 }
 
 func (a *app) close() error { return a.store.Close() }
+
+// notifyWebSub starts the WebSub distribution of a change of channels.
+func (a *app) notifyWebSub(channels ...string) {
+	if a.websub != nil {
+		a.websub.Notify(channels...)
+	}
+}
 
 // config returns the configuration in force.
 func (a *app) config() *Config { return a.cfg.Load() }
@@ -303,6 +327,10 @@ func (a *app) apply(ctx context.Context, old, cfg *Config) error {
 	if cfg.Hub.Database != old.Hub.Database {
 		a.logger.Warn("hub.database changes on restart", "database", old.Hub.Database)
 		cfg.Hub.Database = old.Hub.Database
+	}
+	if cfg.WebSub != old.WebSub {
+		a.logger.Warn("websub settings change on restart")
+		cfg.WebSub = old.WebSub
 	}
 	if cfg.Hub.Timezone.String() != old.Hub.Timezone.String() {
 		a.logger.Warn("hub.timezone applies to dates now and to schedules on restart", "timezone", cfg.Hub.Timezone.String())
@@ -402,6 +430,7 @@ func feedsConfig(cfg *Config) feeds.Config {
 		Channels: cfg.Channels,
 		Sources:  cfg.Sources,
 		MaxAge:   func(id string) time.Duration { return maxAge[id] },
+		WebSub:   cfg.WebSub.Enabled,
 
 		VariantCacheBytes: cfg.VariantCacheBytes,
 	}
