@@ -111,10 +111,10 @@ func newApp(ctx context.Context, cfg *Config, logger *slog.Logger) (*app, error)
 	a.fetcher = &swapFetcher{}
 	a.fetcher.set(cfg, store)
 	a.runner = hub.NewRunner(hub.RunnerOptions{
-		Store:    store,
-		Fetcher:  a.fetcher,
-		Holder:   holderName(),
-		Logger:   logger,
+		Store:   store,
+		Fetcher: a.fetcher,
+		Holder:  holderName(),
+		Logger:  logger,
 		OnChange: func(src hub.Source, _ hub.SaveResult) {
 			a.handler.Cache().Invalidate(src.Channels...)
 			a.notifyWebSub(src.Channels...)
