@@ -111,14 +111,11 @@ func newApp(ctx context.Context, cfg *Config, logger *slog.Logger) (*app, error)
 	a.fetcher = &swapFetcher{}
 	a.fetcher.set(cfg, store)
 	a.runner = hub.NewRunner(hub.RunnerOptions{
-		Store:   store,
-		Fetcher: a.fetcher,
-		Holder:  holderName(),
-		Logger:  logger,
-		OnChange: func(src hub.Source, _ hub.SaveResult) {
-			a.handler.Cache().Invalidate(src.Channels...)
-			a.notifyWebSub(src.Channels...)
-		},
+		Store:    store,
+		Fetcher:  a.fetcher,
+		Holder:   holderName(),
+		Logger:   logger,
+		OnChange: a.changed,
 		OnReport: a.metrics.observe,
 	})
 	a.sched = hub.NewScheduler(a.runner, cfg.Hub.Timezone, logger)
@@ -256,6 +253,13 @@ func (a *app) serve(ctx context.Context, ln net.Listener, stop func()) error {
 }
 
 func (a *app) close() error { return a.store.Close() }
+
+// changed is the runner's OnChange: the feeds of the source's channels are
+// rendered again, and their WebSub subscribers told.
+func (a *app) changed(src hub.Source, _ hub.SaveResult) {
+	a.handler.Cache().Invalidate(src.Channels...)
+	a.notifyWebSub(src.Channels...)
+}
 
 // notifyWebSub starts the WebSub distribution of a change of channels.
 func (a *app) notifyWebSub(channels ...string) {
