@@ -93,7 +93,8 @@ type app struct {
 	metrics  *metrics
 	http     *http.Server
 	fresh    freshConns
-	websub   *websub.Hub // nil when [websub] is off
+	websub   *websub.Hub         // nil when [websub] is off
+	upstream *sources.Subscriber // nil when [websub] is off
 
 	mu  sync.Mutex // serialises reloads
 	cfg atomic.Pointer[Config]
@@ -150,8 +151,12 @@ func newApp(ctx context.Context, cfg *Config, logger *slog.Logger) (*app, error)
 	if ss, ok := store.(hub.SubscriptionStore); ok {
 		a.registry.MustRegister(&webSubCollector{hub: a.websub, store: ss, logger: logger})
 	}
+	var callbacks http.Handler
+	if a.upstream = newSubscriber(cfg, store, a.ingestPush, logger); a.upstream != nil {
+		callbacks = a.upstream
+	}
 	a.http = &http.Server{
-		Handler:           withWebSub(a.handler, hubHandler, nil),
+		Handler:           withWebSub(a.handler, hubHandler, callbacks),
 		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       readTimeout,
 		WriteTimeout:      writeTimeout,
@@ -217,6 +222,9 @@ func (a *app) serve(ctx context.Context, ln net.Listener, stop func()) error {
 	wg.Go(func() { a.handler.Watch(ctx, feeds.DefaultWatchInterval) })
 	if a.websub != nil {
 		wg.Go(func() { a.websub.Run(ctx) })
+	}
+	if a.upstream != nil {
+		wg.Go(func() { a.upstream.Run(ctx, a.webSubSources, webSubSyncInterval) })
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- a.http.Serve(netutil.LimitListener(ln, maxConnections)) }()
@@ -451,6 +459,9 @@ func (s *swapFetcher) set(cfg *Config, known sources.KnownURLs) {
 }
 
 func (s *swapFetcher) Fetch(ctx context.Context, src hub.Source, prev hub.FetchState) (hub.FetchResult, error) {
+	if p, ok := ctx.Value(pushKey{}).(pushed); ok {
+		return readPushed(p, src, prev)
+	}
 	return s.f.Load().Fetch(ctx, src, prev)
 }
 

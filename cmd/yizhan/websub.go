@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/yizhan-hub/yizhan/feeds"
 	"github.com/yizhan-hub/yizhan/hub"
+	"github.com/yizhan-hub/yizhan/sources"
 	"github.com/yizhan-hub/yizhan/websub"
 )
 
@@ -178,4 +180,67 @@ func (c *webSubCollector) Collect(ch chan<- prometheus.Metric) {
 		}
 		ch <- prometheus.MustNewConstMetric(descWebSubUpstream, prometheus.GaugeValue, end, u.SourceID, u.State)
 	}
+}
+
+// webSubSyncInterval is how often serve looks at its upstream
+// subscriptions: new sources, renewals, removals.
+const webSubSyncInterval = 10 * time.Minute
+
+// newSubscriber returns the WebSub subscriber of the app, or nil when
+// [websub] is off or the store keeps no subscriptions.
+func newSubscriber(cfg *Config, store hub.Store, ingest func(context.Context, hub.Source, []byte, string, string) error, logger *slog.Logger) *sources.Subscriber {
+	ss, ok := store.(hub.SubscriptionStore)
+	if !cfg.WebSub.Enabled || !ok {
+		return nil
+	}
+	return sources.NewSubscriber(sources.SubscriberOptions{
+		Store:        ss,
+		Client:       newClient(cfg),
+		CallbackBase: cfg.Hub.BaseURL + "/websub/",
+		Ingest:       ingest,
+		Logger:       logger,
+	})
+}
+
+// webSubSources is what the subscriber keeps subscribed: the configured
+// sources but those with websub = false.
+func (a *app) webSubSources() ([]hub.Source, map[string]bool) {
+	cfg := a.config()
+	return cfg.Sources, cfg.NoWebSub
+}
+
+// pushKey is the context key of content a hub pushed: the runner's fetch
+// of a source reads it instead of the upstream (swapFetcher.Fetch), so a
+// push is stored exactly as a fetch is, under the runner's per-source lock.
+type pushKey struct{}
+
+type pushed struct {
+	body           []byte
+	ctype, feedURL string
+}
+
+func readPushed(p pushed, src hub.Source, prev hub.FetchState) (hub.FetchResult, error) {
+	res, err := sources.ReadPush(p.body, p.ctype, p.feedURL, src, prev)
+	if err != nil {
+		return hub.FetchResult{}, fmt.Errorf("push %s: %w", src.ID, err)
+	}
+	return res, nil
+}
+
+// ingestPush stores content a hub pushed for src through the runner, as a
+// manual fetch; a source busy with a fetch is waited for a little.
+func (a *app) ingestPush(ctx context.Context, src hub.Source, body []byte, ctype, feedURL string) error {
+	ctx = context.WithValue(ctx, pushKey{}, pushed{body: body, ctype: ctype, feedURL: feedURL})
+	for range 20 {
+		rep := a.runner.Run(ctx, src)
+		if !rep.Busy {
+			return rep.Err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+	return fmt.Errorf("push %s: the source stayed busy", src.ID)
 }

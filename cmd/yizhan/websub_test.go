@@ -128,3 +128,98 @@ func TestWebSubConfig(t *testing.T) {
 		}
 	}
 }
+
+// TestServeWebSubSubscriber: serve subscribes to the hub its upstream
+// advertises, answers the verification, and serves a signed push's new
+// item at once, without waiting for the next poll.
+func TestServeWebSubSubscriber(t *testing.T) {
+	var mu sync.Mutex
+	var base string // the app's address, for the hub's requests to callbacks
+	var form url.Values
+	var verifiedAt time.Time
+	hubSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.ParseForm()
+		mu.Lock()
+		form = r.PostForm
+		cb := strings.Replace(form.Get("hub.callback"), "http://hub.example", base, 1)
+		mu.Unlock()
+		w.WriteHeader(http.StatusAccepted)
+		go func() {
+			q := url.Values{"hub.mode": {"subscribe"}, "hub.topic": {form.Get("hub.topic")}, "hub.challenge": {"xyz"}, "hub.lease_seconds": {"3600"}}
+			resp, err := http.Get(cb + "?" + q.Encode())
+			if err != nil {
+				return
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode == 200 && string(b) == "xyz" {
+				mu.Lock()
+				verifiedAt = time.Now()
+				mu.Unlock()
+			}
+		}()
+	}))
+	defer hubSrv.Close()
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/politics.xml" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Add("Link", "<"+hubSrv.URL+`>; rel="hub"`)
+		w.Header().Set("Content-Type", "application/rss+xml; charset=utf-8")
+		io.WriteString(w, previewFeed)
+	}))
+	defer up.Close()
+	path := writeConfig(t, hubConfig(up.URL))
+	mu.Lock()
+	ta := startApp(t, path)
+	base = ta.base
+	mu.Unlock()
+	eventually(t, "the subscription to be verified", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return !verifiedAt.IsZero()
+	})
+	mu.Lock()
+	callback := strings.Replace(form.Get("hub.callback"), "http://hub.example", base, 1)
+	secret := form.Get("hub.secret")
+	mu.Unlock()
+	if !strings.Contains(callback, "/websub/people-politics/") || form.Get("hub.topic") != up.URL+"/politics.xml" {
+		t.Errorf("subscription request = %v", form)
+	}
+
+	pushed := strings.Replace(previewFeed, "<item>", `<item>
+  <title>推送来的新条目</title>
+  <link>http://example.com/pushed.html</link>
+  <guid>pushed</guid>
+  <pubDate>Mon, 20 Apr 2020 10:10:00 +0800</pubDate>
+  <description>推送</description>
+</item>
+<item>`, 1)
+	send := func(secret string) int {
+		req, _ := http.NewRequest(http.MethodPost, callback, strings.NewReader(pushed))
+		req.Header.Set("Content-Type", "application/rss+xml; charset=utf-8")
+		if secret != "" {
+			req.Header.Set("X-Hub-Signature", "sha256="+websub.Sign(secret, []byte(pushed)))
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	send("forged")
+	if _, body := ta.get(t, "/feeds/politics.rss"); strings.Contains(body, "推送来的新条目") {
+		t.Fatal("a forged push was stored")
+	}
+	start := time.Now()
+	if code := send(secret); code != http.StatusAccepted {
+		t.Errorf("push = %d, want 202", code)
+	}
+	eventually(t, "the pushed item to be served", func() bool {
+		_, body := ta.get(t, "/feeds/politics.rss")
+		return strings.Contains(body, "推送来的新条目") && strings.Contains(body, "人民网")
+	})
+	t.Logf("push to served: %v", time.Since(start))
+}
