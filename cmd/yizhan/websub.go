@@ -244,3 +244,36 @@ func (a *app) ingestPush(ctx context.Context, src hub.Source, body []byte, ctype
 	}
 	return fmt.Errorf("push %s: the source stayed busy", src.ID)
 }
+
+// copyWebSub copies the WebSub subscriptions of our feeds (leases running
+// or not) and our upstream subscriptions from src to dst, for copydb.
+// Pending deliveries are not copied: the next change of each topic queues
+// them again.
+func copyWebSub(ctx context.Context, src, dst hub.Store) (subs, ups int, err error) {
+	from, ok1 := src.(hub.SubscriptionStore)
+	to, ok2 := dst.(hub.SubscriptionStore)
+	if !ok1 || !ok2 {
+		return 0, 0, nil
+	}
+	all, err := from.Subscriptions(ctx, time.Unix(0, 0))
+	if err != nil {
+		return 0, 0, fmt.Errorf("-from: %w", err)
+	}
+	for _, s := range all {
+		if _, err := to.SaveSubscription(ctx, s); err != nil {
+			return subs, ups, fmt.Errorf("-to: %w", err)
+		}
+		subs++
+	}
+	us, err := from.Upstreams(ctx)
+	if err != nil {
+		return subs, 0, fmt.Errorf("-from: %w", err)
+	}
+	for _, u := range us {
+		if err := to.SaveUpstream(ctx, u); err != nil {
+			return subs, ups, fmt.Errorf("-to: %w", err)
+		}
+		ups++
+	}
+	return subs, ups, nil
+}

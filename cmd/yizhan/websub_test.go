@@ -5,12 +5,14 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/yizhan-hub/yizhan/hub"
+	"github.com/yizhan-hub/yizhan/hub/sqlite"
 	"github.com/yizhan-hub/yizhan/websub"
 )
 
@@ -222,4 +224,43 @@ func TestServeWebSubSubscriber(t *testing.T) {
 		return strings.Contains(body, "推送来的新条目") && strings.Contains(body, "人民网")
 	})
 	t.Logf("push to served: %v", time.Since(start))
+}
+
+// TestCopyDBWebSub: copydb copies WebSub subscriptions, with their
+// secrets and leases, and upstream subscriptions.
+func TestCopyDBWebSub(t *testing.T) {
+	from := fillStore(t)
+	db, err := sqlite.Open(t.Context(), from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	exp := time.Now().Add(time.Hour).Truncate(time.Microsecond)
+	sub := hub.Subscription{Topic: "http://hub.example/feeds/politics.rss", Channel: "politics", Callback: "https://sub.example/cb",
+		Host: "sub.example", Secret: "k", Lease: time.Hour, Created: exp.Add(-time.Hour), Expires: exp}
+	if _, err := db.SaveSubscription(t.Context(), sub); err != nil {
+		t.Fatal(err)
+	}
+	up := hub.UpstreamSubscription{SourceID: "blog", Hub: "https://hub.example/", Topic: "https://blog.example/feed",
+		Callback: "http://hub.example/websub/blog/x", Secret: "s", State: hub.UpstreamActive, Requested: exp.Add(-time.Hour), Expires: exp}
+	if err := db.SaveUpstream(t.Context(), up); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	to := filepath.Join(t.TempDir(), "to.db")
+	code, stdout, stderr := runCmd(t, nil, "copydb", "-from", from, "-to", to)
+	if code != 0 || !strings.Contains(stdout, "copied 1 WebSub subscriptions and 1 upstream subscriptions") {
+		t.Fatalf("copydb = %d\nstdout: %s\nstderr: %s", code, stdout, stderr)
+	}
+	db, err = sqlite.Open(t.Context(), to)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	subs, err := db.Subscriptions(t.Context(), time.Now())
+	if err != nil || len(subs) != 1 || subs[0].Secret != "k" || !subs[0].Expires.Equal(exp) || subs[0].Callback != sub.Callback {
+		t.Errorf("copied subscriptions = %+v, %v", subs, err)
+	}
+	if got, err := db.Upstream(t.Context(), "blog"); err != nil || got.Secret != "s" || !got.Expires.Equal(exp) {
+		t.Errorf("copied upstream = %+v, %v", got, err)
+	}
 }
