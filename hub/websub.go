@@ -24,7 +24,8 @@ type Subscription struct {
 // after the subscriber last received it.
 type Delivery struct {
 	Subscription
-	Attempts  int       // failed attempts so far
+	Attempts   int       // failed attempts so far
+	Generation int64     // grows with every change queued on it (QueueDeliveries): DoneDelivery tells by it
 	FirstTry  time.Time // when the change was queued: retries stop some time after it
 	NextTry   time.Time
 	LastError string
@@ -88,9 +89,11 @@ type SubscriptionStore interface {
 	// QueueDeliveries records that topic's content is now content (an
 	// opaque version, such as a hash of the rendering): each subscription
 	// of topic whose lease runs past now and whose last queued content
-	// differs gets a delivery due at now, unless one is pending already.
-	// It returns how many it queued. Several processes may call it for the
-	// same change: only the first queues.
+	// differs gets a delivery due at now, or, when one is pending already,
+	// the pending one's Generation grows (it is sent with the content
+	// current when it is sent). It returns how many subscriptions it
+	// queued for. Several processes may call it for the same change: only
+	// the first queues.
 	QueueDeliveries(ctx context.Context, topic, content string, now time.Time) (int, error)
 
 	// ClaimDeliveries returns at most limit deliveries due at now, oldest
@@ -102,9 +105,11 @@ type SubscriptionStore interface {
 	// one more Attempts, the error, and when to try again.
 	RetryDelivery(ctx context.Context, subscriptionID int64, next time.Time, lastErr string) error
 
-	// DeleteDelivery removes a subscription's pending delivery: it arrived,
-	// or retries gave up.
-	DeleteDelivery(ctx context.Context, subscriptionID int64) error
+	// DoneDelivery ends a subscription's delivery claimed at generation:
+	// it arrived, or retries gave up. If a change was queued on it since
+	// (its Generation grew), that change has not been sent: the delivery
+	// stays, due at now, its attempts and FirstTry starting afresh.
+	DoneDelivery(ctx context.Context, subscriptionID, generation int64, now time.Time) error
 
 	// WebSubStats counts subscriptions per topic (leases running past now)
 	// and pending deliveries.

@@ -84,7 +84,7 @@ func NewClient(timeout time.Duration, allowPrivate bool) *http.Client {
 		TLSHandshakeTimeout:   min(timeout, 10*time.Second),
 		ResponseHeaderTimeout: timeout,
 		MaxIdleConns:          256,
-		MaxIdleConnsPerHost:   8,
+		MaxIdleConnsPerHost:   DefaultWorkers, // a burst of pushes to one host reuses its connections
 		IdleConnTimeout:       90 * time.Second,
 		ForceAttemptHTTP2:     true,
 	}

@@ -547,7 +547,7 @@ func (h *Hub) deliver(ctx context.Context, d hub.Delivery) {
 	code, err := h.push(ctx, d)
 	switch {
 	case err == nil && code >= 200 && code <= 299:
-		if err := store.DeleteDelivery(sctx, d.ID); err != nil {
+		if err := store.DoneDelivery(sctx, d.ID, d.Generation, h.now()); err != nil {
 			log.Warn("websub delivered", "err", err)
 		}
 		h.stats.add(&h.stats.Delivered)
@@ -574,7 +574,7 @@ func (h *Hub) deliver(ctx context.Context, d hub.Delivery) {
 	}
 	now := h.now()
 	if now.Sub(d.FirstTry) >= h.opts.RetryFor {
-		if err := store.DeleteDelivery(sctx, d.ID); err != nil {
+		if err := store.DoneDelivery(sctx, d.ID, d.Generation, now); err != nil {
 			log.Warn("websub delivery given up", "err", err)
 		}
 		h.stats.add(&h.stats.Failed)

@@ -100,7 +100,7 @@ func (db *DB) QueueDeliveries(ctx context.Context, topic, content string, now ti
 			RETURNING id)
 		INSERT INTO websub_deliveries (subscription_id, first_try, next_try)
 		SELECT id, $3, $3 FROM changed
-		ON CONFLICT (subscription_id) DO NOTHING`, topic, content, nanos(now))
+		ON CONFLICT (subscription_id) DO UPDATE SET generation = websub_deliveries.generation + 1`, topic, content, nanos(now))
 	if err != nil {
 		return 0, fmt.Errorf("queue deliveries of %s: %w", topic, err)
 	}
@@ -116,9 +116,9 @@ func (db *DB) ClaimDeliveries(ctx context.Context, now, until time.Time, limit i
 		claimed AS (
 			UPDATE websub_deliveries d SET next_try = $2 FROM due
 			WHERE d.subscription_id = due.subscription_id
-			RETURNING d.subscription_id, d.attempts, d.first_try, d.last_error)
+			RETURNING d.subscription_id, d.attempts, d.first_try, d.last_error, d.generation)
 		SELECT s.id, s.topic, s.channel, s.callback, s.host, s.secret, s.lease, s.created, s.expires,
-			c.attempts, c.first_try, c.last_error
+			c.attempts, c.first_try, c.last_error, c.generation
 		FROM claimed c JOIN websub_subscriptions s ON s.id = c.subscription_id
 		ORDER BY c.first_try, s.id`, nanos(now), nanos(until), limit)
 	if err != nil {
@@ -129,7 +129,7 @@ func (db *DB) ClaimDeliveries(ctx context.Context, now, until time.Time, limit i
 	for rows.Next() {
 		var d hub.Delivery
 		var first int64
-		if err := scanSubscription(rows, &d.Subscription, &d.Attempts, &first, &d.LastError); err != nil {
+		if err := scanSubscription(rows, &d.Subscription, &d.Attempts, &first, &d.LastError, &d.Generation); err != nil {
 			return nil, fmt.Errorf("claim deliveries: %w", err)
 		}
 		d.FirstTry, d.NextTry = fromNanos(first), until
@@ -151,10 +151,16 @@ func (db *DB) RetryDelivery(ctx context.Context, id int64, next time.Time, lastE
 	return nil
 }
 
-// DeleteDelivery removes a pending delivery; see hub.SubscriptionStore.
-func (db *DB) DeleteDelivery(ctx context.Context, id int64) error {
-	if _, err := db.pool.Exec(ctx, `DELETE FROM websub_deliveries WHERE subscription_id = $1`, id); err != nil {
-		return fmt.Errorf("delete delivery %d: %w", id, err)
+// DoneDelivery ends a delivery unless a change was queued on it since its
+// claim; see hub.SubscriptionStore.
+func (db *DB) DoneDelivery(ctx context.Context, id, generation int64, now time.Time) error {
+	tag, err := db.pool.Exec(ctx, `DELETE FROM websub_deliveries WHERE subscription_id = $1 AND generation = $2`, id, generation)
+	if err == nil && tag.RowsAffected() == 0 {
+		_, err = db.pool.Exec(ctx, `UPDATE websub_deliveries SET attempts = 0, first_try = $2, next_try = $2, last_error = ''
+			WHERE subscription_id = $1`, id, nanos(now))
+	}
+	if err != nil {
+		return fmt.Errorf("done delivery %d: %w", id, err)
 	}
 	return nil
 }

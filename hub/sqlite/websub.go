@@ -113,7 +113,7 @@ func (db *DB) queueDeliveries(ctx context.Context, topic, content string, now ti
 	defer tx.Rollback()
 	res, err := tx.ExecContext(ctx, `INSERT INTO websub_deliveries (subscription_id, first_try, next_try)
 		SELECT id, ?3, ?3 FROM websub_subscriptions WHERE topic = ?1 AND content <> ?2 AND expires > ?3
-		ON CONFLICT (subscription_id) DO NOTHING`, topic, content, nanos(now))
+		ON CONFLICT (subscription_id) DO UPDATE SET generation = websub_deliveries.generation + 1`, topic, content, nanos(now))
 	if err != nil {
 		return 0, err
 	}
@@ -144,7 +144,7 @@ func (db *DB) claimDeliveries(ctx context.Context, now, until time.Time, limit i
 	}
 	defer tx.Rollback()
 	rows, err := tx.QueryContext(ctx, `SELECT s.id, s.topic, s.channel, s.callback, s.host, s.secret, s.lease, s.created, s.expires,
-			d.attempts, d.first_try, d.last_error
+			d.attempts, d.first_try, d.last_error, d.generation
 		FROM websub_deliveries d JOIN websub_subscriptions s ON s.id = d.subscription_id
 		WHERE d.next_try <= ?1 ORDER BY d.next_try, d.subscription_id LIMIT ?2`, nanos(now), limit)
 	if err != nil {
@@ -154,7 +154,7 @@ func (db *DB) claimDeliveries(ctx context.Context, now, until time.Time, limit i
 	for rows.Next() {
 		var d hub.Delivery
 		var first int64
-		if err := scanSubscription(rows, &d.Subscription, &d.Attempts, &first, &d.LastError); err != nil {
+		if err := scanSubscription(rows, &d.Subscription, &d.Attempts, &first, &d.LastError, &d.Generation); err != nil {
 			rows.Close()
 			return nil, err
 		}
@@ -183,10 +183,19 @@ func (db *DB) RetryDelivery(ctx context.Context, id int64, next time.Time, lastE
 	return nil
 }
 
-// DeleteDelivery removes a pending delivery; see hub.SubscriptionStore.
-func (db *DB) DeleteDelivery(ctx context.Context, id int64) error {
-	if _, err := db.w.ExecContext(ctx, `DELETE FROM websub_deliveries WHERE subscription_id = ?1`, id); err != nil {
-		return fmt.Errorf("delete delivery %d: %w", id, err)
+// DoneDelivery ends a delivery unless a change was queued on it since its
+// claim; see hub.SubscriptionStore.
+func (db *DB) DoneDelivery(ctx context.Context, id, generation int64, now time.Time) error {
+	res, err := db.w.ExecContext(ctx, `DELETE FROM websub_deliveries WHERE subscription_id = ?1 AND generation = ?2`, id, generation)
+	if err == nil {
+		var n int64
+		if n, err = res.RowsAffected(); err == nil && n == 0 {
+			_, err = db.w.ExecContext(ctx, `UPDATE websub_deliveries SET attempts = 0, first_try = ?2, next_try = ?2, last_error = ''
+				WHERE subscription_id = ?1`, id, nanos(now))
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("done delivery %d: %w", id, err)
 	}
 	return nil
 }

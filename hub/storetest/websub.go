@@ -113,20 +113,21 @@ func testWebSubDeliveries(t *testing.T, st hub.Store) {
 	}
 	queue("v1", at(3), 2)
 	queue("v1", at(3), 0) // another process, the same change
-	queue("v2", at(3), 0) // pending already: the delivery sends what is current
+	queue("v2", at(3), 2) // pending already: a change queued on the pending delivery
 
 	ds, err := s.ClaimDeliveries(ctx, at(3), at(3).Add(time.Minute), 10)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(ds) != 2 || ds[0].Callback == ds[1].Callback || ds[0].Attempts != 0 || !ds[0].FirstTry.Equal(at(3)) || ds[0].Secret != "s3cret" {
-		t.Fatalf("ClaimDeliveries = %+v, want a's and b's", ds)
+	if len(ds) != 2 || ds[0].Callback == ds[1].Callback || ds[0].Attempts != 0 || !ds[0].FirstTry.Equal(at(3)) || ds[0].Secret != "s3cret" || ds[0].Generation != 1 {
+		t.Fatalf("ClaimDeliveries = %+v, want a's and b's at generation 1", ds)
 	}
+	gen := map[int64]int64{ds[0].ID: ds[0].Generation, ds[1].ID: ds[1].Generation}
 	// Claimed: nobody else gets them until the claim ends.
 	if again, err := s.ClaimDeliveries(ctx, at(3), at(3).Add(time.Minute), 10); err != nil || len(again) != 0 {
 		t.Errorf("ClaimDeliveries while claimed = %d, %v; want none", len(again), err)
 	}
-	if err := s.DeleteDelivery(ctx, a.ID); err != nil {
+	if err := s.DoneDelivery(ctx, a.ID, gen[a.ID], at(3)); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.RetryDelivery(ctx, b.ID, at(4), "HTTP 500"); err != nil {
@@ -143,11 +144,39 @@ func testWebSubDeliveries(t *testing.T, st hub.Store) {
 	if err != nil || len(ds) != 1 || ds[0].ID != b.ID || ds[0].Attempts != 1 || ds[0].LastError != "HTTP 500" || !ds[0].FirstTry.Equal(at(3)) {
 		t.Fatalf("ClaimDeliveries after NextTry = %+v, %v; want b's, 1 attempt", ds, err)
 	}
-	if err := s.DeleteDelivery(ctx, b.ID); err != nil {
+	if err := s.DoneDelivery(ctx, b.ID, ds[0].Generation, at(4)); err != nil {
 		t.Fatal(err)
 	}
 	queue("v2", at(5), 0) // v2 was recorded while pending: sent already
 	queue("v3", at(5), 2)
+	// A change queued while a delivery is out is not lost when it arrives:
+	// the delivery is due again, afresh.
+	out, err := s.ClaimDeliveries(ctx, at(5), at(6), 10)
+	if err != nil || len(out) != 2 {
+		t.Fatalf("ClaimDeliveries = %d, %v; want 2", len(out), err)
+	}
+	if err := s.RetryDelivery(ctx, out[0].ID, at(6), "HTTP 500"); err != nil {
+		t.Fatal(err)
+	}
+	queue("v4", at(5), 2)
+	for _, d := range out {
+		if err := s.DoneDelivery(ctx, d.ID, d.Generation, at(5).Add(time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	again, err := s.ClaimDeliveries(ctx, at(5).Add(time.Minute), at(6), 10)
+	if err != nil || len(again) != 2 || again[0].Attempts != 0 || again[1].Attempts != 0 || !again[0].FirstTry.Equal(at(5).Add(time.Minute)) {
+		t.Fatalf("after a change during delivery: %+v, %v; want both due afresh", again, err)
+	}
+	for _, d := range again {
+		if err := s.DoneDelivery(ctx, d.ID, d.Generation, at(6)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if st, err := s.WebSubStats(ctx, at(6)); err != nil || st.Pending != 0 {
+		t.Fatalf("WebSubStats = %+v, %v; want nothing pending", st, err)
+	}
+	queue("v5", at(5), 2)
 	// A limit claims the oldest first, and the rest later.
 	first, err := s.ClaimDeliveries(ctx, at(5), at(6), 1)
 	if err != nil || len(first) != 1 {

@@ -22,7 +22,8 @@ CREATE TABLE websub_deliveries (
 	attempts        INTEGER NOT NULL DEFAULT 0,
 	first_try       INTEGER NOT NULL,
 	next_try        INTEGER NOT NULL,
-	last_error      TEXT    NOT NULL DEFAULT ''
+	last_error      TEXT    NOT NULL DEFAULT '',
+	generation      INTEGER NOT NULL DEFAULT 0 -- changes queued on it (hub.Delivery.Generation)
 ) STRICT;
 CREATE INDEX websub_deliveries_next ON websub_deliveries (next_try);
 
