@@ -26,9 +26,9 @@ type Delivery struct {
 	Subscription
 	Attempts   int       // failed attempts so far
 	Generation int64     // grows with every change queued on it (QueueDeliveries): DoneDelivery tells by it
-	FirstTry  time.Time // when the change was queued: retries stop some time after it
-	NextTry   time.Time
-	LastError string
+	FirstTry   time.Time // when the change was queued: retries stop some time after it
+	NextTry    time.Time
+	LastError  string
 }
 
 // UpstreamSubscription is yizhan's subscription, as a subscriber, to the
