@@ -32,12 +32,8 @@ const (
 	// MaxPushBytes caps the body of a push an upstream hub sends.
 	MaxPushBytes = DefaultMaxBody
 	// webSubRetry is how long a subscription request that got no
-	// verification, or failed, waits before it is asked again; and how
-	// long a feed without a hub waits before it is looked at again.
+	// verification, or failed, waits before it is asked again.
 	webSubRetry = time.Hour
-	// discoveriesPerSync bounds the discovery GETs of one Sync, so that a
-	// start with many sources does not fetch them all at once.
-	discoveriesPerSync = 20
 )
 
 // Discovery is what a feed advertises of WebSub.
@@ -235,9 +231,8 @@ func CheckSignature(secret, header string, body []byte) bool {
 type SubscriberOptions struct {
 	Store hub.SubscriptionStore // required
 
-	// Client makes the discovery GETs of feeds (the fetcher's client:
-	// User-Agent, timeouts, size caps). Nil: NewClient(ClientOptions{}).
-	Client *Client
+	// UserAgent is sent to hubs; empty means DefaultUserAgent.
+	UserAgent string
 
 	// HTTP sends subscription requests to hubs; nil: a client with a 30 s
 	// timeout.
@@ -272,7 +267,8 @@ type Subscriber struct {
 	sources atomic.Pointer[map[string]hub.Source] // the configured sources, by id
 
 	mu       sync.Mutex
-	noHubAt  map[string]time.Time // sources whose feed named no hub, and when it was looked at
+	seen     map[string]Discovery // what the last fetch of each source read of WebSub (Observe)
+	wake     chan struct{}        // a hub was seen that may want a subscription
 	received atomic.Int64         // pushes ingested
 	dropped  atomic.Int64         // pushes refused (signature, unknown)
 }
@@ -282,13 +278,13 @@ func NewSubscriber(opts SubscriberOptions) *Subscriber {
 	if opts.Store == nil || opts.Ingest == nil {
 		panic("sources: NewSubscriber without a Store or Ingest")
 	}
-	if opts.Client == nil {
-		opts.Client = NewClient(ClientOptions{})
+	if opts.UserAgent == "" {
+		opts.UserAgent = DefaultUserAgent
 	}
 	if opts.HTTP == nil {
 		opts.HTTP = &http.Client{Timeout: 30 * time.Second}
 	}
-	s := &Subscriber{opts: opts, log: opts.Logger, now: opts.Now, noHubAt: map[string]time.Time{}}
+	s := &Subscriber{opts: opts, log: opts.Logger, now: opts.Now, seen: map[string]Discovery{}, wake: make(chan struct{}, 1)}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -298,6 +294,22 @@ func NewSubscriber(opts SubscriberOptions) *Subscriber {
 	empty := map[string]hub.Source{}
 	s.sources.Store(&empty)
 	return s
+}
+
+// Observe records what a fetch of src read of WebSub (the fetcher's
+// Options.OnFeed): Sync subscribes to the hubs it names, so discovery
+// costs no request of its own. A hub not seen before wakes Run.
+func (s *Subscriber) Observe(src hub.Source, d Discovery) {
+	s.mu.Lock()
+	old, known := s.seen[src.ID]
+	s.seen[src.ID] = d
+	s.mu.Unlock()
+	if d.Hub != "" && (!known || old != d) {
+		select {
+		case s.wake <- struct{}{}:
+		default:
+		}
+	}
 }
 
 // Counts returns how many pushes were ingested and dropped.
@@ -332,29 +344,28 @@ func (s *Subscriber) Sync(ctx context.Context, srcs []hub.Source, off map[string
 		}
 		s.unsubscribe(ctx, u)
 	}
-	discoveries := 0
 	for _, src := range srcs {
 		if _, ok := wanted[src.ID]; !ok || ctx.Err() != nil {
 			continue
 		}
+		s.mu.Lock()
+		d, fetched := s.seen[src.ID]
+		s.mu.Unlock()
 		u, ok := have[src.ID]
 		switch {
-		case ok && u.State == hub.UpstreamActive && u.Expires.Sub(now) > s.renewBefore(u):
+		case !fetched:
+			continue // not fetched since the start: nothing known of its hub
+		case d.Hub == "":
+			if ok && u.State != hub.UpstreamUnsubscribing {
+				s.unsubscribe(ctx, u) // the upstream stopped advertising one
+			}
 			continue
-		case ok && u.State != hub.UpstreamActive && now.Sub(u.Requested) < webSubRetry:
+		case ok && u.State == hub.UpstreamActive && u.Hub == d.Hub && u.Expires.Sub(now) > s.renewBefore(u):
+			continue
+		case ok && u.State != hub.UpstreamActive && u.Hub == d.Hub && now.Sub(u.Requested) < webSubRetry:
 			continue // waiting for the hub, or for the retry of a failure
 		}
-		s.mu.Lock()
-		last, noHub := s.noHubAt[src.ID]
-		s.mu.Unlock()
-		if noHub && now.Sub(last) < 24*time.Hour {
-			continue
-		}
-		if discoveries == discoveriesPerSync {
-			continue
-		}
-		discoveries++
-		s.subscribe(ctx, src, u)
+		s.subscribe(ctx, src, d, u)
 	}
 	return nil
 }
@@ -367,26 +378,12 @@ func (s *Subscriber) renewBefore(u hub.UpstreamSubscription) time.Duration {
 	return max(lease/10, time.Hour)
 }
 
-// subscribe discovers src's hub and asks it for a subscription; prev is
-// the source's present subscription, if any.
-func (s *Subscriber) subscribe(ctx context.Context, src hub.Source, prev hub.UpstreamSubscription) {
+// subscribe asks the hub d names for a subscription of src; prev is the
+// source's present subscription, if any.
+func (s *Subscriber) subscribe(ctx context.Context, src hub.Source, d Discovery, prev hub.UpstreamSubscription) {
 	log := s.log.With("source", src.ID)
-	resp, err := s.opts.Client.Get(ctx, Request{URL: src.URL})
-	if err != nil {
-		log.Info("websub discovery", "err", err)
-		s.markNoHub(src.ID)
-		return
-	}
-	d := DiscoverHub(resp.Header, resp.Body, resp.URL)
-	if d.Hub == "" {
-		s.markNoHub(src.ID)
-		if prev.SourceID != "" {
-			s.unsubscribe(ctx, prev) // the upstream stopped advertising one
-		}
-		return
-	}
 	if d.Self == "" {
-		d.Self = resp.URL
+		d.Self = src.URL
 	}
 	u := hub.UpstreamSubscription{
 		SourceID:  src.ID,
@@ -416,12 +413,6 @@ func (s *Subscriber) subscribe(ctx context.Context, src hub.Source, prev hub.Ups
 		return
 	}
 	log.Info("websub subscription requested", "url", u.Hub, "topic", u.Topic)
-}
-
-func (s *Subscriber) markNoHub(id string) {
-	s.mu.Lock()
-	s.noHubAt[id] = s.now()
-	s.mu.Unlock()
 }
 
 // unsubscribe asks the hub to end u; the verification removes it. A hub
@@ -454,7 +445,7 @@ func (s *Subscriber) request(ctx context.Context, u hub.UpstreamSubscription, mo
 		return err
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("User-Agent", s.opts.Client.opts.UserAgent)
+	req.Header.Set("User-Agent", s.opts.UserAgent)
 	resp, err := s.opts.HTTP.Do(req)
 	if err != nil {
 		return err
@@ -590,7 +581,8 @@ func (s *Subscriber) push(w http.ResponseWriter, r *http.Request, u hub.Upstream
 	w.WriteHeader(http.StatusAccepted)
 }
 
-// Run calls Sync with what current returns every interval until ctx ends.
+// Run calls Sync with what current returns every interval, and when a
+// fetch saw a new hub, until ctx ends.
 func (s *Subscriber) Run(ctx context.Context, current func() ([]hub.Source, map[string]bool), interval time.Duration) {
 	tick := time.NewTicker(interval)
 	defer tick.Stop()
@@ -603,6 +595,7 @@ func (s *Subscriber) Run(ctx context.Context, current func() ([]hub.Source, map[
 		case <-ctx.Done():
 			return
 		case <-tick.C:
+		case <-s.wake:
 		}
 	}
 }

@@ -202,6 +202,23 @@ func TestSubscriber(t *testing.T) {
 		{ID: "page", Kind: hub.KindHTML, URL: up.URL + "/", Enabled: true},
 	}
 	off := map[string]bool{"optout": true}
+	// Nothing is known of a source's hub before a fetch of it.
+	if err := sub.Sync(t.Context(), srcs, off); err != nil {
+		t.Fatal(err)
+	}
+	if reqs, _ := h.snapshot(); len(reqs) != 0 {
+		t.Fatalf("%d subscription requests before any fetch", len(reqs))
+	}
+	// The fetcher tells the subscriber what each fetch read.
+	f := New(Options{OnFeed: sub.Observe})
+	for _, src := range srcs[:2] {
+		f.Fetch(t.Context(), src, hub.FetchState{})
+	}
+	select {
+	case <-sub.wake:
+	default:
+		t.Error("a new hub did not wake the subscriber")
+	}
 	if err := sub.Sync(t.Context(), srcs, off); err != nil {
 		t.Fatal(err)
 	}

@@ -297,13 +297,13 @@ func (h *Hub) verify(ctx context.Context, req Request, host string) {
 	if req.Mode == ModeSubscribe {
 		var err error
 		content, err = h.opts.Render(ctx, req.Topic)
+		if errors.Is(err, ErrNotTopic) {
+			h.deny(ctx, req, "the topic is not a feed of this hub", log)
+			return
+		}
 		if err != nil {
-			reason := "the topic is not a feed of this hub"
-			if !errors.Is(err, ErrNotTopic) {
-				log.Error("websub render topic", "err", err)
-				reason = "the hub could not read the topic; try again later"
-			}
-			h.deny(ctx, req, reason, log)
+			// Not a denial: the subscriber, unanswered, asks again.
+			log.Error("websub render topic", "err", err)
 			return
 		}
 	}

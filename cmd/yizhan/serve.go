@@ -110,7 +110,7 @@ func newApp(ctx context.Context, cfg *Config, logger *slog.Logger) (*app, error)
 	a.cfg.Store(cfg)
 	a.metrics = newMetrics(a.registry, a.rows, logger)
 	a.fetcher = &swapFetcher{}
-	a.fetcher.set(cfg, store)
+	a.fetcher.set(cfg, store, a.observeFeed)
 	a.runner = hub.NewRunner(hub.RunnerOptions{
 		Store:    store,
 		Fetcher:  a.fetcher,
@@ -351,7 +351,7 @@ func (a *app) apply(ctx context.Context, old, cfg *Config) error {
 		return fmt.Errorf("sync sources: %w", err)
 	}
 	if cfg.Hub.UserAgent != old.Hub.UserAgent {
-		a.fetcher.set(cfg, a.store)
+		a.fetcher.set(cfg, a.store, a.observeFeed)
 	}
 	a.cfg.Store(cfg)
 	a.pruner.SetRetention(cfg.Channels, cfg.Hub.FeedSize)
@@ -454,8 +454,8 @@ type swapFetcher struct {
 	f atomic.Pointer[sources.Fetcher]
 }
 
-func (s *swapFetcher) set(cfg *Config, known sources.KnownURLs) {
-	s.f.Store(sources.New(sources.Options{Client: newClient(cfg), Known: known}))
+func (s *swapFetcher) set(cfg *Config, known sources.KnownURLs, onFeed func(hub.Source, sources.Discovery)) {
+	s.f.Store(sources.New(sources.Options{Client: newClient(cfg), Known: known, OnFeed: onFeed}))
 }
 
 func (s *swapFetcher) Fetch(ctx context.Context, src hub.Source, prev hub.FetchState) (hub.FetchResult, error) {

@@ -195,11 +195,18 @@ func newSubscriber(cfg *Config, store hub.Store, ingest func(context.Context, hu
 	}
 	return sources.NewSubscriber(sources.SubscriberOptions{
 		Store:        ss,
-		Client:       newClient(cfg),
+		UserAgent:    cfg.Hub.UserAgent,
 		CallbackBase: cfg.Hub.BaseURL + "/websub/",
 		Ingest:       ingest,
 		Logger:       logger,
 	})
+}
+
+// observeFeed passes what a fetch read of WebSub to the subscriber.
+func (a *app) observeFeed(src hub.Source, d sources.Discovery) {
+	if a.upstream != nil {
+		a.upstream.Observe(src, d)
+	}
 }
 
 // webSubSources is what the subscriber keeps subscribed: the configured
