@@ -545,6 +545,11 @@ func (h *Hub) deliver(ctx context.Context, d hub.Delivery) {
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), h.opts.Timeout)
 	defer cancel()
 	code, err := h.push(ctx, d)
+	if ctx.Err() != nil && err != nil {
+		// Shutting down is not the callback's failure: the claim runs
+		// out and the delivery is due again, here or in another process.
+		return
+	}
 	switch {
 	case err == nil && code >= 200 && code <= 299:
 		if err := store.DoneDelivery(sctx, d.ID, d.Generation, h.now()); err != nil {
