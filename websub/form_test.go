@@ -2,9 +2,12 @@ package websub
 
 import (
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"net/netip"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -63,4 +66,51 @@ func FuzzParseForm(f *testing.F) {
 			t.Fatalf("secret of %d bytes or lease %v taken", len(req.Secret), req.Lease)
 		}
 	})
+}
+
+// TestControl: the dialler's check sees the resolved address.
+func TestControl(t *testing.T) {
+	for _, tc := range []struct {
+		addr string
+		ok   bool
+	}{{"127.0.0.1:80", false}, {"[::1]:443", false}, {"10.0.0.1:8080", false}, {"169.254.169.254:80", false},
+		{"93.184.216.34:80", true}, {"[2606:2800:220:1:248:1893:25c8:1946]:443", true}, {"not-an-address", false}} {
+		err := control("tcp", tc.addr, nil)
+		if (err == nil) != tc.ok || err != nil && !errors.Is(err, ErrDenied) {
+			t.Errorf("control(%s) = %v, want ok %v", tc.addr, err, tc.ok)
+		}
+	}
+}
+
+// TestRedirects: a push follows no redirect; a verification follows a
+// few, each dialled through the same check.
+func TestRedirects(t *testing.T) {
+	var hits atomic.Int32
+	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hits.Add(1) }))
+	defer target.Close()
+	redirect := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, target.URL, http.StatusTemporaryRedirect)
+	}))
+	defer redirect.Close()
+	c := NewClient(time.Second, true)
+	resp, err := c.Post(redirect.URL, "text/plain", strings.NewReader("x"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusTemporaryRedirect || hits.Load() != 0 {
+		t.Errorf("POST redirected: %d, %d hits at the target; want 307 returned and none", resp.StatusCode, hits.Load())
+	}
+	resp, err = c.Get(redirect.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if hits.Load() != 1 {
+		t.Errorf("GET redirected: %d hits at the target, want 1", hits.Load())
+	}
+	// Without private callbacks, the redirect to loopback is dialled through the check.
+	if _, err := NewClient(time.Second, false).Get(redirect.URL); err == nil || !errors.Is(err, ErrDenied) {
+		t.Errorf("GET through a denying client: %v, want ErrDenied", err)
+	}
 }
