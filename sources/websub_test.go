@@ -324,3 +324,24 @@ func TestReadPush(t *testing.T) {
 		t.Error("a body that is no feed was read")
 	}
 }
+
+// FuzzDiscoverHub: whatever an upstream sends, DiscoverHub returns empty
+// strings or absolute http(s) URLs, and never panics.
+func FuzzDiscoverHub(f *testing.F) {
+	f.Add(`<https://hub.example/>; rel="hub", </self>; rel="self"`, []byte(`<rss/>`))
+	f.Add(`<a>; rel="x, y" ; title="a,b", <b>; rel=hub`, []byte(`<feed xmlns="http://www.w3.org/2005/Atom"><link rel="hub" href="//h.example/"/></feed>`))
+	f.Add("", []byte(`{"feed_url":"/f.json","hubs":[{"type":"WebSub","url":"https://h.example/"}]}`))
+	f.Add("<", []byte("<<<>>>"))
+	f.Fuzz(func(t *testing.T, link string, body []byte) {
+		d := DiscoverHub(http.Header{"Link": {link}}, body, "http://up.example/feed.xml")
+		for _, s := range []string{d.Hub, d.Self} {
+			if s == "" {
+				continue
+			}
+			u, err := url.Parse(s)
+			if err != nil || (u.Scheme != "http" && u.Scheme != "https") {
+				t.Fatalf("DiscoverHub gave %q", s)
+			}
+		}
+	})
+}
