@@ -25,10 +25,16 @@ type Subscription struct {
 type Delivery struct {
 	Subscription
 	Attempts   int       // failed attempts so far
-	Generation int64     // grows with every change queued on it (QueueDeliveries): DoneDelivery tells by it
+	Generation int64     // grows with every change queued on it (QueueDeliveries): DoneDeliveries tells by it
 	FirstTry   time.Time // when the change was queued: retries stop some time after it
 	NextTry    time.Time
 	LastError  string
+}
+
+// Done names a delivery that ended (SubscriptionStore.DoneDeliveries): its
+// subscription and the Generation it was claimed at.
+type Done struct {
+	SubscriptionID, Generation int64
 }
 
 // UpstreamSubscription is yizhan's subscription, as a subscriber, to the
@@ -105,11 +111,12 @@ type SubscriptionStore interface {
 	// one more Attempts, the error, and when to try again.
 	RetryDelivery(ctx context.Context, subscriptionID int64, next time.Time, lastErr string) error
 
-	// DoneDelivery ends a subscription's delivery claimed at generation:
-	// it arrived, or retries gave up. If a change was queued on it since
-	// (its Generation grew), that change has not been sent: the delivery
-	// stays, due at now, its attempts and FirstTry starting afresh.
-	DoneDelivery(ctx context.Context, subscriptionID, generation int64, now time.Time) error
+	// DoneDeliveries ends deliveries, each claimed at a generation, in one
+	// transaction: they arrived, or retries gave up. If a change was queued
+	// on one since (its Generation grew), that change has not been sent:
+	// the delivery stays, due at now, its attempts and FirstTry starting
+	// afresh.
+	DoneDeliveries(ctx context.Context, done []Done, now time.Time) error
 
 	// WebSubStats counts subscriptions per topic (leases running past now)
 	// and pending deliveries.

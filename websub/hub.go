@@ -44,6 +44,7 @@ const (
 	DefaultTimeout       = 10 * time.Second
 	DefaultRetryFor      = 2 * time.Hour
 	DefaultPollInterval  = 5 * time.Second
+	DefaultCoalesce      = time.Second
 	DefaultMaxVerifying  = 1000
 	minLease             = time.Minute
 	maxResponseBytes     = 64 << 10 // what is read of a callback's answer
@@ -86,6 +87,11 @@ type Options struct {
 	RetryFor     time.Duration // a failing delivery is retried this long; DefaultRetryFor if 0
 	PollInterval time.Duration // how often due retries are looked for; DefaultPollInterval if 0
 
+	// Coalesce is the least time between two passes that queue changes:
+	// the commits of a burst (a sweep of fetches) become one push per
+	// subscriber, not one per commit. DefaultCoalesce if 0; negative: none.
+	Coalesce time.Duration
+
 	// Backoff returns how long to wait before the attempt-th retry (from
 	// 1); nil means exponential from 10 s, doubling to 10 min, with jitter.
 	Backoff func(attempt int) time.Duration
@@ -108,6 +114,8 @@ type Hub struct {
 	mu      sync.Mutex
 	changed map[string]bool // channels changed since the last pass; "" means all
 	wake    chan struct{}
+
+	done chan hub.Done // deliveries ended, written to the store in batches (complete)
 
 	stats Counters
 }
@@ -162,6 +170,9 @@ func New(opts Options) *Hub {
 	if opts.PollInterval <= 0 {
 		opts.PollInterval = DefaultPollInterval
 	}
+	if opts.Coalesce == 0 {
+		opts.Coalesce = DefaultCoalesce
+	}
 	if opts.Backoff == nil {
 		opts.Backoff = Backoff
 	}
@@ -174,6 +185,7 @@ func New(opts Options) *Hub {
 		parallel:  make(chan struct{}, verificationParallel),
 		changed:   make(map[string]bool),
 		wake:      make(chan struct{}, 1),
+		done:      make(chan hub.Done, claimBatch),
 	}
 	if h.client == nil {
 		h.client = NewClient(opts.Timeout, opts.AllowPrivate)
@@ -431,10 +443,16 @@ func (h *Hub) Notify(channels ...string) {
 func (h *Hub) Run(ctx context.Context) {
 	tick := time.NewTicker(h.opts.PollInterval)
 	defer tick.Stop()
+	completed := make(chan struct{})
+	go func() { h.complete(); close(completed) }()
 	sem := make(chan struct{}, h.opts.Workers)
 	var wg sync.WaitGroup
-	defer wg.Wait()
-	lastExpire := time.Time{}
+	defer func() {
+		wg.Wait()
+		close(h.done)
+		<-completed
+	}()
+	lastExpire, lastQueue := time.Time{}, time.Time{}
 	for {
 		if now := h.now(); now.Sub(lastExpire) >= expireEvery {
 			if n, err := h.opts.Store.ExpireSubscriptions(ctx, now); err != nil && ctx.Err() == nil {
@@ -444,7 +462,16 @@ func (h *Hub) Run(ctx context.Context) {
 			}
 			lastExpire = now
 		}
-		h.queue(ctx)
+		if wait := h.opts.Coalesce - time.Since(lastQueue); wait > 0 && h.pendingChanges() {
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(wait):
+			}
+		}
+		if h.queue(ctx) {
+			lastQueue = time.Now()
+		}
 		h.dispatch(ctx, sem, &wg)
 		select {
 		case <-ctx.Done():
@@ -455,13 +482,60 @@ func (h *Hub) Run(ctx context.Context) {
 	}
 }
 
-// queue queues deliveries for the topics of the channels Notify named.
-func (h *Hub) queue(ctx context.Context) {
+// completeEvery is how long an ended delivery may wait to be written with
+// others: one transaction for a batch instead of one per push, so that
+// deliveries leave SQLite's single writer to ingest.
+const completeEvery = 50 * time.Millisecond
+
+// complete writes ended deliveries to the store, at most claimBatch at a
+// time or every completeEvery, until h.done is closed.
+func (h *Hub) complete() {
+	batch := make([]hub.Done, 0, claimBatch)
+	flush := func() {
+		if len(batch) == 0 {
+			return
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), h.opts.Timeout)
+		defer cancel()
+		if err := h.opts.Store.DoneDeliveries(ctx, batch, h.now()); err != nil {
+			// The claims run out and the deliveries are sent again.
+			h.log.Warn("websub delivered", "err", err, "items", len(batch))
+		}
+		batch = batch[:0]
+	}
+	tick := time.NewTicker(completeEvery)
+	defer tick.Stop()
+	for {
+		select {
+		case d, ok := <-h.done:
+			if !ok {
+				flush()
+				return
+			}
+			if batch = append(batch, d); len(batch) == cap(batch) {
+				flush()
+			}
+		case <-tick.C:
+			flush()
+		}
+	}
+}
+
+// pendingChanges reports whether Notify named channels not yet queued.
+func (h *Hub) pendingChanges() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.changed) > 0
+}
+
+// queue queues deliveries for the topics of the channels Notify named, and
+// reports whether there were any.
+func (h *Hub) queue(ctx context.Context) bool {
 	h.mu.Lock()
 	changed := h.changed
 	if len(changed) == 0 {
 		h.mu.Unlock()
-		return
+		return false
 	}
 	h.changed = make(map[string]bool)
 	h.mu.Unlock()
@@ -472,7 +546,7 @@ func (h *Hub) queue(ctx context.Context) {
 		if ctx.Err() == nil {
 			h.log.Warn("websub subscriptions", "err", err)
 		}
-		return
+		return true
 	}
 	done := make(map[string]bool)
 	for _, s := range subs {
@@ -495,6 +569,7 @@ func (h *Hub) queue(ctx context.Context) {
 			}
 		}
 	}
+	return true
 }
 
 // requeue puts back channels whose queueing failed, for the next pass.
@@ -552,9 +627,7 @@ func (h *Hub) deliver(ctx context.Context, d hub.Delivery) {
 	}
 	switch {
 	case err == nil && code >= 200 && code <= 299:
-		if err := store.DoneDelivery(sctx, d.ID, d.Generation, h.now()); err != nil {
-			log.Warn("websub delivered", "err", err)
-		}
+		h.done <- hub.Done{SubscriptionID: d.ID, Generation: d.Generation}
 		h.stats.add(&h.stats.Delivered)
 		return
 	case err == nil && code == http.StatusGone:
@@ -579,9 +652,7 @@ func (h *Hub) deliver(ctx context.Context, d hub.Delivery) {
 	}
 	now := h.now()
 	if now.Sub(d.FirstTry) >= h.opts.RetryFor {
-		if err := store.DoneDelivery(sctx, d.ID, d.Generation, now); err != nil {
-			log.Warn("websub delivery given up", "err", err)
-		}
+		h.done <- hub.Done{SubscriptionID: d.ID, Generation: d.Generation}
 		h.stats.add(&h.stats.Failed)
 		log.Warn("websub delivery given up", "err", why, "attempts", d.Attempts+1)
 		return

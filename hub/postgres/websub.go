@@ -151,16 +151,26 @@ func (db *DB) RetryDelivery(ctx context.Context, id int64, next time.Time, lastE
 	return nil
 }
 
-// DoneDelivery ends a delivery unless a change was queued on it since its
-// claim; see hub.SubscriptionStore.
-func (db *DB) DoneDelivery(ctx context.Context, id, generation int64, now time.Time) error {
-	tag, err := db.pool.Exec(ctx, `DELETE FROM websub_deliveries WHERE subscription_id = $1 AND generation = $2`, id, generation)
-	if err == nil && tag.RowsAffected() == 0 {
-		_, err = db.pool.Exec(ctx, `UPDATE websub_deliveries SET attempts = 0, first_try = $2, next_try = $2, last_error = ''
-			WHERE subscription_id = $1`, id, nanos(now))
+// DoneDeliveries ends deliveries unless a change was queued on them since
+// their claim, in one statement pair; see hub.SubscriptionStore.
+func (db *DB) DoneDeliveries(ctx context.Context, done []hub.Done, now time.Time) error {
+	if len(done) == 0 {
+		return nil
 	}
+	ids, gens := make([]int64, len(done)), make([]int64, len(done))
+	for i, d := range done {
+		ids[i], gens[i] = d.SubscriptionID, d.Generation
+	}
+	_, err := db.pool.Exec(ctx, `WITH d AS (SELECT * FROM unnest($1::bigint[], $2::bigint[]) AS d(id, gen)),
+		gone AS (
+			DELETE FROM websub_deliveries w USING d
+			WHERE w.subscription_id = d.id AND w.generation = d.gen
+			RETURNING w.subscription_id)
+		UPDATE websub_deliveries w SET attempts = 0, first_try = $3, next_try = $3, last_error = ''
+		FROM d WHERE w.subscription_id = d.id AND w.generation <> d.gen
+			AND w.subscription_id NOT IN (SELECT subscription_id FROM gone)`, ids, gens, nanos(now))
 	if err != nil {
-		return fmt.Errorf("done delivery %d: %w", id, err)
+		return fmt.Errorf("done deliveries: %w", err)
 	}
 	return nil
 }

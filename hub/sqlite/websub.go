@@ -183,21 +183,44 @@ func (db *DB) RetryDelivery(ctx context.Context, id int64, next time.Time, lastE
 	return nil
 }
 
-// DoneDelivery ends a delivery unless a change was queued on it since its
-// claim; see hub.SubscriptionStore.
-func (db *DB) DoneDelivery(ctx context.Context, id, generation int64, now time.Time) error {
-	res, err := db.w.ExecContext(ctx, `DELETE FROM websub_deliveries WHERE subscription_id = ?1 AND generation = ?2`, id, generation)
-	if err == nil {
-		var n int64
-		if n, err = res.RowsAffected(); err == nil && n == 0 {
-			_, err = db.w.ExecContext(ctx, `UPDATE websub_deliveries SET attempts = 0, first_try = ?2, next_try = ?2, last_error = ''
-				WHERE subscription_id = ?1`, id, nanos(now))
-		}
-	}
-	if err != nil {
-		return fmt.Errorf("done delivery %d: %w", id, err)
+// DoneDeliveries ends deliveries unless a change was queued on them since
+// their claim, in one transaction; see hub.SubscriptionStore.
+func (db *DB) DoneDeliveries(ctx context.Context, done []hub.Done, now time.Time) error {
+	if err := db.doneDeliveries(ctx, done, now); err != nil {
+		return fmt.Errorf("done deliveries: %w", err)
 	}
 	return nil
+}
+
+func (db *DB) doneDeliveries(ctx context.Context, done []hub.Done, now time.Time) error {
+	if len(done) == 0 {
+		return nil
+	}
+	tx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	del, err := tx.PrepareContext(ctx, `DELETE FROM websub_deliveries WHERE subscription_id = ?1 AND generation = ?2`)
+	if err != nil {
+		return err
+	}
+	defer del.Close()
+	for _, d := range done {
+		res, err := del.ExecContext(ctx, d.SubscriptionID, d.Generation)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			if _, err := tx.ExecContext(ctx, `UPDATE websub_deliveries SET attempts = 0, first_try = ?2, next_try = ?2, last_error = ''
+				WHERE subscription_id = ?1`, d.SubscriptionID, nanos(now)); err != nil {
+				return err
+			}
+		}
+	}
+	return tx.Commit()
 }
 
 // WebSubStats counts subscriptions and deliveries; see hub.SubscriptionStore.

@@ -127,7 +127,7 @@ func testWebSubDeliveries(t *testing.T, st hub.Store) {
 	if again, err := s.ClaimDeliveries(ctx, at(3), at(3).Add(time.Minute), 10); err != nil || len(again) != 0 {
 		t.Errorf("ClaimDeliveries while claimed = %d, %v; want none", len(again), err)
 	}
-	if err := s.DoneDelivery(ctx, a.ID, gen[a.ID], at(3)); err != nil {
+	if err := s.DoneDeliveries(ctx, []hub.Done{{SubscriptionID: a.ID, Generation: gen[a.ID]}}, at(3)); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.RetryDelivery(ctx, b.ID, at(4), "HTTP 500"); err != nil {
@@ -144,7 +144,7 @@ func testWebSubDeliveries(t *testing.T, st hub.Store) {
 	if err != nil || len(ds) != 1 || ds[0].ID != b.ID || ds[0].Attempts != 1 || ds[0].LastError != "HTTP 500" || !ds[0].FirstTry.Equal(at(3)) {
 		t.Fatalf("ClaimDeliveries after NextTry = %+v, %v; want b's, 1 attempt", ds, err)
 	}
-	if err := s.DoneDelivery(ctx, b.ID, ds[0].Generation, at(4)); err != nil {
+	if err := s.DoneDeliveries(ctx, []hub.Done{{SubscriptionID: b.ID, Generation: ds[0].Generation}}, at(4)); err != nil {
 		t.Fatal(err)
 	}
 	queue("v2", at(5), 0) // v2 was recorded while pending: sent already
@@ -159,19 +159,18 @@ func testWebSubDeliveries(t *testing.T, st hub.Store) {
 		t.Fatal(err)
 	}
 	queue("v4", at(5), 2)
-	for _, d := range out {
-		if err := s.DoneDelivery(ctx, d.ID, d.Generation, at(5).Add(time.Minute)); err != nil {
-			t.Fatal(err)
-		}
+	// Both in one call: the batch ends none of them.
+	if err := s.DoneDeliveries(ctx, []hub.Done{{SubscriptionID: out[0].ID, Generation: out[0].Generation},
+		{SubscriptionID: out[1].ID, Generation: out[1].Generation}}, at(5).Add(time.Minute)); err != nil {
+		t.Fatal(err)
 	}
 	again, err := s.ClaimDeliveries(ctx, at(5).Add(time.Minute), at(6), 10)
 	if err != nil || len(again) != 2 || again[0].Attempts != 0 || again[1].Attempts != 0 || !again[0].FirstTry.Equal(at(5).Add(time.Minute)) {
 		t.Fatalf("after a change during delivery: %+v, %v; want both due afresh", again, err)
 	}
-	for _, d := range again {
-		if err := s.DoneDelivery(ctx, d.ID, d.Generation, at(6)); err != nil {
-			t.Fatal(err)
-		}
+	if err := s.DoneDeliveries(ctx, []hub.Done{{SubscriptionID: again[0].ID, Generation: again[0].Generation},
+		{SubscriptionID: again[1].ID, Generation: again[1].Generation}}, at(6)); err != nil {
+		t.Fatal(err)
 	}
 	if st, err := s.WebSubStats(ctx, at(6)); err != nil || st.Pending != 0 {
 		t.Fatalf("WebSubStats = %+v, %v; want nothing pending", st, err)
