@@ -346,11 +346,12 @@ func (c *Cache) render(ctx context.Context, k key, st stamp, cfg *config) (*entr
 	if err != nil {
 		return nil, err
 	}
-	body, err := render(k.format, newFeedView(cfg, ch, s, k.limit))
+	fv := newFeedView(cfg, ch, s, k.limit)
+	body, err := render(k.format, fv)
 	if err != nil {
 		return nil, err
 	}
-	return newEntry(body, k.format.contentType(), ch.cacheControl, s.lastMod), nil
+	return newEntry(body, k.format.contentType(), ch.cacheControl, s.lastMod).withLinks(fv.HubURL, fv.selfURL(k.format)), nil
 }
 
 // snapshot returns the channel's items under stamp st, reading the store

@@ -20,6 +20,7 @@ const (
 type config struct {
 	title string
 	base  string // base_url without a trailing slash
+	hub   string // the WebSub hub every feed advertises; empty: none
 	loc   *time.Location
 
 	channels map[string]*channelInfo // by id, including LatestID
@@ -60,6 +61,9 @@ func newConfig(c Config) *config {
 	}
 	if cfg.title == "" {
 		cfg.title = defaultTitle
+	}
+	if c.WebSub {
+		cfg.hub = cfg.base + "/websub"
 	}
 	if cfg.loc == nil {
 		cfg.loc = time.UTC

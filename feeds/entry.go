@@ -24,6 +24,7 @@ type entry struct {
 	hdrType, hdrCache, hdrLastMod []string
 	hdrETag, hdrLen, hdrGzETag    []string
 	hdrGzLen                      []string
+	hdrLink                       []string // WebSub discovery: rel="hub" and rel="self"; nil without a hub
 }
 
 // Header values shared by every response.
@@ -50,6 +51,15 @@ func newEntry(body []byte, contentType string, cacheControl []string, lastMod ti
 		e.gz = gz
 		e.hdrGzETag = []string{e.gzETag}
 		e.hdrGzLen = []string{strconv.Itoa(len(gz))}
+	}
+	return e
+}
+
+// withLinks sets the Link header values of a feed's WebSub discovery
+// (SPEC.md "WebSub"), when hub is not empty, and returns e.
+func (e *entry) withLinks(hub, self string) *entry {
+	if hub != "" {
+		e.hdrLink = []string{"<" + hub + `>; rel="hub"`, "<" + self + `>; rel="self"`}
 	}
 	return e
 }
@@ -85,6 +95,9 @@ func (e *entry) serve(w http.ResponseWriter, r *http.Request) int {
 		etag, hdrETag, hdrLen, body = e.gzETag, e.hdrGzETag, e.hdrGzLen, e.gz
 	}
 	h["Etag"] = hdrETag
+	if e.hdrLink != nil {
+		h["Link"] = e.hdrLink
+	}
 	// Every feed response carries both validators (SPEC.md), the 304 too,
 	// as nginx's do. RFC 9110 section 15.4.5 would rather a 304 with an
 	// ETag carried no Last-Modified, but a client that keeps only dates

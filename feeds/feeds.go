@@ -63,6 +63,11 @@ type Config struct {
 	// the shortest max-age of all channels.
 	MaxAge func(channelID string) time.Duration
 
+	// WebSub makes every feed advertise the hub at {base_url}/websub
+	// (SPEC.md "WebSub"): Link headers, and rel="hub" links in the
+	// documents.
+	WebSub bool
+
 	// VariantCacheBytes bounds the memory the renderings of query variants
 	// (?filter=, ?opencc=, …) take; not positive means
 	// DefaultVariantCacheBytes.

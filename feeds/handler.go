@@ -48,20 +48,27 @@ type Options struct {
 	// NextRun returns when the scheduler will next run a source (zero if
 	// it will not), for /status. Nil computes it from the source's schedule.
 	NextRun func(sourceID string) time.Time
+
+	// OnChange, when not nil, is called by Watch after it invalidated the
+	// renderings of channels that another process, or this one, changed;
+	// with no channel when any may have changed. WebSub distribution
+	// starts there (websub.Hub.Notify). It must not block.
+	OnChange func(channels ...string)
 }
 
 // Handler serves SPEC.md's HTTP routes: the index page, every channel's feed
 // and the latest ticker in RSS, Atom and JSON Feed, OPML, /status, /healthz
 // and /metrics. Feeds, the index page and OPML are answered from its Cache.
 type Handler struct {
-	mux     *http.ServeMux
-	cache   *Cache
-	store   Store
-	log     *slog.Logger
-	now     func() time.Time
-	nextRun func(string) time.Time
-	metrics *metrics
-	status  statusCache
+	mux      *http.ServeMux
+	cache    *Cache
+	store    Store
+	log      *slog.Logger
+	now      func() time.Time
+	nextRun  func(string) time.Time
+	onChange func(...string)
+	metrics  *metrics
+	status   statusCache
 
 	searcher hub.Searcher // the store's search; nil when it has none (search.go)
 }
@@ -72,11 +79,12 @@ func NewHandler(opts Options) *Handler {
 		panic("feeds: NewHandler without a Store")
 	}
 	h := &Handler{
-		store:   opts.Store,
-		log:     opts.Logger,
-		now:     opts.Now,
-		nextRun: opts.NextRun,
-		metrics: newMetrics(opts.Registerer),
+		store:    opts.Store,
+		log:      opts.Logger,
+		now:      opts.Now,
+		nextRun:  opts.NextRun,
+		onChange: opts.OnChange,
+		metrics:  newMetrics(opts.Registerer),
 	}
 	if h.log == nil {
 		h.log = slog.Default()
@@ -161,6 +169,38 @@ func (h *Handler) serveFeed(w http.ResponseWriter, r *http.Request) {
 
 // feed serves /feeds/{file}.
 func (h *Handler) feed(w http.ResponseWriter, r *http.Request, file string) {
+	if name, ext, ok := strings.Cut(file, "."); ok && name == SearchID {
+		if f, ok := formatByExt(ext); ok {
+			h.searchFeed(w, r, f)
+			return
+		}
+	}
+	e, ch, f, err := h.lookup(r.Context(), file, r.URL.RawQuery)
+	label := labelUnknown
+	if ch != nil {
+		label = ch.id
+	}
+	var qerr *queryError
+	switch {
+	case errors.Is(err, errNoFeed):
+		h.metrics.request(label, f, http.StatusNotFound)
+		http.Error(w, "404 not found: no such feed", http.StatusNotFound)
+	case errors.As(err, &qerr):
+		h.metrics.request(label, f, badQuery(w, qerr))
+	case err != nil:
+		h.metrics.request(label, f, h.fail(w, r, err))
+	default:
+		h.metrics.request(ch.id, f, e.serve(w, r))
+	}
+}
+
+// errNoFeed is lookup's error for a file that names no feed.
+var errNoFeed = errors.New("feeds: no such feed")
+
+// lookup returns the rendering of /feeds/{file}?{raw}, with its channel and
+// format as far as they are known: errNoFeed for a file that names no feed,
+// a *queryError for a bad parameter.
+func (h *Handler) lookup(ctx context.Context, file, raw string) (*entry, *channelInfo, format, error) {
 	cfg := h.cache.config()
 	name, ext := file, ""
 	if i := strings.LastIndexByte(name, '.'); i >= 0 {
@@ -170,28 +210,17 @@ func (h *Handler) feed(w http.ResponseWriter, r *http.Request, file string) {
 	if !okFormat {
 		f = formatUnknown
 	}
-	if name == SearchID && okFormat {
-		h.searchFeed(w, r, f)
-		return
-	}
 	ch := cfg.channels[name]
 	if ch == nil || !okFormat {
-		label := labelUnknown
-		if ch != nil {
-			label = ch.id
-		}
-		h.metrics.request(label, f, http.StatusNotFound)
-		http.Error(w, "404 not found: no such feed", http.StatusNotFound)
-		return
+		return nil, ch, f, errNoFeed
 	}
 	var limit int
 	var v *variant
-	if raw := r.URL.RawQuery; raw != "" {
+	if raw != "" {
 		if v = cfg.queries.get(raw, ch.size); v == nil {
 			var qerr *queryError
 			if limit, v, qerr = parseQuery(raw, ch.size, cfg.sources); qerr != nil {
-				h.metrics.request(ch.id, f, badQuery(w, qerr))
-				return
+				return nil, ch, f, qerr
 			}
 			if v != nil {
 				cfg.queries.put(raw, ch.size, v)
@@ -201,20 +230,14 @@ func (h *Handler) feed(w http.ResponseWriter, r *http.Request, file string) {
 	var e *entry
 	var err error
 	if v != nil {
-		e, err = h.cache.getVariant(r.Context(), ch.id, f, v)
+		e, err = h.cache.getVariant(ctx, ch.id, f, v)
 	} else {
-		e, err = h.cache.get(r.Context(), key{channel: ch.id, format: f, limit: limit})
+		e, err = h.cache.get(ctx, key{channel: ch.id, format: f, limit: limit})
 	}
 	if err != nil {
-		var bad *queryError // a pattern that did not compile
-		if errors.As(err, &bad) {
-			h.metrics.request(ch.id, f, badQuery(w, bad))
-			return
-		}
-		h.metrics.request(ch.id, f, h.fail(w, r, err))
-		return
+		return nil, ch, f, err // a *queryError when a pattern did not compile
 	}
-	h.metrics.request(ch.id, f, e.serve(w, r))
+	return e, ch, f, nil
 }
 
 // badQuery answers a request whose query has a bad parameter: 400, in

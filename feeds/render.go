@@ -184,6 +184,7 @@ type feedView struct {
 	Updated     time.Time // the newest item's date; the snapshot's Last-Modified when there are none
 	TTL         time.Duration
 	Items       []itemView
+	HubURL      string // the WebSub hub; empty: none
 	selfURL     func(format) string
 	nextURL     func(format) string // the next older page (RFC 5005); nil on the last
 	feedID      func(format) string // a feed's identity does not depend on ?limit
@@ -203,6 +204,7 @@ func newFeedView(cfg *config, ch *channelInfo, s *snapshot, limit int) *feedView
 		HomeURL:     cfg.homeURL(),
 		Updated:     s.lastMod.In(cfg.loc),
 		TTL:         ch.maxAge,
+		HubURL:      cfg.hub,
 		Items:       items,
 		selfURL:     func(f format) string { return cfg.feedURL(ch.id, f, limit) },
 		feedID:      func(f format) string { return cfg.feedURL(ch.id, f, 0) },

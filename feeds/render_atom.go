@@ -59,6 +59,9 @@ func writeAtom(w io.Writer, v *feedView) error {
 		},
 		Entries: make([]*atomEntry, len(f.Entries)),
 	}
+	if v.HubURL != "" {
+		out.Links = append(out.Links, gfeeds.AtomLink{Href: v.HubURL, Rel: "hub"})
+	}
 	if v.nextURL != nil {
 		out.Links = append(out.Links, gfeeds.AtomLink{Href: v.nextURL(formatAtom), Rel: "next", Type: "application/atom+xml"})
 	}

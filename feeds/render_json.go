@@ -14,8 +14,15 @@ import (
 type jsonFeed struct {
 	*gfeeds.JSONFeed
 	NextURL     string           `json:"next_url,omitempty"`
+	Hubs        []jsonHub        `json:"hubs,omitempty"`
 	Items       []*jsonItem      `json:"items"`
 	Attribution *jsonAttribution `json:"_attribution,omitempty"`
+}
+
+// jsonHub is one of JSON Feed's hubs: where to subscribe for pushes.
+type jsonHub struct {
+	Type string `json:"type"`
+	URL  string `json:"url"`
 }
 
 // jsonItem is gorilla's item with the _attribution extension.
@@ -49,6 +56,9 @@ func writeJSON(w io.Writer, v *feedView) error {
 	out := &jsonFeed{JSONFeed: f, Items: make([]*jsonItem, len(f.Items))}
 	if v.nextURL != nil {
 		out.NextURL = v.nextURL(formatJSON)
+	}
+	if v.HubURL != "" {
+		out.Hubs = []jsonHub{{Type: "WebSub", URL: v.HubURL}}
 	}
 	if v.Copyright != "" {
 		out.Attribution = &jsonAttribution{Copyright: v.Copyright}

@@ -36,7 +36,7 @@ type rssChannel struct {
 type rssAtomLink struct {
 	Href string `xml:"href,attr"`
 	Rel  string `xml:"rel,attr"`
-	Type string `xml:"type,attr"`
+	Type string `xml:"type,attr,omitempty"`
 }
 
 // rssItem is gorilla's item plus categories, dc:creator, dc:contributor and dc:rights, with
@@ -64,6 +64,9 @@ func writeRSS(w io.Writer, v *feedView) error {
 		RssFeed:  ch,
 		AtomLink: []rssAtomLink{{Href: v.selfURL(formatRSS), Rel: "self", Type: "application/rss+xml"}},
 		Items:    make([]*rssItem, len(ch.Items)),
+	}
+	if v.HubURL != "" {
+		out.AtomLink = append(out.AtomLink, rssAtomLink{Href: v.HubURL, Rel: "hub"})
 	}
 	if v.nextURL != nil {
 		out.AtomLink = append(out.AtomLink, rssAtomLink{Href: v.nextURL(formatRSS), Rel: "next", Type: "application/rss+xml"})

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"html"
 	"io"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -187,8 +188,9 @@ func TestRSSCarriesAttribution(t *testing.T) {
 	if ch.TTL != 15 {
 		t.Errorf("ttl = %d, want 15 (the channel's max-age in minutes)", ch.TTL)
 	}
-	if len(ch.SelfLinks) != 1 || ch.SelfLinks[0].Rel != "self" || ch.SelfLinks[0].Href != "http://hub.example/feeds/theory.rss" {
-		t.Errorf("atom:link = %+v, want rel=self to http://hub.example/feeds/theory.rss", ch.SelfLinks)
+	if len(ch.SelfLinks) != 2 || ch.SelfLinks[0].Rel != "self" || ch.SelfLinks[0].Href != "http://hub.example/feeds/theory.rss" ||
+		ch.SelfLinks[1].Rel != "hub" || ch.SelfLinks[1].Href != "http://hub.example/websub" {
+		t.Errorf("atom:link = %+v, want rel=self to http://hub.example/feeds/theory.rss and rel=hub to http://hub.example/websub", ch.SelfLinks)
 	}
 	want := wantAttribution(t)
 	if len(ch.Items) != len(want) {
@@ -599,5 +601,43 @@ func TestEmptyFeed(t *testing.T) {
 	}
 	if !strings.Contains(bodies[2], `"items": []`) {
 		t.Errorf("empty JSON feed lacks the required items array:\n%s", bodies[2])
+	}
+}
+
+// TestWebSubDiscovery: every feed response, the 304 too, names the hub and
+// itself in Link headers, as the documents do (SPEC.md "WebSub"); a
+// variant's self link is its own; without WebSub nothing is advertised.
+func TestWebSubDiscovery(t *testing.T) {
+	h := newTestHandler(t, newMemStore(testConfig(), testItems()...))
+	for _, tc := range []struct{ path, self, inBody string }{
+		{"/feeds/theory.rss", "http://hub.example/feeds/theory.rss", `<atom:link href="http://hub.example/websub" rel="hub"></atom:link>`},
+		{"/feeds/theory.atom?limit=2", "http://hub.example/feeds/theory.atom?limit=2", `<link href="http://hub.example/websub" rel="hub"></link>`},
+		{"/feeds/latest.json", "http://hub.example/feeds/latest.json", `"hubs": [`},
+		{"/feeds/theory.json?opencc=s2t", "http://hub.example/feeds/theory.json?opencc=s2t", `"url": "http://hub.example/websub"`},
+	} {
+		w := get(t, h, "GET", tc.path)
+		want := []string{`<http://hub.example/websub>; rel="hub"`, "<" + tc.self + `>; rel="self"`}
+		if got := w.Header().Values("Link"); !slices.Equal(got, want) {
+			t.Errorf("%s: Link = %q, want %q", tc.path, got, want)
+		}
+		if !strings.Contains(w.Body.String(), tc.inBody) {
+			t.Errorf("%s: body lacks %s", tc.path, tc.inBody)
+		}
+		r := httptest.NewRequest("GET", tc.path, nil)
+		r.Header.Set("If-None-Match", w.Header().Get("ETag"))
+		w304 := httptest.NewRecorder()
+		h.ServeHTTP(w304, r)
+		if w304.Code != 304 || len(w304.Header().Values("Link")) != 2 {
+			t.Errorf("%s: conditional GET = %d with Link %q, want 304 with both", tc.path, w304.Code, w304.Header().Values("Link"))
+		}
+	}
+	cfg := testConfig()
+	cfg.WebSub = false
+	h.SetConfig(cfg)
+	for _, ext := range []string{"rss", "atom", "json"} {
+		w := get(t, h, "GET", "/feeds/theory."+ext)
+		if l := w.Header().Values("Link"); l != nil || strings.Contains(w.Body.String(), "websub") {
+			t.Errorf("%s without WebSub: Link %q, or the body names the hub", ext, l)
+		}
 	}
 }

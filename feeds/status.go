@@ -66,6 +66,9 @@ func (h *Handler) statusBody(ctx context.Context) ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
+		if body, err = h.withWebSubStatus(ctx, cfg, body, now); err != nil {
+			return nil, err
+		}
 		b := &statusBuild{cfg: cfg, at: now, body: body}
 		c.last.Store(b)
 		return b, nil

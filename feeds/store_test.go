@@ -164,6 +164,7 @@ func testConfig() Config {
 			{ID: "bureau-notices", Name: "市统计局 · 通知公告", Kind: hub.KindHTML, URL: "http://tjj.example.gov.cn/tzgg/",
 				Channels: []string{"politics"}, Schedule: "@hourly", Enabled: false},
 		},
+		WebSub: true,
 		MaxAge: func(channel string) time.Duration {
 			if channel == "politics" {
 				return 10 * time.Minute

@@ -182,7 +182,7 @@ func (c *Cache) getVariant(ctx context.Context, channel string, f format, v *var
 		if err != nil {
 			return nil, err
 		}
-		e := newEntry(body, f.contentType(), ch.cacheControl, lastMod)
+		e := newEntry(body, f.contentType(), ch.cacheControl, lastMod).withLinks(fv.HubURL, fv.selfURL(f))
 		if c.onRender != nil {
 			c.onRender(channel, f)
 		}

@@ -99,7 +99,9 @@ func readServed(t *testing.T, ext string, body []byte) served {
 			s.descriptions = append(s.descriptions, it.Description)
 		}
 		for _, l := range doc.Channel.SelfLinks {
-			s.self = l.Href
+			if l.Rel == "self" {
+				s.self = l.Href
+			}
 		}
 	case "atom":
 		wellFormed(t, body)

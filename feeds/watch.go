@@ -52,7 +52,10 @@ func (h *Handler) Watch(ctx context.Context, interval time.Duration) {
 			// write the version now includes.
 			h.cache.InvalidateAll()
 		case cs.Version != last:
-			h.cache.applyChanges(cs)
+			channels := h.cache.applyChanges(cs)
+			if h.onChange != nil && (cs.All || len(channels) > 0) {
+				h.onChange(channels...)
+			}
 		}
 		last, known = cs.Version, true
 	}
@@ -103,11 +106,12 @@ func (h *Handler) listen(ctx context.Context, l Listener, wake chan<- struct{}) 
 	}
 }
 
-// applyChanges invalidates what cs says changed.
-func (c *Cache) applyChanges(cs hub.ChangeSet) {
+// applyChanges invalidates what cs says changed, and returns the channels
+// it invalidated (none when it invalidated everything).
+func (c *Cache) applyChanges(cs hub.ChangeSet) []string {
 	if cs.All {
 		c.InvalidateAll()
-		return
+		return nil
 	}
 	cfg := c.config()
 	var channels []string
@@ -119,4 +123,5 @@ func (c *Cache) applyChanges(cs hub.ChangeSet) {
 	if len(channels) > 0 {
 		c.Invalidate(channels...)
 	}
+	return channels
 }

@@ -103,3 +103,36 @@ func waitFor(t *testing.T, what string, ok func() bool) {
 	}
 	t.Fatalf("timed out waiting for %s", what)
 }
+
+// TestWatchOnChange: Watch tells OnChange which channels another process
+// changed, and only those.
+func TestWatchOnChange(t *testing.T) {
+	store := newMemStore(testConfig(), testItems()...)
+	var mu sync.Mutex
+	var got [][]string
+	h := NewHandler(Options{Config: testConfig(), Store: store, Now: fixedNow,
+		Logger: slog.New(slog.DiscardHandler),
+		OnChange: func(channels ...string) {
+			mu.Lock()
+			got = append(got, channels)
+			mu.Unlock()
+		}})
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan struct{})
+	go func() { h.Watch(ctx, 5*time.Millisecond); close(done) }()
+	defer func() { cancel(); <-done }()
+	n := store.looks.Load()
+	waitFor(t, "the watcher to look", func() bool { return store.looks.Load() >= n+2 })
+	store.add(hub.Item{SourceID: "not-configured", Key: "x", Title: "无频道", FirstSeen: clock})
+	store.add(hub.Item{SourceID: "people-theory", Key: "cron", Title: "另一进程写入的条目", FirstSeen: clock})
+	waitFor(t, "OnChange", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(got) > 0
+	})
+	mu.Lock()
+	defer mu.Unlock()
+	if len(got) != 1 || len(got[0]) != 1 || got[0][0] != "theory" {
+		t.Errorf("OnChange calls = %q, want one with theory", got)
+	}
+}

@@ -61,6 +61,11 @@ func (f *Fetcher) fetchFeed(ctx context.Context, src hub.Source, prev hub.FetchS
 		MovedTo:      resp.MovedTo,
 		MinInterval:  max(resp.MaxAge, rssTTL(resp.Body)),
 	}
+	if f.onFeed != nil {
+		if d := DiscoverHub(resp.Header, resp.Body, resp.URL); d.Hub != "" || !resp.NotModified {
+			f.onFeed(src, d)
+		}
+	}
 	if resp.NotModified {
 		// A 304 may omit the validators; keep sending the old ones.
 		res.NotModified = true

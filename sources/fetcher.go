@@ -19,6 +19,12 @@ type KnownURLs interface {
 type Options struct {
 	Client *Client   // nil: NewClient(ClientOptions{})
 	Known  KnownURLs // nil: nothing is known
+
+	// OnFeed, when not nil, is told what each fetch of a feed source read
+	// of WebSub (DiscoverHub: Link headers, and the body of a 200), so
+	// that the Subscriber needs no request of its own. A 304 tells only
+	// what its headers name.
+	OnFeed func(src hub.Source, d HubLinks)
 }
 
 // Fetcher fetches sources of every kind and turns what they hold into
@@ -27,13 +33,14 @@ type Fetcher struct {
 	client *Client
 	known  KnownURLs
 	hosts  hostGate // politeness across every HTML source on one host
+	onFeed func(hub.Source, HubLinks)
 }
 
 var _ hub.Fetcher = (*Fetcher)(nil)
 
 // New returns a Fetcher.
 func New(opts Options) *Fetcher {
-	f := &Fetcher{client: opts.Client, known: opts.Known}
+	f := &Fetcher{client: opts.Client, known: opts.Known, onFeed: opts.OnFeed}
 	if f.client == nil {
 		f.client = NewClient(ClientOptions{})
 	}

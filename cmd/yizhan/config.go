@@ -41,6 +41,10 @@ type Config struct {
 
 	// DatabaseEnv says Hub.Database came from $YIZHAN_DATABASE, not the file.
 	DatabaseEnv bool
+
+	// WebSub is the [websub] table; NoWebSub the sources with websub = false.
+	WebSub   WebSubSettings
+	NoWebSub map[string]bool
 }
 
 // minInterval is the shortest time between two runs of a source that is
@@ -98,6 +102,7 @@ type configFile struct {
 	Hub     hubFile       `toml:"hub"`
 	Channel []channelFile `toml:"channel"`
 	Source  []sourceFile  `toml:"source"`
+	WebSub  webSubFile    `toml:"websub"`
 }
 
 type hubFile struct {
@@ -138,6 +143,7 @@ type sourceFile struct {
 	StaleDays   *int         `toml:"stale_days"`
 	HTML        *htmlFile    `toml:"html"`
 	Sitemap     *sitemapFile `toml:"sitemap"`
+	WebSub      *bool        `toml:"websub"`
 }
 
 type sitemapFile struct {
@@ -303,7 +309,14 @@ func (v *validator) config(raw *configFile, dir string) *Config {
 		key := fmt.Sprintf("source[%d]", i)
 		v.uniqueID(key, "source", s.ID, sources)
 		cfg.Sources = append(cfg.Sources, v.source(key, s, channels, cfg.Hub.Timezone))
+		if s.WebSub != nil && !*s.WebSub {
+			if cfg.NoWebSub == nil {
+				cfg.NoWebSub = make(map[string]bool)
+			}
+			cfg.NoWebSub[s.ID] = true
+		}
 	}
+	cfg.WebSub = v.websub(&raw.WebSub)
 	return cfg
 }
 

@@ -97,8 +97,15 @@ func copyDB(ctx context.Context, e *env, from, to string) error {
 		return fmt.Errorf("count check failed: %s has %d items, %d fetch states, %d tombstones; %s has %d, %d, %d",
 			redact(to), got.Items, got.States, got.Tombstones, redact(from), want.Items, want.States, want.Tombstones)
 	}
+	subs, ups, err := copyWebSub(ctx, src, dst)
+	if err != nil {
+		return err
+	}
 	fmt.Fprintf(e.stdout, "copied %d items, %d fetch states, %d tombstones from %s to %s in %s\n",
 		got.Items, got.States, got.Tombstones, redact(from), redact(to), time.Since(start).Round(time.Millisecond))
+	if subs+ups > 0 {
+		fmt.Fprintf(e.stdout, "copied %d WebSub subscriptions and %d upstream subscriptions\n", subs, ups)
+	}
 	return nil
 }
 

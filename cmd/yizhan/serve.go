@@ -23,6 +23,7 @@ import (
 	"github.com/yizhan-hub/yizhan/hub"
 	"github.com/yizhan-hub/yizhan/hub/postgres"
 	"github.com/yizhan-hub/yizhan/sources"
+	"github.com/yizhan-hub/yizhan/websub"
 )
 
 // Serving limits. Feed readers send small requests; anything slower or bigger
@@ -92,6 +93,8 @@ type app struct {
 	metrics  *metrics
 	http     *http.Server
 	fresh    freshConns
+	websub   *websub.Hub         // nil when [websub] is off
+	upstream *sources.Subscriber // nil when [websub] is off
 
 	mu  sync.Mutex // serialises reloads
 	cfg atomic.Pointer[Config]
@@ -107,13 +110,13 @@ func newApp(ctx context.Context, cfg *Config, logger *slog.Logger) (*app, error)
 	a.cfg.Store(cfg)
 	a.metrics = newMetrics(a.registry, a.rows, logger)
 	a.fetcher = &swapFetcher{}
-	a.fetcher.set(cfg, store)
+	a.fetcher.set(cfg, store, a.observeFeed)
 	a.runner = hub.NewRunner(hub.RunnerOptions{
 		Store:    store,
 		Fetcher:  a.fetcher,
 		Holder:   holderName(),
 		Logger:   logger,
-		OnChange: func(src hub.Source, _ hub.SaveResult) { a.handler.Cache().Invalidate(src.Channels...) },
+		OnChange: a.changed,
 		OnReport: a.metrics.observe,
 	})
 	a.sched = hub.NewScheduler(a.runner, cfg.Hub.Timezone, logger)
@@ -138,9 +141,22 @@ func newApp(ctx context.Context, cfg *Config, logger *slog.Logger) (*app, error)
 		Gatherer:   a.registry,
 		Logger:     logger,
 		NextRun:    a.sched.NextRun,
+		OnChange:   a.notifyWebSub, // what other processes commit
 	})
+	a.websub = newWebSub(cfg, store, func() *feeds.Handler { return a.handler }, logger)
+	var hubHandler http.Handler
+	if a.websub != nil {
+		hubHandler = a.websub
+	}
+	if ss, ok := store.(hub.SubscriptionStore); ok {
+		a.registry.MustRegister(&webSubCollector{hub: a.websub, store: ss, logger: logger})
+	}
+	var callbacks http.Handler
+	if a.upstream = newSubscriber(cfg, store, a.ingestPush, logger); a.upstream != nil {
+		callbacks = a.upstream
+	}
 	a.http = &http.Server{
-		Handler:           a.handler,
+		Handler:           withWebSub(a.handler, hubHandler, callbacks),
 		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       readTimeout,
 		WriteTimeout:      writeTimeout,
@@ -204,6 +220,12 @@ func (a *app) serve(ctx context.Context, ln net.Listener, stop func()) error {
 	wg.Go(func() { paceMemory(ctx, memoryInterval) })
 	// Items another process stores (`yizhan fetch` from cron) reach the feeds too.
 	wg.Go(func() { a.handler.Watch(ctx, feeds.DefaultWatchInterval) })
+	if a.websub != nil {
+		wg.Go(func() { a.websub.Run(ctx) })
+	}
+	if a.upstream != nil {
+		wg.Go(func() { a.upstream.Run(ctx, a.webSubSources, webSubSyncInterval) })
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- a.http.Serve(netutil.LimitListener(ln, maxConnections)) }()
 	var err error
@@ -239,6 +261,20 @@ func (a *app) serve(ctx context.Context, ln net.Listener, stop func()) error {
 }
 
 func (a *app) close() error { return a.store.Close() }
+
+// changed is the runner's OnChange: the feeds of the source's channels are
+// rendered again, and their WebSub subscribers told.
+func (a *app) changed(src hub.Source, _ hub.SaveResult) {
+	a.handler.Cache().Invalidate(src.Channels...)
+	a.notifyWebSub(src.Channels...)
+}
+
+// notifyWebSub starts the WebSub distribution of a change of channels.
+func (a *app) notifyWebSub(channels ...string) {
+	if a.websub != nil {
+		a.websub.Notify(channels...)
+	}
+}
 
 // config returns the configuration in force.
 func (a *app) config() *Config { return a.cfg.Load() }
@@ -304,6 +340,10 @@ func (a *app) apply(ctx context.Context, old, cfg *Config) error {
 		a.logger.Warn("hub.database changes on restart", "database", old.Hub.Database)
 		cfg.Hub.Database = old.Hub.Database
 	}
+	if cfg.WebSub != old.WebSub {
+		a.logger.Warn("websub settings change on restart")
+		cfg.WebSub = old.WebSub
+	}
 	if cfg.Hub.Timezone.String() != old.Hub.Timezone.String() {
 		a.logger.Warn("hub.timezone applies to dates now and to schedules on restart", "timezone", cfg.Hub.Timezone.String())
 	}
@@ -311,7 +351,7 @@ func (a *app) apply(ctx context.Context, old, cfg *Config) error {
 		return fmt.Errorf("sync sources: %w", err)
 	}
 	if cfg.Hub.UserAgent != old.Hub.UserAgent {
-		a.fetcher.set(cfg, a.store)
+		a.fetcher.set(cfg, a.store, a.observeFeed)
 	}
 	a.cfg.Store(cfg)
 	a.pruner.SetRetention(cfg.Channels, cfg.Hub.FeedSize)
@@ -402,6 +442,7 @@ func feedsConfig(cfg *Config) feeds.Config {
 		Channels: cfg.Channels,
 		Sources:  cfg.Sources,
 		MaxAge:   func(id string) time.Duration { return maxAge[id] },
+		WebSub:   cfg.WebSub.Enabled,
 
 		VariantCacheBytes: cfg.VariantCacheBytes,
 	}
@@ -413,11 +454,14 @@ type swapFetcher struct {
 	f atomic.Pointer[sources.Fetcher]
 }
 
-func (s *swapFetcher) set(cfg *Config, known sources.KnownURLs) {
-	s.f.Store(sources.New(sources.Options{Client: newClient(cfg), Known: known}))
+func (s *swapFetcher) set(cfg *Config, known sources.KnownURLs, onFeed func(hub.Source, sources.HubLinks)) {
+	s.f.Store(sources.New(sources.Options{Client: newClient(cfg), Known: known, OnFeed: onFeed}))
 }
 
 func (s *swapFetcher) Fetch(ctx context.Context, src hub.Source, prev hub.FetchState) (hub.FetchResult, error) {
+	if p, ok := ctx.Value(pushKey{}).(pushed); ok {
+		return readPushed(p, src, prev)
+	}
 	return s.f.Load().Fetch(ctx, src, prev)
 }
 

@@ -55,6 +55,7 @@ func Run(t *testing.T, open func(t *testing.T) hub.Store) {
 	tests = append(tests, pruneTests...)
 	tests = append(tests, storyTests...)
 	tests = append(tests, searchTests...)
+	tests = append(tests, websubTests...)
 	tests = append(tests, struct {
 		name string
 		fn   func(t *testing.T, s hub.Store)
