@@ -185,7 +185,7 @@ func (db *DB) saveItems(ctx context.Context, sourceID string, items []hub.Item, 
 
 	insert := tx.StmtContext(ctx, db.insertItem)
 	update := tx.StmtContext(ctx, db.updateItem)
-	enqueue := tx.StmtContext(ctx, db.search.enqueue)
+	x := db.indexer(ctx, tx)
 	var pk packer
 	for i, p := range batch {
 		w := plan[i]
@@ -205,6 +205,7 @@ func (db *DB) saveItems(ctx context.Context, sourceID string, items []hub.Item, 
 			packed = []byte{}
 		}
 		keys := w.keys()
+		fresh := w.id == 0
 		if w.id == 0 {
 			var r sql.Result
 			r, err = insert.ExecContext(ctx, sourceID, it.Key, p.Hash, firstSeen, w.published, w.updated, w.date,
@@ -224,8 +225,8 @@ func (db *DB) saveItems(ctx context.Context, sourceID string, items []hub.Item, 
 			return res, fmt.Errorf("item %q: %w", it.Key, err)
 		}
 		if !db.noSearch {
-			if _, err := enqueue.ExecContext(ctx, w.id); err != nil {
-				return res, fmt.Errorf("item %q: queue for search: %w", it.Key, err)
+			if err := x.index(ctx, w.id, w.date, fresh, it); err != nil {
+				return res, err
 			}
 		}
 	}
@@ -239,9 +240,6 @@ func (db *DB) saveItems(ctx context.Context, sourceID string, items []hub.Item, 
 	}
 	if err := tx.Commit(); err != nil {
 		return res, err
-	}
-	if res.New+res.Updated > 0 && !db.noSearch {
-		db.wakeIndexer()
 	}
 	return res, nil
 }

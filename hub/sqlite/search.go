@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -20,7 +19,6 @@ const (
 	searchDeleteSQL = `DELETE FROM search WHERE rowid = ?`
 	searchInsertSQL = `INSERT INTO search (rowid, tokens) VALUES (?, ?)`
 	searchKeySQL    = `INSERT OR REPLACE INTO search_keys (id, key) VALUES (?, ?)`
-	searchQueueSQL  = `INSERT OR IGNORE INTO search_queue (id) VALUES (?)`
 
 	// The FTS5 table is walked backwards from ?2 by rowid, the key, and
 	// each match is joined to its item: the walk stops after ?4 published
@@ -35,8 +33,8 @@ const (
 
 // searchStmts are the writer's statements that keep the index.
 type searchStmts struct {
-	oldKey, del, insert, key, enqueue *sql.Stmt
-	query                             *sql.Stmt // on the readers
+	oldKey, del, insert, key *sql.Stmt
+	query                    *sql.Stmt // on the readers
 }
 
 // prepareSearch prepares the statements of the search index.
@@ -54,7 +52,6 @@ func (db *DB) prepareSearch(ctx context.Context) error {
 		{db.w, &db.search.del, searchDeleteSQL},
 		{db.w, &db.search.insert, searchInsertSQL},
 		{db.w, &db.search.key, searchKeySQL},
-		{db.w, &db.search.enqueue, searchQueueSQL},
 		{db.r, &db.search.query, fmt.Sprintf(searchSQL, strings.Join(cols, ", "))},
 	} {
 		st, err := p.pool.PrepareContext(ctx, p.query)
@@ -146,11 +143,6 @@ func (db *DB) Search(ctx context.Context, q hub.SearchQuery) ([]hub.Item, error)
 	if len(fq) == 0 {
 		return nil, nil
 	}
-	// What was saved before the search is found by it: the queue's
-	// remainder (the background indexer keeps it short) is indexed first.
-	if err := db.drainQueue(ctx); err != nil {
-		return nil, fmt.Errorf("search %q: %w", q.Words, err)
-	}
 	rows, err := db.search.query.QueryContext(ctx, matchExpr(fq), hub.SearchAfter(q.Before), q.Channel, q.Limit)
 	if err != nil {
 		return nil, fmt.Errorf("search %q: %w", q.Words, err)
@@ -235,114 +227,4 @@ func (db *DB) startBackfill() {
 			}
 		}
 	}()
-}
-
-// queueBatch is how many queued items one transaction of the indexer
-// indexes: about 30 ms of holding the write lock on a slow machine.
-const queueBatch = 100
-
-// indexQueued indexes up to queueBatch of the items SaveItems queued, in
-// one transaction, and returns how many ids it took from the queue.
-func (db *DB) indexQueued(ctx context.Context) (int, error) {
-	tx, err := db.w.BeginTx(ctx, nil)
-	if err != nil {
-		return 0, err
-	}
-	defer tx.Rollback()
-	ids, err := queryInts(ctx, tx, `SELECT id FROM search_queue ORDER BY id LIMIT ?`, queueBatch)
-	if err != nil || len(ids) == 0 {
-		return 0, err
-	}
-	list, err := json.Marshal(ids)
-	if err != nil {
-		return 0, err
-	}
-	rows, err := tx.QueryContext(ctx, `SELECT `+itemColumns+` FROM items WHERE id IN (SELECT value FROM json_each(?))`, list)
-	if err != nil {
-		return 0, fmt.Errorf("index queued items: %w", err)
-	}
-	items, _, err := scanItems(rows, len(ids))
-	if err != nil {
-		return 0, fmt.Errorf("index queued items: %w", err)
-	}
-	x := db.indexer(ctx, tx)
-	for i := range items {
-		it := &items[i]
-		if err := x.index(ctx, it.ID, nanos(it.Date()), false, it); err != nil {
-			return 0, fmt.Errorf("index queued items: %w", err)
-		}
-	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM search_queue WHERE id IN (SELECT value FROM json_each(?))`, list); err != nil {
-		return 0, fmt.Errorf("index queued items: %w", err)
-	}
-	return len(ids), tx.Commit()
-}
-
-// drainQueue indexes every queued item.
-func (db *DB) drainQueue(ctx context.Context) error {
-	for {
-		var queued bool
-		if err := db.r.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM search_queue)`).Scan(&queued); err != nil || !queued {
-			return err
-		}
-		if _, err := db.indexQueued(ctx); err != nil {
-			return err
-		}
-	}
-}
-
-// wakeIndexer tells the background indexer that SaveItems queued items.
-func (db *DB) wakeIndexer() {
-	select {
-	case db.indexWake <- struct{}{}:
-	default:
-	}
-}
-
-// indexPoll is how often the background indexer looks at the queue
-// without being woken: for items another process (`yizhan fetch` beside
-// serve) saved.
-const indexPoll = time.Second
-
-// startIndexer indexes queued items in the background, as SaveItems wakes
-// it and every indexPoll, until Close stops it.
-func (db *DB) startIndexer() {
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	db.indexWake = make(chan struct{}, 1)
-	db.stopIndexer = func() { cancel(); <-done }
-	go func() {
-		defer close(done)
-		t := time.NewTicker(indexPoll)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-db.indexWake:
-			case <-t.C:
-			}
-			// SQLITE_BUSY from another process's writer, or a closing
-			// database: the next wake or tick tries again.
-			_ = db.drainQueue(ctx)
-		}
-	}()
-}
-
-// queryInts returns the integers of a one-column query in tx.
-func queryInts(ctx context.Context, tx *sql.Tx, query string, args ...any) ([]int64, error) {
-	rows, err := tx.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []int64
-	for rows.Next() {
-		var n int64
-		if err := rows.Scan(&n); err != nil {
-			return nil, err
-		}
-		out = append(out, n)
-	}
-	return out, rows.Err()
 }

@@ -52,92 +52,6 @@ func TestSearchBackfill(t *testing.T) {
 	}
 }
 
-// TestSearchQueue: SaveItems leaves indexing to the background indexer,
-// which empties the queue without a search being asked; items another
-// process saved are indexed by the next poll; Prune takes removed items
-// out of the queue.
-func TestSearchQueue(t *testing.T) {
-	ctx := t.Context()
-	path := filepath.Join(t.TempDir(), "q.db")
-	db, err := Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	queued := func(d *DB) int {
-		var n int
-		if err := d.r.QueryRowContext(ctx, `SELECT count(*) FROM search_queue`).Scan(&n); err != nil {
-			t.Fatal(err)
-		}
-		return n
-	}
-	indexed := func(d *DB) int {
-		var n int
-		if err := d.r.QueryRowContext(ctx, `SELECT count(*) FROM search_keys`).Scan(&n); err != nil {
-			t.Fatal(err)
-		}
-		return n
-	}
-	waitEmpty := func(what string) {
-		t.Helper()
-		deadline := time.Now().Add(10 * time.Second)
-		for queued(db) > 0 {
-			if time.Now().After(deadline) {
-				t.Fatalf("%s: %d items still queued after 10 s", what, queued(db))
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-	}
-	if err := db.SyncSources(ctx, map[string][]string{"s": {"c"}, "o": {"c"}}); err != nil {
-		t.Fatal(err)
-	}
-	var items []hub.Item
-	for i := range 3*queueBatch + 1 {
-		items = append(items, hub.Item{Key: fmt.Sprint(i), Title: fmt.Sprint("基层减负 ", i),
-			URL: fmt.Sprint("https://example.com/", i), Published: time.Unix(int64(1e9+i), 0)})
-	}
-	if _, err := db.SaveItems(ctx, "s", items, time.Unix(2e9, 0)); err != nil {
-		t.Fatal(err)
-	}
-	waitEmpty("the background indexer")
-	if n := indexed(db); n != len(items) {
-		t.Errorf("%d items indexed, want %d", n, len(items))
-	}
-
-	// Another process saves; its indexer is stopped, so this one's poll
-	// has to find the queued items.
-	other, err := Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer other.Close()
-	other.stopIndexer()
-	if _, err := other.SaveItems(ctx, "o", []hub.Item{{Key: "x", Title: "乡村振兴", URL: "https://example.com/x",
-		Published: time.Unix(2e9, 0)}}, time.Unix(2e9, 0)); err != nil {
-		t.Fatal(err)
-	}
-	waitEmpty("the poll for another process's items")
-	if n := indexed(db); n != len(items)+1 {
-		t.Errorf("%d items indexed, want %d", n, len(items)+1)
-	}
-
-	// Queued items that Prune removes leave the queue with them.
-	db.stopIndexer()
-	if _, err := db.SaveItems(ctx, "o", []hub.Item{{Key: "y", Title: "乡村振兴", URL: "https://example.com/y",
-		Published: time.Unix(1, 0)}}, time.Unix(2e9, 0)); err != nil {
-		t.Fatal(err)
-	}
-	if n := queued(db); n != 1 {
-		t.Fatalf("%d queued, want 1", n)
-	}
-	if _, err := db.w.ExecContext(ctx, `DELETE FROM items WHERE source_id = 'o' AND key = 'y'`); err != nil {
-		t.Fatal(err)
-	}
-	if n := queued(db); n != 0 {
-		t.Errorf("%d queued after the item was deleted, want 0", n)
-	}
-}
-
 // TestSearchPlan holds the search to a backward walk of the FTS index
 // (rowid, the key) joined by primary keys: no sort of all the matches.
 func TestSearchPlan(t *testing.T) {
@@ -155,10 +69,8 @@ func TestSearchPlan(t *testing.T) {
 }
 
 // BenchmarkSaveItemsIndexing saves 50-item batches of new items, as one
-// fetch of a feed does: "queued" as SaveItems does, leaving the index to
-// the background indexer (which competes for the one core); "in-line"
-// indexing each batch before the next save (the whole cost of the index);
-// "not-indexed" as the store before issue 13.
+// fetch of a feed does, with the search index kept in the transaction and
+// without it (the store before issue 13): the cost of indexing at ingest.
 //
 //	go test ./hub/sqlite -run '^$' -bench SaveItemsIndexing -benchtime 400x -cpu 1 -count 3
 func BenchmarkSaveItemsIndexing(b *testing.B) {
@@ -167,8 +79,7 @@ func BenchmarkSaveItemsIndexing(b *testing.B) {
 	for _, bc := range []struct {
 		name     string
 		noSearch bool
-		inLine   bool
-	}{{"queued", false, false}, {"in-line", false, true}, {"not-indexed", true, false}} {
+	}{{"indexed", false}, {"not-indexed", true}} {
 		b.Run(bc.name, func(b *testing.B) {
 			db := openTest(b)
 			db.noSearch = bc.noSearch
@@ -183,11 +94,6 @@ func BenchmarkSaveItemsIndexing(b *testing.B) {
 			for i := range b.N {
 				if _, err := db.SaveItems(b.Context(), "s", batches[i], base); err != nil {
 					b.Fatal(err)
-				}
-				if bc.inLine {
-					if err := db.drainQueue(b.Context()); err != nil {
-						b.Fatal(err)
-					}
 				}
 			}
 			b.ReportMetric(float64(b.N*batchSize)/b.Elapsed().Seconds(), "items/s")

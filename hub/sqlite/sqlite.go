@@ -72,8 +72,6 @@ type DB struct {
 	noSearch     bool          // SaveItems indexes nothing: the baseline of the ingest benchmarks
 	stopBackfill func()        // stops the backfill of the search index; nil when none runs
 	backfilled   chan struct{} // closed when the backfill ends
-	indexWake    chan struct{} // SaveItems queued items for the search index
-	stopIndexer  func()        // stops the background indexer
 
 	closeOnce sync.Once
 	closeErr  error
@@ -102,7 +100,6 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
 	db.startBackfill()
-	db.startIndexer()
 	return db, nil
 }
 
@@ -186,9 +183,6 @@ func (db *DB) Close() error {
 	db.closeOnce.Do(func() {
 		if db.stopBackfill != nil {
 			db.stopBackfill()
-		}
-		if db.stopIndexer != nil {
-			db.stopIndexer()
 		}
 		var errs []error
 		for _, st := range db.stmts {
