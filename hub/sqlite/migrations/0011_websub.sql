@@ -1,4 +1,4 @@
--- 0012: WebSub (hub.SubscriptionStore): the subscriptions of our feeds,
+-- 0011: WebSub (hub.SubscriptionStore): the subscriptions of our feeds,
 -- their pending deliveries, and our subscriptions to upstream hubs.
 
 CREATE TABLE websub_subscriptions (
