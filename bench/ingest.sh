@@ -10,7 +10,8 @@
 #   DATABASE='postgres://…?search_path=ingest' bench/ingest.sh   # on PostgreSQL (issue 11)
 #
 # DATABASE is the store, an SQLite file in the work directory by default; a
-# PostgreSQL database or schema given there must be empty.
+# PostgreSQL database or schema given there must be empty. SEARCH=false
+# configures [hub] search = false (no search index kept).
 #
 # Needs Debian's nginx. Prints each sweep's wall time. See docs/performance.md.
 set -euo pipefail
@@ -67,7 +68,7 @@ validators() { # on or off
 
 config() { # PORT FILE
 	{
-		printf '[hub]\ndatabase = "%s"\n\n' "$DATABASE"
+		printf '[hub]\ndatabase = "%s"\nsearch = %s\n\n' "$DATABASE" "${SEARCH:-true}"
 		for c in $(seq 0 $((CHANNELS - 1))); do printf '[[channel]]\nid = "c%d"\ntitle = "频道%d"\n\n' "$c" "$c"; done
 		for f in $(seq 0 $((FEEDS - 1))); do
 			printf '[[source]]\nid = "f%04d"\nname = "源%d"\nkind = "feed"\nurl = "http://127.0.0.1:%d/feed-%04d.xml"\nchannels = ["c%d"]\nschedule = "@every 15m"\nattribution = "人民日报"\n\n' \
@@ -90,7 +91,7 @@ case $DATABASE in
 postgres://* | postgresql://*) kind=PostgreSQL ;;
 *) kind=SQLite ;;
 esac
-echo "# $(date -u +%FT%TZ) $kind, $(nproc) cores, $(uname -r), load average $(cut -d' ' -f1-3 /proc/loadavg); $FEEDS feeds x $ITEMS items, $CHANNELS channels"
+echo "# $(date -u +%FT%TZ) $kind, search ${SEARCH:-true}, $(nproc) cores, $(uname -r), load average $(cut -d' ' -f1-3 /proc/loadavg); $FEEDS feeds x $ITEMS items, $CHANNELS channels"
 sweep first "$work/config.toml"
 sweep 304 "$work/config.toml"
 validators off

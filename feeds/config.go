@@ -21,7 +21,9 @@ type config struct {
 	title string
 	base  string // base_url without a trailing slash
 	hub   string // the WebSub hub every feed advertises; empty: none
-	loc   *time.Location
+
+	searchOff bool // [hub] search = false: the index page offers no search
+	loc       *time.Location
 
 	channels map[string]*channelInfo // by id, including LatestID
 	order    []*channelInfo          // configured channels in configuration order
@@ -65,6 +67,7 @@ func newConfig(c Config) *config {
 	if c.WebSub {
 		cfg.hub = cfg.base + "/websub"
 	}
+	cfg.searchOff = s.SearchOff
 	if cfg.loc == nil {
 		cfg.loc = time.UTC
 	}

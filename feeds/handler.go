@@ -93,7 +93,9 @@ func NewHandler(opts Options) *Handler {
 		h.now = time.Now
 	}
 	h.cache = newCache(opts.Store, opts.Config, h.now, h.metrics.rendered)
-	h.searcher, _ = opts.Store.(hub.Searcher)
+	if !opts.Config.Settings.SearchOff {
+		h.searcher, _ = opts.Store.(hub.Searcher)
+	}
 
 	h.mux = http.NewServeMux()
 	h.mux.HandleFunc("GET /{$}", h.serveIndex)

@@ -35,11 +35,13 @@ var indexTemplate = template.Must(template.New("index").Parse(`<!DOCTYPE html>
 </head>
 <body>
 <h1>{{.Title}}</h1>
+{{- if .Search}}
 <form class="search" role="search" action="{{.Search}}" method="get">
 <label for="q">搜索</label>
 <input id="q" name="q" type="search" maxlength="200" placeholder="例如：乡村振兴"/>
 <button type="submit">搜索</button>
 </form>
+{{- end}}
 <h2>最新</h2>
 <ol class="ticker">
 {{- range .Headlines}}
@@ -65,7 +67,7 @@ var indexTemplate = template.Must(template.New("index").Parse(`<!DOCTYPE html>
 <dd><a href="{{.URL}}">{{.Text}}</a></dd>
 {{- end}}
 </dl>
-<p>搜索结果也是订阅源：<a href="{{.SearchFeed}}">{{.SearchFeedText}}</a>，可加 <code>channel=频道</code> 与上面所有参数。</p>
+{{if .Search}}<p>搜索结果也是订阅源：<a href="{{.SearchFeed}}">{{.SearchFeedText}}</a>，可加 <code>channel=频道</code> 与上面所有参数。</p>{{end}}
 <p>更早的条目：沿订阅源的 next 链接翻页（<code>?before=…</code>，RSS/Atom 的 <code>rel="next"</code>、JSON Feed 的 <code>next_url</code>）。</p>
 <p class="meta"><a href="{{.OPML}}">OPML</a> · <a href="{{.Status}}">来源状态</a> · 每个条目的内容末尾注明来源、经由、作者与版权声明。</p>
 </body>
@@ -116,6 +118,9 @@ func renderIndex(cfg *config, latest *snapshot) ([]byte, error) {
 		OPML:   cfg.base + "/opml",
 		Status: cfg.base + "/status",
 		Params: queryExamples(cfg, "politics"),
+	}
+	if cfg.searchOff {
+		p.Search = ""
 	}
 	p.SearchFeed = cfg.searchURL(formatRSS, search{words: "乡村振兴"}, "")
 	p.SearchFeedText = cfg.feedURL(SearchID, formatRSS, 0) + "?q=乡村振兴"

@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
+	"log/slog"
 	"net/url"
 	"slices"
 	"strings"
@@ -226,5 +228,29 @@ func TestSearchInjection(t *testing.T) {
 	w := get(t, h, "GET", "/search?q="+url.QueryEscape(`减负`))
 	if !strings.Contains(w.Body.String(), `&lt;script&gt;alert(&#34;t&#34;)&lt;/script&gt;`) {
 		t.Errorf("search page does not show the title as text:\n%s", w.Body)
+	}
+}
+
+// TestSearchOff: with [hub] search = false the hub serves no search, and
+// its index page offers none.
+func TestSearchOff(t *testing.T) {
+	store := newMemStore(testConfig(), testItems()...)
+	for _, off := range []bool{false, true} {
+		cfg := testConfig()
+		cfg.Settings.SearchOff = off
+		h := NewHandler(Options{Config: cfg, Store: store, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: fixedNow})
+		want := 200
+		if off {
+			want = 404
+		}
+		for _, target := range []string{"/feeds/search.rss?q=枫桥", "/search?q=枫桥"} {
+			if w := get(t, h, "GET", target); w.Code != want {
+				t.Errorf("search off %v: GET %s = %d, want %d", off, target, w.Code, want)
+			}
+		}
+		index := get(t, h, "GET", "/").Body.String()
+		if has := strings.Contains(index, `role="search"`); has == off {
+			t.Errorf("search off %v: the index page has a search form: %v", off, has)
+		}
 	}
 }

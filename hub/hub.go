@@ -26,6 +26,7 @@ type Settings struct {
 	LatestSize int
 	UserAgent  string
 	Dedup      bool // show the copies of one article as one story (SPEC.md "Reposts"); true unless configured off
+	SearchOff  bool // [hub] search = false: no search index kept, no search served (takes effect at start)
 }
 
 // Channel is a published feed: a named collection of the items of one or more sources.

@@ -54,3 +54,14 @@ func SearchAfter(p *Position) int64 {
 	}
 	return SearchKey(*p)
 }
+
+// SearchSwitch is a store whose search index can be turned off, for hubs
+// that ingest more than they are searched: keeping the index costs most of
+// a save (docs/performance.md).
+type SearchSwitch interface {
+	// DisableSearch stops indexing for this process: SaveItems indexes
+	// nothing from now on, and the store records that its index is
+	// incomplete, so that the next Open of the store indexes every item
+	// again in the background. Call it before the first SaveItems.
+	DisableSearch(ctx context.Context) error
+}

@@ -115,6 +115,7 @@ type hubFile struct {
 	LatestSize *int   `toml:"latest_size"`
 	UserAgent  string `toml:"user_agent"`
 	Dedup      *bool  `toml:"dedup"`
+	Search     *bool  `toml:"search"`
 
 	VariantCacheBytes *int64 `toml:"variant_cache_bytes"`
 }
@@ -344,6 +345,7 @@ func (v *validator) hub(h *hubFile, dir string) hub.Settings {
 		LatestSize: intOr(h.LatestSize, defaultLatestSize),
 		UserAgent:  or(h.UserAgent, defaultUserAgent()),
 		Dedup:      h.Dedup == nil || *h.Dedup,
+		SearchOff:  h.Search != nil && !*h.Search,
 	}
 	if err := checkURL(s.BaseURL); err != nil {
 		v.errorf("hub.base_url", "%v", err)

@@ -105,7 +105,7 @@ func TestConfigDefaults(t *testing.T) {
 	shanghai, _ := time.LoadLocation("Asia/Shanghai")
 	h := cfg.Hub
 	if h.Title != "驿站" || h.BaseURL != "http://localhost:8080" || h.Listen != "127.0.0.1:8080" ||
-		h.FeedSize != 50 || h.LatestSize != 15 || h.Timezone.String() != "Asia/Shanghai" || !h.Dedup {
+		h.FeedSize != 50 || h.LatestSize != 15 || h.Timezone.String() != "Asia/Shanghai" || !h.Dedup || h.SearchOff {
 		t.Errorf("Hub = %+v, want the documented defaults", h)
 	}
 	if want := filepath.Join("testdata", "yizhan.db"); h.Database != want {
@@ -141,7 +141,7 @@ func TestConfigFull(t *testing.T) {
 	wantHub := hub.Settings{
 		Title: "测试驿站", BaseURL: "https://feeds.example.org/yizhan", Listen: "[::1]:9090",
 		Database: filepath.Join("testdata", "data", "hub.db"), Timezone: tokyo,
-		FeedSize: 80, LatestSize: 20, UserAgent: "test-agent/1.0", Dedup: false,
+		FeedSize: 80, LatestSize: 20, UserAgent: "test-agent/1.0", Dedup: false, SearchOff: true,
 	}
 	if !reflect.DeepEqual(cfg.Hub, wantHub) {
 		t.Errorf("Hub = %+v\nwant %+v", cfg.Hub, wantHub)

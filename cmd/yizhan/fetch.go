@@ -27,6 +27,12 @@ func openStore(ctx context.Context, cfg *Config) (hub.Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("sync sources: %w", err)
 	}
+	if sw, ok := db.(hub.SearchSwitch); ok && cfg.Hub.SearchOff {
+		if err := sw.DisableSearch(ctx); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("turn search off: %w", err)
+		}
+	}
 	return db, nil
 }
 

@@ -210,7 +210,9 @@ func (db *DB) saveItems(ctx context.Context, sourceID string, items []hub.Item, 
 	var x indexer
 	var index pgx.Batch
 	for i, w := range links {
-		x.queue(&index, w.id, w.date, linked[i])
+		if !db.noSearch {
+			x.queue(&index, w.id, w.date, linked[i])
+		}
 	}
 	if index.Len() > 0 {
 		if err := tx.SendBatch(ctx, &index).Close(); err != nil {

@@ -41,6 +41,7 @@ type DB struct {
 	pool *pgxpool.Pool
 
 	stopBackfill func()        // stops the backfill of the search index (search.go)
+	noSearch     bool          // DisableSearch: SaveItems indexes nothing
 	backfilled   chan struct{} // closed when the backfill ends
 	closeOnce    sync.Once
 }
@@ -68,6 +69,10 @@ func Open(ctx context.Context, url string) (*DB, error) {
 	if err := migrate(ctx, pool, migrations); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("open postgres %s@%s/%s: %w", cfg.ConnConfig.User, cfg.ConnConfig.Host, cfg.ConnConfig.Database, err)
+	}
+	if _, err := pool.Exec(ctx, resumeSearchSQL); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("open postgres: resume search: %w", err)
 	}
 	db.startBackfill()
 	return db, nil

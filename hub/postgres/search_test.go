@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/yizhan-hub/yizhan/hub"
+	"github.com/yizhan-hub/yizhan/hub/storetest"
 )
 
 // TestSearchBackfill indexes items stored before the search index (as 0004
@@ -55,4 +56,17 @@ func repeat(s string, n int) string {
 		b = append(b, s...)
 	}
 	return string(b)
+}
+
+// TestSearchSwitch: [hub] search = false, then on again.
+func TestSearchSwitch(t *testing.T) {
+	db := openTest(t)
+	url := db.pool.Config().ConnString()
+	storetest.SearchSwitch(t, db, func(t *testing.T) hub.Store {
+		db, err := Open(t.Context(), url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return db
+	}, func(s hub.Store) { <-s.(*DB).backfilled })
 }

@@ -154,6 +154,26 @@ func (db *DB) Search(ctx context.Context, q hub.SearchQuery) ([]hub.Item, error)
 	return items, nil
 }
 
+// searchOff is search_backfill.below while a process keeps no index
+// (DisableSearch): the next Open with search on indexes every item again.
+const searchOff = -1
+
+// resumeSearchSQL, run at Open, turns a search_backfill left off by
+// DisableSearch into a backfill of every item.
+const resumeSearchSQL = `UPDATE search_backfill SET below = (SELECT coalesce(max(id), 0) + 1 FROM items) WHERE below < 0`
+
+// DisableSearch stops indexing for this process; see hub.SearchSwitch.
+func (db *DB) DisableSearch(ctx context.Context) error {
+	if db.stopBackfill != nil {
+		db.stopBackfill()
+	}
+	db.noSearch = true
+	if _, err := db.w.ExecContext(ctx, `UPDATE search_backfill SET below = ?`, searchOff); err != nil {
+		return fmt.Errorf("disable search: %w", err)
+	}
+	return nil
+}
+
 // backfillBatch is how many items one transaction of backfill indexes.
 const backfillBatch = 500
 

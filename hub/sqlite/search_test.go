@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/yizhan-hub/yizhan/hub"
+	"github.com/yizhan-hub/yizhan/hub/storetest"
 )
 
 // TestSearchBackfill opens a database whose items were stored before the
@@ -99,4 +100,20 @@ func BenchmarkSaveItemsIndexing(b *testing.B) {
 			b.ReportMetric(float64(b.N*batchSize)/b.Elapsed().Seconds(), "items/s")
 		})
 	}
+}
+
+// TestSearchSwitch: [hub] search = false, then on again.
+func TestSearchSwitch(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "switch.db")
+	db, err := Open(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	storetest.SearchSwitch(t, db, func(t *testing.T) hub.Store {
+		db, err := Open(t.Context(), path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return db
+	}, func(s hub.Store) { <-s.(*DB).backfilled })
 }

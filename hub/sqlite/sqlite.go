@@ -93,6 +93,9 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	if err == nil {
 		err = db.prepareSearch(ctx)
 	}
+	if err == nil {
+		_, err = db.w.ExecContext(ctx, resumeSearchSQL)
+	}
 	if err != nil {
 		if db != nil {
 			db.Close()

@@ -333,3 +333,52 @@ func testSearchUpdateAndPrune(t *testing.T, s hub.Store) {
 	checkKeys(t, "疫情 after Prune", search(t, se, hub.SearchQuery{Words: "疫情"}), "s1/k4", "s1/k3")
 	checkKeys(t, "通报 after Prune", search(t, se, hub.SearchQuery{Words: "通报"}), "s1/k5", "s1/k4", "s1/k3")
 }
+
+// SearchSwitch checks a hub.SearchSwitch store: items saved after
+// DisableSearch are not found, and once the store is opened again (reopen
+// returns a second store on the same database; the first is closed) every
+// item is indexed again in the background and found. wait waits for the
+// reopened store's backfill to end.
+func SearchSwitch(t *testing.T, s hub.Store, reopen func(t *testing.T) hub.Store, wait func(hub.Store)) {
+	ctx := t.Context()
+	sw, ok := s.(hub.SearchSwitch)
+	if !ok {
+		t.Fatalf("%T does not implement hub.SearchSwitch", s)
+	}
+	syncSources(t, s, map[string][]string{"a": {"c"}})
+	find := func(s hub.Store, words string) []string {
+		t.Helper()
+		got, err := s.(hub.Searcher).Search(ctx, hub.SearchQuery{Words: words, Limit: 10})
+		if err != nil {
+			t.Fatalf("Search(%q): %v", words, err)
+		}
+		return keys(got)
+	}
+	before := item("a", "before", at(1))
+	before.Title = "持之以恒为基层减负"
+	save(t, s, "a", []hub.Item{before}, at(1))
+	if err := sw.DisableSearch(ctx); err != nil {
+		t.Fatalf("DisableSearch: %v", err)
+	}
+	after := item("a", "after", at(2))
+	after.Title = "基层减负再出发"
+	save(t, s, "a", []hub.Item{after}, at(2))
+	if got := find(s, "减负"); !slices.Equal(got, []string{"a/before"}) {
+		t.Errorf("Search with the index off = %q, want only the item saved before", got)
+	}
+	s.Close()
+
+	again := reopen(t)
+	defer again.Close()
+	wait(again)
+	if got := find(again, "减负"); !slices.Equal(got, []string{"a/after", "a/before"}) {
+		t.Errorf("Search after reopening with search on = %q, want both, newest first", got)
+	}
+	// Indexing goes on as usual.
+	third := item("a", "third", at(3))
+	third.Title = "减负增效"
+	save(t, again, "a", []hub.Item{third}, at(3))
+	if got := find(again, "减负"); len(got) != 3 || got[0] != "a/third" {
+		t.Errorf("Search after a new save = %q, want a/third first of three", got)
+	}
+}
