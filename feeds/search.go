@@ -225,9 +225,11 @@ func (c *Cache) getSearch(ctx context.Context, se hub.Searcher, f format, s sear
 }
 
 // searchSnapshot reads n results of a search after before, and whether
-// more follow, as a snapshot to render.
+// more follow, as a snapshot to render: each story once when the hub
+// shows reposts as one story ([hub] dedup), as its feeds do.
 func searchSnapshot(ctx context.Context, se hub.Searcher, cfg *config, ch *channelInfo, s search, n int, before *hub.Position, now time.Time) (*snapshot, error) {
-	items, err := se.Search(ctx, hub.SearchQuery{Words: s.words, Channel: s.channel, Limit: n + 1, Before: before})
+	items, err := se.Search(ctx, hub.SearchQuery{Words: s.words, Channel: s.channel, Limit: n + 1, Before: before,
+		Dedup: cfg.latest.query.Dedup})
 	if err != nil {
 		return nil, err
 	}

@@ -19,6 +19,7 @@ import (
 // Search makes memStore a hub.Searcher: what the stores' index does, the
 // slow way (hub/storetest holds the stores to the same meaning).
 func (s *memStore) Search(_ context.Context, q hub.SearchQuery) ([]hub.Item, error) {
+	s.searchDedup.Store(q.Dedup)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.err != nil {
@@ -251,6 +252,26 @@ func TestSearchOff(t *testing.T) {
 		index := get(t, h, "GET", "/").Body.String()
 		if has := strings.Contains(index, `role="search"`); has == off {
 			t.Errorf("search off %v: the index page has a search form: %v", off, has)
+		}
+	}
+}
+
+// TestSearchDedup: the search feed and page ask the store for each story
+// once exactly when the hub shows reposts as one story ([hub] dedup).
+func TestSearchDedup(t *testing.T) {
+	for _, dedup := range []bool{true, false} {
+		store := newMemStore(testConfig(), testItems()...)
+		cfg := testConfig()
+		cfg.Settings.Dedup = dedup
+		h := NewHandler(Options{Config: cfg, Store: store, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: fixedNow})
+		for _, target := range []string{"/feeds/search.rss?q=枫桥", "/search?q=乡村"} {
+			store.searchDedup.Store(!dedup)
+			if w := get(t, h, "GET", target); w.Code != 200 {
+				t.Fatalf("GET %s = %d", target, w.Code)
+			}
+			if got := store.searchDedup.Load(); got != dedup {
+				t.Errorf("dedup %v: GET %s searched with Dedup %v", dedup, target, got)
+			}
 		}
 	}
 }

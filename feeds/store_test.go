@@ -28,8 +28,9 @@ type memStore struct {
 	err      error // returned by Items and SourceStats when set
 	pingErr  error
 
-	calls atomic.Int64  // Items calls
-	gate  chan struct{} // when set, Items waits for it to close
+	calls       atomic.Int64  // Items calls
+	searchDedup atomic.Bool   // the Dedup of the last Search
+	gate        chan struct{} // when set, Items waits for it to close
 
 	version    int64            // grows with every add
 	changed    map[string]int64 // source id -> version of its last add

@@ -10,7 +10,8 @@ type Searcher interface {
 	// Search returns the published items (those of a source that feeds a
 	// channel; with q.Channel, of that channel's sources) whose title,
 	// summary or content holds every phrase of q.Words, newest first by
-	// SearchPosition, at most q.Limit of them, each once (no Dedup).
+	// SearchPosition, at most q.Limit of them; with q.Dedup, each story
+	// once, by the copy its channel feed shows (story.Show).
 	// Text is matched as package hub/fold folds and cuts it: a Chinese
 	// word of two or more characters wherever it occurs, simplified and
 	// traditional forms alike, Latin letters in any case. A q.Words with
@@ -23,6 +24,7 @@ type SearchQuery struct {
 	Words   string // words separated by spaces, all of which must occur
 	Channel string // a channel id; empty means every published source
 	Limit   int    // at most this many; must be positive
+	Dedup   bool   // each story once, as Query.Dedup: the copy the feed shows, with its carriers
 
 	// Before, when not nil, starts after this place in the order of
 	// Search: the next page after one that ended there.

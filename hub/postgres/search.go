@@ -11,6 +11,7 @@ import (
 
 	"github.com/yizhan-hub/yizhan/hub"
 	"github.com/yizhan-hub/yizhan/hub/fold"
+	"github.com/yizhan-hub/yizhan/hub/story"
 )
 
 var _ hub.Searcher = (*DB)(nil)
@@ -148,6 +149,13 @@ func (db *DB) Search(ctx context.Context, q hub.SearchQuery) ([]hub.Item, error)
 	if len(fq) == 0 {
 		return nil, nil
 	}
+	if q.Dedup {
+		items, err := db.searchStories(ctx, tsQuery(fq), q)
+		if err != nil {
+			return nil, fmt.Errorf("search %q: %w", q.Words, err)
+		}
+		return items, nil
+	}
 	rows, err := db.pool.Query(ctx, searchQuerySQL, tsQuery(fq), hub.SearchAfter(q.Before), q.Channel, q.Limit)
 	if err != nil {
 		return nil, fmt.Errorf("search %q: %w", q.Words, err)
@@ -157,6 +165,40 @@ func (db *DB) Search(ctx context.Context, q hub.SearchQuery) ([]hub.Item, error)
 		return nil, fmt.Errorf("search %q: %w", q.Words, err)
 	}
 	return items, nil
+}
+
+// searchStories is Search with q.Dedup: the matches, page after page, each
+// story's kept only as the copy the feed of q.Channel (or the ticker)
+// shows (story.Collect), in one read-only transaction.
+func (db *DB) searchStories(ctx context.Context, tsq string, q hub.SearchQuery) ([]hub.Item, error) {
+	tx, err := db.pool.BeginTx(ctx, pgx.TxOptions{AccessMode: pgx.ReadOnly, IsoLevel: pgx.RepeatableRead})
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback(ctx)
+	srcs, err := queryStrings(ctx, tx, `SELECT DISTINCT source_id FROM source_channels WHERE $1 = '' OR channel_id = $1`, q.Channel)
+	if err != nil {
+		return nil, err
+	}
+	inFeed := make(map[string]bool, len(srcs))
+	for _, s := range srcs {
+		inFeed[s] = true
+	}
+	before := q.Before
+	page := func(n int) ([]hub.Item, []int64, error) {
+		rows, err := tx.Query(ctx, searchQuerySQL, tsq, hub.SearchAfter(before), q.Channel, n)
+		if err != nil {
+			return nil, nil, err
+		}
+		items, stories, err := scanItems(rows, false)
+		if len(items) > 0 {
+			p := items[len(items)-1].Position()
+			before = &p
+		}
+		return items, stories, err
+	}
+	members := func(stories []int64) (map[int64][]story.Member, error) { return storyMembers(ctx, tx, stories) }
+	return story.Collect(q.Limit, page, members, func(src string) bool { return inFeed[src] })
 }
 
 // searchOff is search_backfill.below while a process keeps no index

@@ -30,6 +30,7 @@ var searchTests = []struct {
 	{"SearchCases", testSearchCases},
 	{"SearchPaging", testSearchPaging},
 	{"SearchUpdateAndPrune", testSearchUpdateAndPrune},
+	{"SearchDedup", testSearchDedup},
 }
 
 func searcher(t *testing.T, s hub.Store) hub.Searcher {
@@ -380,5 +381,52 @@ func SearchSwitch(t *testing.T, s hub.Store, reopen func(t *testing.T) hub.Store
 	save(t, again, "a", []hub.Item{third}, at(3))
 	if got := find(again, "减负"); len(got) != 3 || got[0] != "a/third" {
 		t.Errorf("Search after a new save = %q, want a/third first of three", got)
+	}
+}
+
+// testSearchDedup: with Dedup, a story whose copies both match is found
+// once, as the copy the feed shows (the publisher's own on the ticker, the
+// portal's in a channel of the portal alone), with its carriers; paging
+// through the results visits each story once.
+func testSearchDedup(t *testing.T, s hub.Store) {
+	se := searcher(t, s)
+	syncSources(t, s, map[string][]string{"people": {"opinion"}, "prov": {"theory"}, "x": {"misc"}})
+	save(t, s, "people", []hub.Item{ownCopy(daysAgo(3))}, daysAgo(3))
+	save(t, s, "prov", []hub.Item{repost("prov", daysAgo(2.9))}, daysAgo(2.9))
+	var others []hub.Item
+	for i := range 3 {
+		it := item("x", fmt.Sprint("o", i), daysAgo(2-float64(i)*0.1))
+		it.Title = fmt.Sprint("减负增效第", i, "期")
+		others = append(others, it)
+	}
+	save(t, s, "x", others, daysAgo(1))
+
+	if got := keys(search(t, se, hub.SearchQuery{Words: "减负"})); len(got) != 5 {
+		t.Errorf("Search without Dedup = %q, want both copies and the 3 others", got)
+	}
+	want := []string{"x/o2", "x/o1", "x/o0", "people/people-1"}
+	got := search(t, se, hub.SearchQuery{Words: "减负", Dedup: true})
+	if !slices.Equal(keys(got), want) {
+		t.Fatalf("Search with Dedup = %q, want %q", keys(got), want)
+	}
+	if c := carriers(got[3]); len(c) != 1 || !strings.Contains(c[0], "prov") {
+		t.Errorf("the story's carriers = %q, want the portal's copy", c)
+	}
+	if got := keys(search(t, se, hub.SearchQuery{Words: "减负", Channel: "theory", Dedup: true})); !slices.Equal(got, []string{"prov/prov-art-1"}) {
+		t.Errorf("Search of theory with Dedup = %q, want the portal's copy", got)
+	}
+	var paged []string
+	var before *hub.Position
+	for range 10 {
+		page := search(t, se, hub.SearchQuery{Words: "减负", Dedup: true, Limit: 2, Before: before})
+		paged = append(paged, keys(page)...)
+		if len(page) < 2 {
+			break
+		}
+		p := page[len(page)-1].Position()
+		before = &p
+	}
+	if !slices.Equal(paged, want) {
+		t.Errorf("pages of 2 with Dedup = %q, want %q", paged, want)
 	}
 }
