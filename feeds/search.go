@@ -198,6 +198,9 @@ func (c *Cache) getSearch(ctx context.Context, se hub.Searcher, f format, s sear
 		fv.selfURL = func(f format) string { return cfg.searchURL(f, s, self) }
 		fv.feedID = func(f format) string { return cfg.searchURL(f, s, "") }
 		fv.nextURL = nil
+		// A search is not a WebSub topic (any channel's change may change
+		// it), so its documents name no hub.
+		fv.HubURL = ""
 		lim, filtering := limit, false
 		if v != nil {
 			lim, filtering = v.limit, v.filters()

@@ -275,3 +275,22 @@ func TestSearchDedup(t *testing.T) {
 		}
 	}
 }
+
+// TestSearchFeedNoHub: a search feed advertises no WebSub hub, in its
+// headers or its document, since it is not a topic the hub accepts.
+func TestSearchFeedNoHub(t *testing.T) {
+	h := newTestHandler(t, newMemStore(testConfig(), testItems()...))
+	for _, f := range []string{"rss", "atom", "json"} {
+		w := get(t, h, "GET", "/feeds/search."+f+"?q=枫桥")
+		if w.Code != 200 {
+			t.Fatalf("GET search.%s = %d", f, w.Code)
+		}
+		if strings.Contains(w.Body.String(), "/websub") || strings.Contains(strings.Join(w.Header().Values("Link"), " "), "hub") {
+			t.Errorf("search.%s names a hub: Link %q, body %.300s", f, w.Header().Values("Link"), w.Body)
+		}
+	}
+	// The channel feeds do (the test config advertises WebSub).
+	if w := get(t, h, "GET", "/feeds/latest.rss"); !strings.Contains(w.Body.String(), "/websub") {
+		t.Errorf("latest.rss names no hub; the test above proves nothing")
+	}
+}
