@@ -310,14 +310,22 @@ func (r *Runner) renew(ctx context.Context, sourceID string, ttl time.Duration) 
 
 // saveState records fetch state even when the run's context is already
 // cancelled, so that a shutdown does not forget a fetch that happened.
+// It waits up to saveStateTimeout for the store: behind other sources'
+// big saves (SQLite has one writer, and a save with the search index
+// takes seconds) a fetch state waited more than 10 s in CI, and the fetch
+// was reported failed and its validators lost. serve's shutdown stays
+// bounded by its own timeout.
 func (r *Runner) saveState(st FetchState) error {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), saveStateTimeout)
 	defer cancel()
 	if err := r.opts.Store.SaveFetchState(ctx, st); err != nil {
 		return fmt.Errorf("save fetch state %s: %w", st.SourceID, err)
 	}
 	return nil
 }
+
+// saveStateTimeout bounds saveState's wait for the store.
+const saveStateTimeout = time.Minute
 
 func (r *Runner) lock(id string) bool {
 	r.mu.Lock()
