@@ -180,25 +180,15 @@ func (db *DB) searchStories(ctx context.Context, tsq string, q hub.SearchQuery) 
 	if err != nil {
 		return nil, err
 	}
-	inFeed := make(map[string]bool, len(srcs))
-	for _, s := range srcs {
-		inFeed[s] = true
-	}
-	before := q.Before
-	page := func(n int) ([]hub.Item, []int64, error) {
+	read := func(before *hub.Position, n int) ([]hub.Item, []int64, error) {
 		rows, err := tx.Query(ctx, searchQuerySQL, tsq, hub.SearchAfter(before), q.Channel, n)
 		if err != nil {
 			return nil, nil, err
 		}
-		items, stories, err := scanItems(rows, false)
-		if len(items) > 0 {
-			p := items[len(items)-1].Position()
-			before = &p
-		}
-		return items, stories, err
+		return scanItems(rows, false)
 	}
 	members := func(stories []int64) (map[int64][]story.Member, error) { return storyMembers(ctx, tx, stories) }
-	return story.Collect(q.Limit, page, members, func(src string) bool { return inFeed[src] })
+	return story.CollectAfter(q.Limit, q.Before, read, members, srcs)
 }
 
 // searchOff is search_backfill.below while a process keeps no index

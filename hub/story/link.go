@@ -259,3 +259,24 @@ func Collect(limit int, page Page, members func(stories []int64) (map[int64][]Me
 	}
 	return out[:min(len(out), limit)], nil
 }
+
+// CollectAfter is Collect over a listing read by place: read returns the
+// at most n items that follow before (nil: from the start) and the story of
+// each, and CollectAfter moves before past the last item read. sources are
+// the feed's, whose copies Show may choose.
+func CollectAfter(limit int, before *hub.Position, read func(before *hub.Position, n int) ([]hub.Item, []int64, error),
+	members func(stories []int64) (map[int64][]Member, error), sources []string) ([]hub.Item, error) {
+	inFeed := make(map[string]bool, len(sources))
+	for _, s := range sources {
+		inFeed[s] = true
+	}
+	page := func(n int) ([]hub.Item, []int64, error) {
+		items, stories, err := read(before, n)
+		if len(items) > 0 {
+			p := items[len(items)-1].Position()
+			before = &p
+		}
+		return items, stories, err
+	}
+	return Collect(limit, page, members, func(src string) bool { return inFeed[src] })
+}
