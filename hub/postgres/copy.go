@@ -132,6 +132,7 @@ func (db *DB) load(ctx context.Context, d hub.Dump) error {
 	var x indexer
 	for i := range d.Items {
 		it := &d.Items[i]
+		hub.ValidText(it) // text SQLite kept from before PrepareSave made it valid
 		sum := sha256.Sum256(hub.AppendHashed(nil, it))
 		cats, err := encodeCategories(it.Categories)
 		if err != nil {
@@ -150,8 +151,8 @@ func (db *DB) load(ctx context.Context, d hub.Dump) error {
 			OVERRIDING SYSTEM VALUE
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26)`,
 			it.ID, it.SourceID, []byte(it.Key), sum[:16], firstSeen, published, updated, sortDate(published, updated, firstSeen),
-			[]byte(it.URL), valid(it.Title), valid(it.Image), cats, valid(it.Credit), valid(it.CreditURL), valid(it.Via),
-			valid(it.Author), valid(it.Editor), valid(it.Copyright), valid(it.Summary), valid(it.Content),
+			[]byte(it.URL), it.Title, it.Image, cats, it.Credit, it.CreditURL, it.Via,
+			it.Author, it.Editor, it.Copyright, it.Summary, it.Content,
 			k[0], k[1], k[2], it.Own, s, story.Day(sortDate(published, updated, firstSeen))); err != nil {
 			return fmt.Errorf("item %d: %w", it.ID, err)
 		}

@@ -8,9 +8,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -153,10 +151,10 @@ func (db *DB) saveItems(ctx context.Context, sourceID string, items []hub.Item, 
 			ins.index[it.Key] = len(links)
 			ins.key, ins.hash, ins.url = append(ins.key, []byte(it.Key)), append(ins.hash, p.Hash), append(ins.url, []byte(it.URL))
 			ins.published, ins.updated, ins.date = append(ins.published, published), append(ins.updated, updated), append(ins.date, w.date)
-			ins.title, ins.image, ins.cats = append(ins.title, valid(it.Title)), append(ins.image, valid(it.Image)), append(ins.cats, cats)
-			ins.credit, ins.creditURL, ins.via = append(ins.credit, valid(it.Credit)), append(ins.creditURL, valid(it.CreditURL)), append(ins.via, valid(it.Via))
-			ins.author, ins.editor, ins.copyright = append(ins.author, valid(it.Author)), append(ins.editor, valid(it.Editor)), append(ins.copyright, valid(it.Copyright))
-			ins.summary, ins.content = append(ins.summary, valid(it.Summary)), append(ins.content, valid(it.Content))
+			ins.title, ins.image, ins.cats = append(ins.title, it.Title), append(ins.image, it.Image), append(ins.cats, cats)
+			ins.credit, ins.creditURL, ins.via = append(ins.credit, it.Credit), append(ins.creditURL, it.CreditURL), append(ins.via, it.Via)
+			ins.author, ins.editor, ins.copyright = append(ins.author, it.Author), append(ins.editor, it.Editor), append(ins.copyright, it.Copyright)
+			ins.summary, ins.content = append(ins.summary, it.Summary), append(ins.content, it.Content)
 			ins.urlKey, ins.titleKey, ins.origKey = append(ins.urlKey, k[0]), append(ins.titleKey, k[1]), append(ins.origKey, k[2])
 			ins.own, ins.day = append(ins.own, it.Own), append(ins.day, story.Day(w.date))
 			res.New++
@@ -165,8 +163,8 @@ func (db *DB) saveItems(ctx context.Context, sourceID string, items []hub.Item, 
 			published, updated = cmp.Or(published, o.published), cmp.Or(updated, o.updated)
 			w.id, w.story, w.date = o.id, o.story, sortDate(published, updated, o.firstSeen)
 			writes.Queue(updateItemSQL, p.Hash, published, updated, w.date,
-				[]byte(it.URL), valid(it.Title), valid(it.Image), cats, valid(it.Credit), valid(it.CreditURL), valid(it.Via),
-				valid(it.Author), valid(it.Editor), valid(it.Copyright), valid(it.Summary), valid(it.Content),
+				[]byte(it.URL), it.Title, it.Image, cats, it.Credit, it.CreditURL, it.Via,
+				it.Author, it.Editor, it.Copyright, it.Summary, it.Content,
 				k[0], k[1], k[2], it.Own, o.id, story.Day(w.date)).Exec(func(pgconn.CommandTag) error { return nil })
 			res.Updated++
 		}
@@ -612,15 +610,6 @@ func byteSlices(ss []string) [][]byte {
 		out[i] = []byte(s)
 	}
 	return out
-}
-
-// valid makes s storable as TEXT, which refuses bytes that are not UTF-8
-// (SQLite keeps them; sources clean what they publish anyway).
-func valid(s string) string {
-	if utf8.ValidString(s) {
-		return s // no copy: hub.PrepareSave has made new text valid
-	}
-	return strings.ToValidUTF8(s, "\uFFFD")
 }
 
 func encodeCategories(cats []string) (string, error) {
