@@ -11,7 +11,10 @@
 #
 # DATABASE is the store, an SQLite file in the work directory by default; a
 # PostgreSQL database or schema given there must be empty. SEARCH=false
-# configures [hub] search = false (no search index kept).
+# configures [hub] search = false (no search index kept). On SQLite each
+# sweep also prints after_fetch (how long the search index took to catch up
+# once the fetches were done, part of the sweep's time) and longest_wait
+# (the longest an item waited from its commit to being searchable).
 #
 # Needs Debian's nginx. Prints each sweep's wall time. See docs/performance.md.
 set -euo pipefail
@@ -83,8 +86,12 @@ sweep() { # NAME CONFIG
 	start=$(date +%s.%N)
 	"$work/yizhan" fetch -config "$2" >"$work/logs/$1.out" 2>&1 || { echo "sweep $1: yizhan fetch failed:"; tail -5 "$work/logs/$1.out"; exit 1; }
 	end=$(date +%s.%N)
-	printf '%-11s %7.2f s   %s\n' "$1" "$(awk "BEGIN{print $end - $start}")" "$(summary "$work/logs/$1.out")"
+	printf '%-11s %7.2f s   %s%s\n' "$1" "$(awk "BEGIN{print $end - $start}")" "$(summary "$work/logs/$1.out")" "$(searchlag "$work/logs/$1.out")"
 }
+# The search index follows the commits (SQLite): fetch waits for it before
+# it exits and logs how long that took beyond the fetches (included in the
+# sweep's time) and the longest any item waited to become searchable.
+searchlag() { awk '/search index caught up/ {for(i=1;i<=NF;i++) if($i ~ /^(after_fetch|longest_wait)=/) printf "  %s", $i}' "$1"; }
 summary() { awk '{for(i=1;i<=NF;i++){if($i=="new")n+=$(i+1); if($i=="updated")u+=$(i+1); if($i=="unchanged")s+=$(i+1)}; if(/not modified/)nm++} END{printf "new %d updated %d unchanged %d not-modified %d", n, u, s, nm}' "$1"; }
 
 case $DATABASE in
@@ -99,5 +106,5 @@ sweep same-bytes "$work/config.toml"
 "$work/genfeed" -dir "$work/up" -feeds "$FEEDS" -items "$ITEMS" -extra 5
 sweep 5-new "$work/config.toml"
 size=PostgreSQL
-[ "$kind" = SQLite ] && size=$(du -h "$DATABASE" | cut -f1)
+[ "$kind" = SQLite ] && size="$(du -h "$DATABASE" | cut -f1), search index $(du -h "$DATABASE.search" 2>/dev/null | cut -f1)"
 echo "# database: $size; load average $(cut -d' ' -f1-3 /proc/loadavg)"

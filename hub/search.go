@@ -1,11 +1,15 @@
 package hub
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // Searcher finds stored items by the words of their title and text (SPEC.md
 // "Search and pages for people"). *sqlite.DB and *postgres.DB implement it,
-// each with an index that SaveItems keeps in its transaction and Prune
-// empties with the items (hub/storetest's search cases hold both to it).
+// each with an index kept from the items (in the save's transaction on
+// PostgreSQL, just after it on SQLite: see SearchIndexer), which Prune
+// empties with them (hub/storetest's search cases hold both to it).
 type Searcher interface {
 	// Search returns the published items (those of a source that feeds a
 	// channel; with q.Channel, of that channel's sources) whose title,
@@ -66,4 +70,23 @@ type SearchSwitch interface {
 	// incomplete, so that the next Open of the store indexes every item
 	// again in the background. Call it before the first SaveItems.
 	DisableSearch(ctx context.Context) error
+}
+
+// SearchIndexer is a store that indexes behind the commit: an item is
+// searchable a moment after SaveItems returns, not at once (SPEC.md: within
+// 5 s). *sqlite.DB is one.
+type SearchIndexer interface {
+	// FlushSearch waits until every item committed before the call is
+	// searchable, or ctx ends.
+	FlushSearch(ctx context.Context) error
+	// SearchLag reports how far the index is behind the items.
+	SearchLag(ctx context.Context) (SearchLag, error)
+}
+
+// SearchLag is the freshness of a SearchIndexer's index.
+type SearchLag struct {
+	Waiting int64         // changes committed and not yet searchable
+	Oldest  time.Duration // how long the oldest of them has waited
+	Longest time.Duration // the longest any change waited, since the store was opened
+	Indexed int64         // changes taken in since the store was opened
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -71,10 +72,37 @@ func cmdFetch(ctx context.Context, e *env, args []string) int {
 		Fetcher: sources.New(sources.Options{Client: newClient(cfg), Known: store}),
 		Logger:  logger,
 	})
-	if failed := fetchAll(ctx, runner, srcs, e.stdout); failed > 0 {
+	failed := fetchAll(ctx, runner, srcs, e.stdout)
+	flushSearch(ctx, store, cfg, logger)
+	if failed > 0 {
 		return exitFail
 	}
 	return exitOK
+}
+
+// flushSearch waits, on a store that indexes behind the commit, until what
+// the fetch stored is searchable, so that fetch leaves the index up to date
+// when it exits, and logs how long that took and the longest any item
+// waited. A failure is logged: the index catches up at the next start.
+func flushSearch(ctx context.Context, store hub.Store, cfg *Config, logger *slog.Logger) {
+	x, ok := store.(hub.SearchIndexer)
+	if !ok || cfg.Hub.SearchOff {
+		return
+	}
+	start := time.Now()
+	if err := x.FlushSearch(ctx); err != nil {
+		logger.Warn("search index not caught up", "err", err)
+		return
+	}
+	lag, err := x.SearchLag(ctx)
+	if err != nil {
+		logger.Warn("search index", "err", err)
+		return
+	}
+	if lag.Indexed > 0 {
+		logger.Info("search index caught up", "indexed", lag.Indexed,
+			"after_fetch", time.Since(start).Round(time.Millisecond), "longest_wait", lag.Longest)
+	}
 }
 
 // fetchAll runs every source at once (the runner bounds how many fetch at a

@@ -143,3 +143,42 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 		stampGauge(descNextRun, r.NextRun, r.ID)
 	}
 }
+
+var (
+	descSearchWaiting = prometheus.NewDesc("yizhan_search_waiting",
+		"Changes of items committed and not yet searchable (the search index follows the commits).", nil, nil)
+	descSearchLag = prometheus.NewDesc("yizhan_search_lag_seconds",
+		"How long the oldest change not yet searchable has waited; 0 when the index is up to date.", nil, nil)
+	descSearchLongest = prometheus.NewDesc("yizhan_search_lag_max_seconds",
+		"The longest any change waited to become searchable since serve started.", nil, nil)
+	descSearchIndexed = prometheus.NewDesc("yizhan_search_indexed_total",
+		"Changes of items taken into the search index since serve started.", nil, nil)
+)
+
+// searchCollector reports, at each scrape, how far the search index is
+// behind the items, on a store that indexes behind the commit.
+type searchCollector struct {
+	index  hub.SearchIndexer
+	logger *slog.Logger
+}
+
+func (c *searchCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{descSearchWaiting, descSearchLag, descSearchLongest, descSearchIndexed} {
+		ch <- d
+	}
+}
+
+func (c *searchCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	lag, err := c.index.SearchLag(ctx)
+	if err != nil {
+		c.logger.Warn("metrics: read search lag", "err", err)
+		ch <- prometheus.NewInvalidMetric(descSearchWaiting, err)
+		return
+	}
+	ch <- prometheus.MustNewConstMetric(descSearchWaiting, prometheus.GaugeValue, float64(lag.Waiting))
+	ch <- prometheus.MustNewConstMetric(descSearchLag, prometheus.GaugeValue, lag.Oldest.Seconds())
+	ch <- prometheus.MustNewConstMetric(descSearchLongest, prometheus.GaugeValue, lag.Longest.Seconds())
+	ch <- prometheus.MustNewConstMetric(descSearchIndexed, prometheus.CounterValue, float64(lag.Indexed))
+}

@@ -109,6 +109,9 @@ func newApp(ctx context.Context, cfg *Config, logger *slog.Logger) (*app, error)
 	a := &app{logger: logger, store: store, registry: prometheus.NewRegistry()}
 	a.cfg.Store(cfg)
 	a.metrics = newMetrics(a.registry, a.rows, logger)
+	if x, ok := store.(hub.SearchIndexer); ok && !cfg.Hub.SearchOff {
+		a.registry.MustRegister(&searchCollector{index: x, logger: logger})
+	}
 	a.fetcher = &swapFetcher{}
 	a.fetcher.set(cfg, store, a.observeFeed)
 	a.runner = hub.NewRunner(hub.RunnerOptions{

@@ -128,7 +128,6 @@ func (db *DB) load(ctx context.Context, d hub.Dump) error {
 		}
 	}
 	var pk packer
-	x := db.indexer(ctx, tx)
 	sources := make(map[string]bool)
 	for i := range d.Items {
 		it := &d.Items[i]
@@ -160,9 +159,6 @@ func (db *DB) load(ctx context.Context, d hub.Dump) error {
 			summary, content, packed, k[0], k[1], k[2], it.Own, s, story.Day(sortDate(published, updated, firstSeen))); err != nil {
 			return fmt.Errorf("item %d: %w", it.ID, err)
 		}
-		if err := x.index(ctx, it.ID, sortDate(published, updated, firstSeen), true, it); err != nil {
-			return err
-		}
 		sources[it.SourceID] = true
 	}
 	for src := range sources {
@@ -170,7 +166,11 @@ func (db *DB) load(ctx context.Context, d hub.Dump) error {
 			return err
 		}
 	}
-	return tx.Commit()
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	db.idx.kick()
+	return nil
 }
 
 // Counts reports how many items, fetch states and tombstones the database

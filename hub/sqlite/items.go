@@ -185,7 +185,6 @@ func (db *DB) saveItems(ctx context.Context, sourceID string, items []hub.Item, 
 
 	insert := tx.StmtContext(ctx, db.insertItem)
 	update := tx.StmtContext(ctx, db.updateItem)
-	x := db.indexer(ctx, tx)
 	var pk packer
 	for i, p := range batch {
 		w := plan[i]
@@ -205,7 +204,6 @@ func (db *DB) saveItems(ctx context.Context, sourceID string, items []hub.Item, 
 			packed = []byte{}
 		}
 		keys := w.keys()
-		fresh := w.id == 0
 		if w.id == 0 {
 			var r sql.Result
 			r, err = insert.ExecContext(ctx, sourceID, it.Key, p.Hash, firstSeen, w.published, w.updated, w.date,
@@ -224,11 +222,6 @@ func (db *DB) saveItems(ctx context.Context, sourceID string, items []hub.Item, 
 		if err != nil {
 			return res, fmt.Errorf("item %q: %w", it.Key, err)
 		}
-		if !db.noSearch {
-			if err := x.index(ctx, w.id, w.date, fresh, it); err != nil {
-				return res, err
-			}
-		}
 	}
 	if err := db.linkStories(ctx, tx, sourceID, links, cands); err != nil {
 		return res, err
@@ -241,6 +234,7 @@ func (db *DB) saveItems(ctx context.Context, sourceID string, items []hub.Item, 
 	if err := tx.Commit(); err != nil {
 		return res, err
 	}
+	db.idx.kick() // the triggers queued what changed for the search index
 	return res, nil
 }
 

@@ -22,7 +22,7 @@ import (
 
 	"github.com/yizhan-hub/yizhan/hub"
 
-	_ "modernc.org/sqlite" // registers the "sqlite" driver
+	_ "modernc.org/sqlite" // registers the "sqlite" driver (search.go names it too, for its connection hook)
 )
 
 // DSN parameters, read by modernc.org/sqlite on every new connection. Its
@@ -68,10 +68,8 @@ type DB struct {
 
 	noStories bool // SaveItems links no stories: the baseline of the ingest benchmarks
 
-	search       searchStmts   // search.go
-	noSearch     bool          // SaveItems indexes nothing: the baseline of the ingest benchmarks
-	stopBackfill func()        // stops the backfill of the search index; nil when none runs
-	backfilled   chan struct{} // closed when the backfill ends
+	idx         *searchIndex // the search index and its indexer (search.go)
+	searchQuery *sql.Stmt    // on the readers
 
 	closeOnce sync.Once
 	closeErr  error
@@ -93,16 +91,13 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	if err == nil {
 		err = db.prepareSearch(ctx)
 	}
-	if err == nil {
-		_, err = db.w.ExecContext(ctx, resumeSearchSQL)
-	}
 	if err != nil {
 		if db != nil {
 			db.Close()
 		}
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
-	db.startBackfill()
+	db.startIndexer()
 	return db, nil
 }
 
@@ -127,6 +122,18 @@ func open(ctx context.Context, path string, fsys fs.FS) (_ *DB, err error) {
 	db.w.SetConnMaxIdleTime(0)
 	if err := migrate(ctx, db.w, fsys); err != nil {
 		return nil, err
+	}
+	// The search index, before the readers that attach it (when fsys has
+	// its migration: tests migrate old schemas).
+	var hasSearch bool
+	if err := db.w.QueryRowContext(ctx, `SELECT count(*) > 0 FROM sqlite_schema WHERE name = 'search_meta'`).Scan(&hasSearch); err != nil {
+		return nil, err
+	}
+	db.idx = newSearchIndex(path)
+	if hasSearch {
+		if err := db.openSearch(ctx, path); err != nil {
+			return nil, err
+		}
 	}
 
 	db.r, err = sql.Open("sqlite", path+"?"+readerParams)
@@ -184,10 +191,13 @@ func (db *DB) Ping(ctx context.Context) error {
 // Close closes the database. Calls after the first return the first's result.
 func (db *DB) Close() error {
 	db.closeOnce.Do(func() {
-		if db.stopBackfill != nil {
-			db.stopBackfill()
-		}
 		var errs []error
+		if db.idx != nil {
+			db.idx.halt()
+			if db.idx.w != nil {
+				errs = append(errs, db.idx.w.Close())
+			}
+		}
 		for _, st := range db.stmts {
 			errs = append(errs, st.Close())
 		}

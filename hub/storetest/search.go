@@ -42,11 +42,23 @@ func searcher(t *testing.T, s hub.Store) hub.Searcher {
 	return se
 }
 
+// flushSearch waits, on a store that indexes behind the commit, until what
+// was saved is searchable.
+func flushSearch(t *testing.T, s any) {
+	t.Helper()
+	if x, ok := s.(hub.SearchIndexer); ok {
+		if err := x.FlushSearch(t.Context()); err != nil {
+			t.Fatalf("FlushSearch: %v", err)
+		}
+	}
+}
+
 func search(t *testing.T, se hub.Searcher, q hub.SearchQuery) []hub.Item {
 	t.Helper()
 	if q.Limit == 0 {
 		q.Limit = 1000
 	}
+	flushSearch(t, se)
 	got, err := se.Search(t.Context(), q)
 	if err != nil {
 		t.Fatalf("Search(%+v): %v", q, err)
@@ -349,6 +361,7 @@ func SearchSwitch(t *testing.T, s hub.Store, reopen func(t *testing.T) hub.Store
 	syncSources(t, s, map[string][]string{"a": {"c"}})
 	find := func(s hub.Store, words string) []string {
 		t.Helper()
+		flushSearch(t, s)
 		got, err := s.(hub.Searcher).Search(ctx, hub.SearchQuery{Words: words, Limit: 10})
 		if err != nil {
 			t.Fatalf("Search(%q): %v", words, err)
