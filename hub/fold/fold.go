@@ -398,3 +398,51 @@ func equalRunes(a, b []rune) bool {
 	}
 	return true
 }
+
+// Exact reports whether a store whose index holds each item's distinct
+// tokens without their places finds exactly q: every phrase one token, so
+// that no phrase has to be checked against the text (Match).
+func (q Query) Exact() bool {
+	for _, p := range q {
+		if len(p.Tokens) > 1 {
+			return false
+		}
+	}
+	return true
+}
+
+// Match reports whether tokens, a text's tokens in order (Tokenizer.Tokens),
+// hold every phrase of q: its tokens one after the other, the last as a
+// prefix when the phrase is a Prefix.
+func (q Query) Match(tokens []string) bool {
+	for _, p := range q {
+		if !p.in(tokens) {
+			return false
+		}
+	}
+	return true
+}
+
+func (p Phrase) in(tokens []string) bool {
+	k := len(p.Tokens)
+	if k == 0 {
+		return true
+	}
+	for i := 0; i+k <= len(tokens); i++ {
+		j := 0
+		for ; j < k; j++ {
+			want, got := p.Tokens[j], tokens[i+j]
+			if j == k-1 && p.Prefix {
+				if !strings.HasPrefix(got, want) {
+					break
+				}
+			} else if got != want {
+				break
+			}
+		}
+		if j == k {
+			return true
+		}
+	}
+	return false
+}

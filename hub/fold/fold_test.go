@@ -112,3 +112,34 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// TestMatch checks phrases against a text's tokens, as a store that keeps
+// no places in its index checks its candidates.
+func TestMatch(t *testing.T) {
+	var tk Tokenizer
+	text := append([]string(nil), tk.Tokens("<p>持之以恒为基层减负，</p><p>推进乡村全面振兴 APEC会议</p>")...)
+	for _, tt := range []struct {
+		q     string
+		want  bool
+		exact bool
+	}{
+		{"减负", true, true},
+		{"基层减负", true, false},
+		{"基層減負", true, false},  // traditional
+		{"乡村振兴", false, false}, // 乡村 and 振兴 both occur, not one after the other
+		{"乡村 振兴", true, true},
+		{"为基层 apec", true, false},
+		{"apec 会议", true, true},
+		{"恒", true, true}, // one character: a prefix
+		{"减负 疫情", false, true},
+		{"持之以恒为基层减负推进", false, false}, // punctuation ends the run
+	} {
+		q := Parse(tt.q)
+		if got := q.Match(text); got != tt.want {
+			t.Errorf("Parse(%q).Match = %v, want %v", tt.q, got, tt.want)
+		}
+		if got := q.Exact(); got != tt.exact {
+			t.Errorf("Parse(%q).Exact = %v, want %v", tt.q, got, tt.exact)
+		}
+	}
+}

@@ -33,10 +33,14 @@ var (
 // The file is derived data: deleted, damaged or out of step with the
 // database, it is made again from the items at Open.
 //
-// In it, search is an FTS5 table of each item's tokens (package hub/fold:
-// character bigrams of its title, summary and text folded to simplified
-// Chinese, and lowercased Latin words), separated by spaces, which the ascii
-// tokenizer splits and keeps as they are. Its rowid is hub.SearchKey, the
+// In it, search is an FTS5 table of each item's distinct tokens (package
+// hub/fold: character bigrams of its title, summary and text folded to
+// simplified Chinese, and lowercased Latin words), separated by spaces,
+// which the ascii tokenizer splits and keeps as they are. detail=none keeps
+// no places: a phrase of several tokens is looked up as all of them, and
+// each candidate checked against its text (fold.Query.Match), which costs
+// a search far less than places cost every save (a quarter of the
+// indexer's CPU, and most of the index's size). Its rowid is hub.SearchKey, the
 // item's place newest-first, so that a search walks the index backwards and
 // stops at a page, whatever the number of matches. Contentless: the text is
 // the items'. search_keys maps an item to its key, to replace its row when
@@ -49,9 +53,9 @@ const (
 	// name: yizhan.db's index is yizhan.db.search.
 	SearchSuffix = ".search"
 
-	searchFileVersion = 1
+	searchFileVersion = 2
 	searchFileSchema  = `
-CREATE VIRTUAL TABLE search USING fts5(tokens, content='', contentless_delete=1, tokenize='ascii');
+CREATE VIRTUAL TABLE search USING fts5(tokens, content='', contentless_delete=1, tokenize='ascii', detail=none);
 CREATE TABLE search_keys (
 	id  INTEGER PRIMARY KEY, -- items.id
 	key INTEGER NOT NULL     -- search.rowid
@@ -496,6 +500,24 @@ type searchWriter struct {
 	oldKey, del, drop   *sql.Stmt
 	insert, keys        *sql.Stmt // of insertRows rows
 	insertArgs, keyArgs []any
+	seen                map[string]bool
+	buf                 []byte
+}
+
+// distinct returns tokens once each, separated by spaces.
+func (st *searchWriter) distinct(tokens []string) string {
+	if st.seen == nil {
+		st.seen = make(map[string]bool)
+	}
+	clear(st.seen)
+	st.buf = st.buf[:0]
+	for _, t := range tokens {
+		if !st.seen[t] {
+			st.seen[t] = true
+			st.buf = append(append(st.buf, t...), ' ')
+		}
+	}
+	return string(st.buf)
 }
 
 // insertRows is how many rows one statement of searchWriter inserts: a
@@ -556,8 +578,7 @@ func (st *searchWriter) write(ctx context.Context, tk *fold.Tokenizer, docs []in
 			continue
 		}
 		key := hub.SearchKey(hub.Position{Date: fromNanos(d.date), ID: d.id})
-		tk.Tokens(d.parts...)
-		st.insertArgs = append(st.insertArgs, key, tk.Joined())
+		st.insertArgs = append(st.insertArgs, key, st.distinct(tk.Tokens(d.parts...)))
 		st.keyArgs = append(st.keyArgs, d.id, key)
 		if len(st.insertArgs) == 2*insertRows {
 			if err := st.flush(ctx); err != nil {
@@ -615,22 +636,73 @@ func searchParts(title, summary, content string) []string {
 	return []string{title, summary, content}
 }
 
-// matchExpr is q as an FTS5 query: every phrase, each token quoted
-// (tokens hold only letters and digits), AND between them.
+// matchExpr is q as an FTS5 query of the index without places: every
+// token of every phrase, quoted (tokens hold only letters and digits), AND
+// between them; a Prefix phrase's token as a prefix.
 func matchExpr(q fold.Query) string {
 	var b strings.Builder
-	for i, p := range q {
-		if i > 0 {
-			b.WriteString(" AND ")
-		}
-		b.WriteByte('"')
-		b.WriteString(strings.Join(p.Tokens, " "))
-		b.WriteByte('"')
-		if p.Prefix {
-			b.WriteByte('*')
+	for _, p := range q {
+		for _, t := range p.Tokens {
+			if b.Len() > 0 {
+				b.WriteString(" AND ")
+			}
+			b.WriteByte('"')
+			b.WriteString(t)
+			b.WriteByte('"')
+			if p.Prefix {
+				b.WriteByte('*')
+			}
 		}
 	}
 	return b.String()
+}
+
+// searchReader reads a page of matches: candidates of the index, walked
+// backwards from before, each checked against its text unless the query
+// is exact, until n match or the index has no more.
+type searchReader struct {
+	ctx     context.Context
+	query   *sql.Stmt
+	expr    string
+	fq      fold.Query
+	channel string
+	tk      fold.Tokenizer
+}
+
+func (r *searchReader) read(before *hub.Position, n int) ([]hub.Item, []int64, error) {
+	exact := r.fq.Exact()
+	var items []hub.Item
+	var stories []int64
+	for {
+		want := n - len(items)
+		fetch := want
+		if !exact {
+			fetch += want/2 + 8 // some candidates fail the check
+		}
+		rows, err := r.query.QueryContext(r.ctx, r.expr, hub.SearchAfter(before), r.channel, fetch)
+		if err != nil {
+			return nil, nil, err
+		}
+		got, st, err := scanItems(rows, fetch)
+		if err != nil {
+			return nil, nil, err
+		}
+		for i := range got {
+			it := &got[i]
+			if !exact && !r.fq.Match(r.tk.Tokens(searchParts(it.Title, it.Summary, it.Content)...)) {
+				continue
+			}
+			items, stories = append(items, *it), append(stories, st[i])
+			if len(items) == n {
+				return items, stories, nil
+			}
+		}
+		if len(got) < fetch {
+			return items, stories, nil
+		}
+		p := got[len(got)-1].Position()
+		before = &p
+	}
 }
 
 // prepareSearch prepares the search query on the readers.
@@ -664,17 +736,14 @@ func (db *DB) Search(ctx context.Context, q hub.SearchQuery) ([]hub.Item, error)
 		return nil, fmt.Errorf("search %q: %w", q.Words, err)
 	}
 	if q.Dedup {
-		items, err := db.searchStories(ctx, matchExpr(fq), q)
+		items, err := db.searchStories(ctx, fq, q)
 		if err != nil {
 			return nil, fmt.Errorf("search %q: %w", q.Words, err)
 		}
 		return items, nil
 	}
-	rows, err := db.searchQuery.QueryContext(ctx, matchExpr(fq), hub.SearchAfter(q.Before), q.Channel, q.Limit)
-	if err != nil {
-		return nil, fmt.Errorf("search %q: %w", q.Words, err)
-	}
-	items, _, err := scanItems(rows, q.Limit)
+	r := &searchReader{ctx: ctx, query: db.searchQuery, expr: matchExpr(fq), fq: fq, channel: q.Channel}
+	items, _, err := r.read(q.Before, q.Limit)
 	if err != nil {
 		return nil, fmt.Errorf("search %q: %w", q.Words, err)
 	}
@@ -740,7 +809,7 @@ func (db *DB) SearchLag(ctx context.Context) (hub.SearchLag, error) {
 // searchStories is Search with q.Dedup: the matches, page after page, each
 // story's kept only as the copy the feed of q.Channel (or the ticker)
 // shows (story.Collect), in one read transaction.
-func (db *DB) searchStories(ctx context.Context, expr string, q hub.SearchQuery) ([]hub.Item, error) {
+func (db *DB) searchStories(ctx context.Context, fq fold.Query, q hub.SearchQuery) ([]hub.Item, error) {
 	tx, err := db.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return nil, err
@@ -754,16 +823,9 @@ func (db *DB) searchStories(ctx context.Context, expr string, q hub.SearchQuery)
 	if err != nil {
 		return nil, err
 	}
-	query := tx.StmtContext(ctx, db.searchQuery)
-	read := func(before *hub.Position, n int) ([]hub.Item, []int64, error) {
-		rows, err := query.QueryContext(ctx, expr, hub.SearchAfter(before), q.Channel, n)
-		if err != nil {
-			return nil, nil, err
-		}
-		return scanItems(rows, n)
-	}
+	r := &searchReader{ctx: ctx, query: tx.StmtContext(ctx, db.searchQuery), expr: matchExpr(fq), fq: fq, channel: q.Channel}
 	members := func(stories []int64) (map[int64][]story.Member, error) { return db.storyMembers(ctx, tx, stories) }
-	return story.CollectAfter(q.Limit, q.Before, read, members, srcs)
+	return story.CollectAfter(q.Limit, q.Before, r.read, members, srcs)
 }
 
 // DisableSearch stops indexing; see hub.SearchSwitch. The triggers queue
