@@ -85,8 +85,9 @@ type SearchIndexer interface {
 
 // SearchLag is the freshness of a SearchIndexer's index.
 type SearchLag struct {
-	Waiting int64         // changes committed and not yet searchable
-	Oldest  time.Duration // how long the oldest of them has waited
-	Longest time.Duration // the longest any change waited, since the store was opened
-	Indexed int64         // changes taken in since the store was opened
+	Waiting  int64         // changes committed and not yet searchable
+	Oldest   time.Duration // how long the oldest of them has waited
+	Longest  time.Duration // the longest any change waited, since the store was opened
+	Indexed  int64         // changes taken in since the store was opened
+	Backfill int64         // items stored before the index (or while it was off) still to take in
 }

@@ -803,6 +803,10 @@ func (db *DB) SearchLag(ctx context.Context) (hub.SearchLag, error) {
 	if oldest.Valid {
 		lag.Oldest = max(0, time.Since(time.UnixMilli(oldest.Int64)))
 	}
+	if err := db.r.QueryRowContext(ctx, `SELECT count(*) FROM items WHERE id < (SELECT below FROM `+searchSchema+`.search_state)`).
+		Scan(&lag.Backfill); err != nil {
+		return lag, fmt.Errorf("search lag: %w", err)
+	}
 	return lag, nil
 }
 
