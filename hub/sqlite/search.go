@@ -109,8 +109,8 @@ const (
 	// indexer to take in what was committed before it: a search sees its
 	// process's last saves when the queue is short, and does not wait
 	// behind a backlog.
-	awaitRows = 5000
-	awaitTime = 2 * time.Second
+	awaitRows = 1000
+	awaitTime = time.Second
 
 	// indexPoll is how often an idle indexer looks for rows queued by
 	// another process (a `yizhan fetch` beside serve).
