@@ -103,7 +103,7 @@ const (
 	// before, one transaction of the index takes: FTS5 writes a segment at
 	// each commit, so fewer, larger ones cost less in merges.
 	queueBatch    = 2000
-	backfillBatch = 500
+	backfillBatch = 2000
 
 	// awaitRows and awaitTime bound how long a search waits for the
 	// indexer to take in what was committed before it: a search sees its
