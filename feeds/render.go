@@ -258,14 +258,15 @@ func (v *feedView) gorilla() *gfeeds.Feed {
 // render renders v in format f.
 func render(f format, v *feedView) ([]byte, error) {
 	var buf bytes.Buffer
-	buf.Grow(4096 + 4096*len(v.Items))
 	var err error
 	switch f {
 	case formatRSS:
-		err = writeRSS(&buf, v)
+		err = writeRSS(&buf, v) // sizes buf itself
 	case formatAtom:
+		buf.Grow(4096 + 4096*len(v.Items))
 		err = writeAtom(&buf, v)
 	case formatJSON:
+		buf.Grow(4096 + 4096*len(v.Items))
 		err = writeJSON(&buf, v)
 	default:
 		err = fmt.Errorf("render %s: not a feed format", f)
