@@ -236,8 +236,8 @@ func (c *Cache) page(ctx context.Context, ch *channelInfo, cfg *config, v *varia
 	if err != nil {
 		return nil, fmt.Errorf("items %s: %w", ch.id, err)
 	}
-	s := newSnapshot(items, ch, cfg)
-	s.setMore(more)
+	s := newUnsummed(items, cfg)
+	s.more = more
 	if now := c.now(); s.lastMod.After(now) || s.lastMod.IsZero() {
 		s.lastMod = now.Truncate(time.Second)
 	}
