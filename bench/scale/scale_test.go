@@ -76,6 +76,26 @@ func BenchmarkChannelFeed(b *testing.B) {
 			}
 		}
 	})
+	// The store's part of a page of the archive: the 51 items after a
+	// cursor, walking channels' archives as page-rss does.
+	b.Run("page-query", func(b *testing.B) {
+		var before *hub.Position
+		ch := 0
+		for range b.N {
+			if before == nil {
+				ch = (ch + 1) % h.Channels
+			}
+			items, err := db.Items(ctx, hub.Query{Channel: fmt.Sprint("c", ch), Limit: 51, Dedup: true, Before: before})
+			if err != nil {
+				b.Fatal(err)
+			}
+			before = nil
+			if len(items) == 51 {
+				p := items[49].Position()
+				before = &p
+			}
+		}
+	})
 	for _, f := range []string{"rss", "atom", "json"} {
 		b.Run("build-"+f, func(b *testing.B) {
 			var bytes int
