@@ -83,6 +83,7 @@ func BenchmarkChannelFeed(b *testing.B) {
 	b.Run("page-query", func(b *testing.B) {
 		var before *hub.Position
 		ch := 0
+		cpu := cpuTime()
 		for range b.N {
 			if before == nil {
 				ch = (ch + 1) % h.Channels
@@ -97,6 +98,7 @@ func BenchmarkChannelFeed(b *testing.B) {
 				before = &p
 			}
 		}
+		b.ReportMetric(float64(cpuTime()-cpu)/float64(time.Microsecond)/float64(b.N), "cpu-µs/op")
 	})
 	for _, f := range []string{"rss", "atom", "json"} {
 		b.Run("build-"+f, func(b *testing.B) {
