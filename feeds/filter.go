@@ -98,7 +98,7 @@ func (m *matcher) matches(c compiled, s *snapshot, i int) bool {
 func (m *matcher) view(cfg *config, ch *channelInfo, s *snapshot, now time.Time) (fv *feedView, lastMod, expires time.Time, err error) {
 	v := m.v
 	lastMod = s.lastMod
-	var items []itemView
+	items := make([]itemView, 0, len(s.items))
 	for i := range s.items {
 		if v.within > 0 {
 			// The item is in the window until now passes out (keeps).

@@ -1,8 +1,11 @@
 package feeds
 
 import (
+	"bytes"
+	"compress/gzip"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/url"
 	"slices"
 	"strings"
@@ -155,4 +158,53 @@ func sum(xs []int) int {
 		n += x
 	}
 	return n
+}
+
+// TestPageGzip: an archive page is made without its gzip form, which the
+// first request accepting gzip makes and the cache then counts; it is
+// served with its own ETag and 304 like any feed's.
+func TestPageGzip(t *testing.T) {
+	h := newTestHandler(t, newMemStore(testConfig(), manyItems(13)...))
+	var next struct {
+		NextURL string `json:"next_url"`
+	}
+	if err := json.Unmarshal(get(t, h, "GET", "/feeds/theory.json").Body.Bytes(), &next); err != nil {
+		t.Fatal(err)
+	}
+	u, _ := url.Parse(next.NextURL)
+	page := strings.Replace(u.RequestURI(), ".json", ".rss", 1)
+
+	plain := get(t, h, "GET", page)
+	if plain.Code != 200 || plain.Header().Get("Content-Encoding") != "" {
+		t.Fatalf("GET %s = %d, %q", page, plain.Code, plain.Header().Get("Content-Encoding"))
+	}
+	_, before := h.cache.vars.stats()
+	head := get(t, h, "HEAD", page, "Accept-Encoding", "gzip")
+	zipped := get(t, h, "GET", page, "Accept-Encoding", "gzip")
+	if zipped.Header().Get("Content-Encoding") != "gzip" {
+		t.Fatalf("GET %s with gzip: Content-Encoding %q", page, zipped.Header().Get("Content-Encoding"))
+	}
+	if head.Header().Get("Content-Length") != zipped.Header().Get("Content-Length") || head.Body.Len() != 0 {
+		t.Errorf("HEAD: Content-Length %s, %d bytes; GET: %s", head.Header().Get("Content-Length"), head.Body.Len(), zipped.Header().Get("Content-Length"))
+	}
+	size := int64(zipped.Body.Len())
+	zr, err := gzip.NewReader(bytes.NewReader(zipped.Body.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := io.ReadAll(zr)
+	if err != nil || !bytes.Equal(body, plain.Body.Bytes()) {
+		t.Errorf("gunzipped page differs from the plain one (%v)", err)
+	}
+	_, after := h.cache.vars.stats()
+	if after-before != size {
+		t.Errorf("the cache grew by %d bytes with a gzip form of %d", after-before, size)
+	}
+	etag := zipped.Header().Get("ETag")
+	if etag == plain.Header().Get("ETag") || !strings.HasSuffix(etag, `-gz"`) {
+		t.Errorf("gzip ETag %s, plain %s", etag, plain.Header().Get("ETag"))
+	}
+	if w := get(t, h, "GET", page, "Accept-Encoding", "gzip", "If-None-Match", etag); w.Code != 304 {
+		t.Errorf("If-None-Match the gzip ETag: %d, want 304", w.Code)
+	}
 }

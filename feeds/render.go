@@ -134,7 +134,7 @@ func nextAfter(s *snapshot, limit int, filtering bool) (hub.Position, bool) {
 // newSnapshot prepares items for rendering. Its sum covers the items and the
 // channel's configuration, so that an unchanged sum means unchanged output.
 func newSnapshot(items []hub.Item, ch *channelInfo, cfg *config) *snapshot {
-	s := &snapshot{items: make([]itemView, len(items)), raw: items}
+	s := newUnsummed(items, cfg)
 	h := sha256.New()
 	field := func(s string) {
 		var n [8]byte
@@ -149,15 +149,26 @@ func newSnapshot(items []hub.Item, ch *channelInfo, cfg *config) *snapshot {
 	field(ch.description)
 	field(ch.copyright)
 	field(ch.maxAge.String())
+	for i := range s.items {
+		v := &s.items[i]
+		for _, f := range [...]string{v.GUID, v.Title, v.URL, v.Summary, v.Content, v.Image,
+			v.Date.String(), v.Updated.String(), v.SourceURL, strings.Join(v.Categories, "\x00")} {
+			field(f)
+		}
+	}
+	h.Sum(s.sum[:0])
+	return s
+}
+
+// newUnsummed prepares items for rendering without a sum: for a page of
+// the archive, whose Last-Modified no later rendering compares with.
+func newUnsummed(items []hub.Item, cfg *config) *snapshot {
+	s := &snapshot{items: make([]itemView, len(items)), raw: items}
 	for i := range items {
 		it := &items[i]
 		v := newItemView(it, cfg)
 		v.share(it)
 		s.items[i] = v
-		for _, f := range [...]string{v.GUID, v.Title, v.URL, v.Summary, v.Content, v.Image,
-			v.Date.String(), v.Updated.String(), v.SourceURL, strings.Join(v.Categories, "\x00")} {
-			field(f)
-		}
 		// Last-Modified says when this list last changed: the newest of the
 		// publication dates and of when the hub first saw each item, so that
 		// an older article fetched late still moves it.
@@ -167,7 +178,6 @@ func newSnapshot(items []hub.Item, ch *channelInfo, cfg *config) *snapshot {
 			}
 		}
 	}
-	h.Sum(s.sum[:0])
 	s.lastMod = s.lastMod.Truncate(time.Second)
 	return s
 }
@@ -258,14 +268,15 @@ func (v *feedView) gorilla() *gfeeds.Feed {
 // render renders v in format f.
 func render(f format, v *feedView) ([]byte, error) {
 	var buf bytes.Buffer
-	buf.Grow(4096 + 4096*len(v.Items))
 	var err error
 	switch f {
 	case formatRSS:
-		err = writeRSS(&buf, v)
+		err = writeRSS(&buf, v) // sizes buf itself
 	case formatAtom:
+		buf.Grow(4096 + 4096*len(v.Items))
 		err = writeAtom(&buf, v)
 	case formatJSON:
+		buf.Grow(4096 + 4096*len(v.Items))
 		err = writeJSON(&buf, v)
 	default:
 		err = fmt.Errorf("render %s: not a feed format", f)

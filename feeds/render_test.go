@@ -521,6 +521,13 @@ func TestClean(t *testing.T) {
 		{"bad\xffutf8", "bad\uFFFDutf8"},
 		{"emoji 😀 ok", "emoji 😀 ok"},
 		{"del\x7f kept", "del\x7f kept"}, // allowed by XML 1.0
+		{"\uFFFD\uFFEF\uE000\u3000。", "\uFFFD\uFFEF\uE000\u3000。"},
+		{"surrogate\xed\xa0\x80", "surrogate\uFFFD\uFFFD\uFFFD"},
+		{"overlong\xe0\x80\xaf", "overlong\uFFFD\uFFFD\uFFFD"},
+		{"cut\xe4\xb8", "cut\uFFFD\uFFFD"},
+		{"cut\xef\xbf", "cut\uFFFD\uFFFD"},
+		{"cut\xef", "cut\uFFFD"},
+		{"cont\xe4\xb8a", "cont\uFFFD\uFFFDa"},
 	}
 	for _, tt := range tests {
 		if got := clean(tt.in); got != tt.want {

@@ -72,7 +72,8 @@ func (vc *variantCache) get(k queryKey, now func() time.Time) *entry {
 	return ve.e
 }
 
-// put keeps e as the rendering k until expires (zero: until dropped).
+// put keeps e as the rendering k until expires (zero: until dropped). e
+// is not served yet: a lazy gzip form (newPageEntry) is not being made.
 func (vc *variantCache) put(k queryKey, e *entry, expires time.Time) {
 	size := int64(len(e.body)+len(e.gz)+len(k.query)+len(k.channel)) + entryOverhead
 	vc.mu.Lock()
@@ -88,6 +89,20 @@ func (vc *variantCache) put(k queryKey, e *entry, expires time.Time) {
 	}
 	vc.byKey[k] = vc.lru.PushFront(&variantEntry{key: k, e: e, size: size, expires: expires})
 	vc.size += size
+	vc.evictLocked()
+}
+
+// grow counts n more bytes for the rendering k, if e is still kept as it:
+// the gzip form of a page, made after it was put.
+func (vc *variantCache) grow(k queryKey, e *entry, n int64) {
+	vc.mu.Lock()
+	defer vc.mu.Unlock()
+	el := vc.byKey[k]
+	if el == nil || el.Value.(*variantEntry).e != e {
+		return
+	}
+	el.Value.(*variantEntry).size += n
+	vc.size += n
 	vc.evictLocked()
 }
 
@@ -182,7 +197,16 @@ func (c *Cache) getVariant(ctx context.Context, channel string, f format, v *var
 		if err != nil {
 			return nil, err
 		}
-		e := newEntry(body, f.contentType(), ch.cacheControl, lastMod).withLinks(fv.HubURL, fv.selfURL(f))
+		var e *entry
+		if v.before != nil {
+			// An archive page: its gzip form is made when a client asks
+			// for it, and then counted in the cache's budget.
+			e = newPageEntry(body, f.contentType(), ch.cacheControl, lastMod)
+			e.onGzip = func(n int) { c.vars.grow(k, e, int64(n)) }
+		} else {
+			e = newEntry(body, f.contentType(), ch.cacheControl, lastMod)
+		}
+		e.withLinks(fv.HubURL, fv.selfURL(f))
 		if c.onRender != nil {
 			c.onRender(channel, f)
 		}
@@ -212,8 +236,8 @@ func (c *Cache) page(ctx context.Context, ch *channelInfo, cfg *config, v *varia
 	if err != nil {
 		return nil, fmt.Errorf("items %s: %w", ch.id, err)
 	}
-	s := newSnapshot(items, ch, cfg)
-	s.setMore(more)
+	s := newUnsummed(items, cfg)
+	s.more = more
 	if now := c.now(); s.lastMod.After(now) || s.lastMod.IsZero() {
 		s.lastMod = now.Truncate(time.Second)
 	}

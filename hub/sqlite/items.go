@@ -57,9 +57,11 @@ const (
 		ORDER BY sort_date DESC, id DESC LIMIT ?3`
 
 	// The ids come as a JSON array: one statement for any number of them.
+	// The rows come in no particular order: the caller knows the order it
+	// wants (inOrder), and an ORDER BY made SQLite copy every row, article
+	// and all, through a sorter.
 	byIDsSQL = `SELECT ` + itemColumns + ` FROM items
-		WHERE id IN (SELECT value FROM json_each(?))
-		ORDER BY sort_date DESC, id DESC`
+		WHERE id IN (SELECT value FROM json_each(?))`
 )
 
 // storedSQL reads what SaveItems needs of n items of one source.
@@ -351,11 +353,47 @@ func (w *walk) next(ctx context.Context, after position, n int) ([]hub.Item, []i
 			ids[i] = c.id
 		}
 		rows, err = w.tx.StmtContext(ctx, w.db.byIDs).QueryContext(ctx, jsonInts(ids))
+		if err != nil {
+			return nil, nil, err
+		}
+		items, stories, err := scanItems(rows, n)
+		if err != nil {
+			return nil, nil, err
+		}
+		items, stories = inOrder(ids, items, stories)
+		return items, stories, nil
 	}
 	if err != nil {
 		return nil, nil, err
 	}
 	return scanItems(rows, n)
+}
+
+// inOrder returns items, and the story of each, in the order of ids, the
+// ids of the items; ids that none has are left out.
+func inOrder(ids []int64, items []hub.Item, stories []int64) ([]hub.Item, []int64) {
+	at := make(map[int64]int, len(ids))
+	for i, id := range ids {
+		at[id] = i
+	}
+	outItems := make([]hub.Item, len(ids))
+	outStories := make([]int64, len(ids))
+	found := make([]bool, len(ids))
+	for i := range items {
+		j, ok := at[items[i].ID]
+		if !ok || found[j] {
+			continue
+		}
+		outItems[j], outStories[j], found[j] = items[i], stories[i], true
+	}
+	n := 0
+	for j := range ids {
+		if found[j] {
+			outItems[n], outStories[n] = outItems[j], outStories[j]
+			n++
+		}
+	}
+	return outItems[:n], outStories[:n]
 }
 
 // position is a place in the order of Items: (sort_date, id), newest last.
