@@ -2,6 +2,7 @@ package feeds
 
 import (
 	"bytes"
+	"html/template"
 	"os"
 	"path/filepath"
 	"strings"
@@ -113,6 +114,88 @@ func TestIndexLinksPagesAndSearch(t *testing.T) {
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("index page lacks %s", want)
+		}
+	}
+}
+
+// pageEscapeCases are inputs of the page's escapers: upstream text and
+// URLs with every character html/template treats apart.
+var pageEscapeCases = []string{
+	"", "减负", `AT&T 与 <标签> 的 "引号" 'single' a+b`, "nul\x00byte", "bad \xff\xfe utf-8",
+	"http://theory.people.com.cn/n1/2025/0301/c40531-40428001.html",
+	"http://www.example.gov.cn/theory/?a=1&b=2#frag", "https://例子.中国/路径 空格?q=减负",
+	"javascript:alert(1)", "JavaScript:alert(1)", " javascript:alert(1)", "data:text/html,<script>",
+	"mailto:a@b.c", "/relative/path?x=%E5%87%8F&y=%zz%4", "//host/x", `"><script>alert(1)</script>`,
+	"vbscript:x", "http:", ":", "a/b:c", "\ufdd0\uffff", "100%", "%41%2", "'()*~!$,;=@[]",
+}
+
+// TestPageEscapers: escText and escURL write what html/template writes for
+// the same value in a text node, a quoted attribute and a quoted href.
+func TestPageEscapers(t *testing.T) {
+	for _, s := range pageEscapeCases {
+		checkPageEscapers(t, s)
+	}
+}
+
+// FuzzPageEscapers looks for a value that the page's escapers write
+// otherwise than html/template.
+func FuzzPageEscapers(f *testing.F) {
+	for _, s := range pageEscapeCases {
+		f.Add(s)
+	}
+	f.Fuzz(checkPageEscapers)
+}
+
+var escapeReference = template.Must(template.New("ref").Parse(
+	`<p title="{{.}}">{{.}}</p><a href="{{.}}">x</a>`))
+
+func checkPageEscapers(t *testing.T, s string) {
+	var want bytes.Buffer
+	if err := escapeReference.Execute(&want, s); err != nil {
+		t.Fatal(err)
+	}
+	var got bytes.Buffer
+	got.WriteString(`<p title="`)
+	escText(&got, s)
+	got.WriteString(`">`)
+	escText(&got, s)
+	got.WriteString(`</p><a href="`)
+	escURL(&got, s)
+	got.WriteString(`">x</a>`)
+	if got.String() != want.String() {
+		t.Errorf("%q:\n got %s\nwant %s", s, got.String(), want.String())
+	}
+}
+
+// TestHTMLTextPrefix: htmlTextPrefix is htmlText cut to n characters, and
+// says whether it cut.
+func TestHTMLTextPrefix(t *testing.T) {
+	for _, frag := range htmlTextCases {
+		checkHTMLTextPrefix(t, frag)
+	}
+}
+
+var htmlTextCases = []string{
+	"", "  ", "减负", "<p>减负</p>  <p> 疫情 </p>", "a  b\tc\n", "<p>AT&amp;T &lt;x&gt;</p>",
+	"<script>x</script>文字<style>y</style>", "<br/>a<br>b", "\xff\xfe", "<p>" + strings.Repeat("字 ", 200) + "</p>",
+	strings.Repeat("汉", 160), strings.Repeat("汉", 160) + " ", strings.Repeat("汉", 160) + " 字", strings.Repeat("汉", 159) + " 字",
+	"<div>" + strings.Repeat("<b>粗</b>", 170) + "</div>", "<p>unclosed &amp",
+}
+
+func FuzzHTMLTextPrefix(f *testing.F) {
+	for _, s := range htmlTextCases {
+		f.Add(s)
+	}
+	f.Fuzz(checkHTMLTextPrefix)
+}
+
+func checkHTMLTextPrefix(t *testing.T, frag string) {
+	for _, n := range []int{0, 1, 3, summaryRunes} {
+		full := htmlText(frag)
+		want := firstRunes(full, n)
+		got, more := htmlTextPrefix(frag, n)
+		if got != want || more != (len(want) < len(full)) {
+			t.Errorf("htmlTextPrefix(%q, %d) = %q, %v; want %q, %v", frag, n, got, more, want, len(want) < len(full))
 		}
 	}
 }
