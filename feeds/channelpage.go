@@ -31,7 +31,7 @@ const pagesStyle = `
 *,*::before,*::after{box-sizing:border-box}
 body{margin:1rem auto;overflow-wrap:anywhere}
 a{color:#0b57a4}a:visited{color:#6a3d9a}
-a:focus-visible,input:focus-visible,select:focus-visible,button:focus-visible{outline:3px solid #b35900;outline-offset:2px}
+a:focus-visible,input:focus-visible,select:focus-visible,button:focus-visible,.wide:focus-visible{outline:3px solid #b35900;outline-offset:2px}
 .items{list-style:none;padding:0;margin:0}.items li{border-bottom:1px solid #ddd;padding:.6rem 0}
 .items h2{font-size:1.1rem;margin:0 0 .2rem}.items p{margin:.2rem 0}
 .meta{color:#595959}mark{background:#ffe066;color:#222;padding:0 .1em}
@@ -80,7 +80,7 @@ var pagesTemplate = template.Must(template.New("pages").Parse(`
 <p>{{.Description}}</p>
 {{- end}}
 <p class="feeds">订阅：{{range .Links}}<a href="{{.URL}}" type="{{.Type}}">{{.Name}}</a> {{end}}</p>
-{{- template "form" .Form}}
+{{- if .Form.Action}}{{template "form" .Form}}{{end}}
 </header>
 <main>
 {{- if .Items}}{{.Items}}{{else}}
@@ -101,7 +101,8 @@ type pageHead struct {
 	Links                   []indexLink
 }
 
-// searchForm is the search box of a page.
+// searchForm is the search box of a page; none without an Action (the
+// hub does not search).
 type searchForm struct {
 	Action, Query string
 	Options       template.HTML // the channels to choose from (formOptions)
@@ -250,7 +251,9 @@ func renderChannelPage(cfg *config, ch *channelInfo, s *snapshot) ([]byte, error
 		ID:          ch.id,
 		Heading:     ch.title,
 		Description: ch.description,
-		Form:        searchForm{Action: cfg.searchPageURL(), Options: formOptions(cfg, ch.id)},
+	}
+	if !cfg.searchOff {
+		p.Form = searchForm{Action: cfg.searchPageURL(), Options: formOptions(cfg, ch.id)}
 	}
 	n := pageSize(ch)
 	items := make([]pageItem, 0, min(n, len(s.items)))
