@@ -2,11 +2,15 @@ package feeds
 
 import (
 	"bytes"
+	"fmt"
 	"html/template"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/yizhan-hub/yizhan/bench/feedgen"
+	"github.com/yizhan-hub/yizhan/hub"
 )
 
 // TestChannelPageGolden compares the theory channel's page, under the fixed
@@ -198,4 +202,37 @@ func checkHTMLTextPrefix(t *testing.T, frag string) {
 			t.Errorf("htmlTextPrefix(%q, %d) = %q, %v; want %q, %v", frag, n, got, more, want, len(want) < len(full))
 		}
 	}
+}
+
+// BenchmarkChannelPage measures a channel page's own rendering (issue 13:
+// a page under 5 ms from a cache miss): renderChannelPage from the
+// snapshot the channel's feeds share, of 50 articles of bench/feedgen (six
+// paragraphs each), on a hub of 100 channels, the search form's choices.
+// The store's read and the snapshot are bench/scale's BenchmarkPages.
+func BenchmarkChannelPage(b *testing.B) {
+	c := testConfig()
+	c.Settings.FeedSize = 50
+	for i := range 98 {
+		c.Channels = append(c.Channels, hub.Channel{ID: fmt.Sprint("c", i), Title: fmt.Sprint("频道", i)})
+	}
+	cfg := newConfig(c)
+	ch := cfg.channels["theory"]
+	items := make([]hub.Item, 51)
+	for i := range items {
+		a := feedgen.NewArticle(1, 1000-i)
+		items[i] = hub.Item{ID: int64(i + 1), SourceID: "people-theory", Key: a.GUID, URL: a.Link, Title: a.Title,
+			Content: a.HTML, Published: a.Published,
+			Attribution: hub.Attribution{Credit: "人民日报", CreditURL: "http://paper.people.com.cn/", Via: "人民网 · 理论", Author: a.Author}}
+	}
+	s := newSnapshot(items[:50], ch, cfg)
+	s.setMore(true)
+	var n int
+	for b.Loop() {
+		page, err := renderChannelPage(cfg, ch, s)
+		if err != nil {
+			b.Fatal(err)
+		}
+		n = len(page)
+	}
+	b.ReportMetric(float64(n), "page-bytes")
 }
