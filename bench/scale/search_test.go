@@ -299,7 +299,7 @@ func BenchmarkPages(b *testing.B) {
 		if found, err := db.Search(ctx, hub.SearchQuery{Words: "市场", Limit: 1}); err != nil {
 			b.Fatal(err)
 		} else if len(found) == 0 {
-			b.Skip("the store's search index is empty: run BenchmarkSearch on this database first")
+			b.Skip("the store's search index is empty: a hub built with search off, or whose backfill has not run (open it once with search on)")
 		}
 		words := []string{"%E5%B8%82%E5%9C%BA", "%E5%8F%91%E5%B1%95", "%E7%BB%8F%E6%B5%8E"} // 市场 发展 经济
 		for i := range b.N {
