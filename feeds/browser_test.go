@@ -345,10 +345,11 @@ func (b *browser) unseenFocus(n int) ([]string, error) {
 
 // TestAccessibility runs axe-core in headless Chromium on the pages for
 // people, at a desktop's width and at 360 px: the index (with search and
-// without), a channel, a search with results, one without, the search
-// form alone, /status. Any violation fails it, named by rule, impact and
-// element. Tabbing through the first elements of each, every one must show
-// an outline.
+// without), a channel (with and without), the ticker's page, a search with
+// results, one without, the search form alone, /status. Any violation
+// fails it, named by rule, impact and element. Tabbing through the first
+// elements of each (links, the search box, the channel list, the button),
+// every one must show an outline.
 func TestAccessibility(t *testing.T) {
 	script := axeScript(t)
 	b := newBrowser(t)
@@ -376,7 +377,7 @@ func TestAccessibility(t *testing.T) {
 			for _, v := range vs {
 				t.Errorf("%s %s: %s", width.name, p.name, v)
 			}
-			unseen, err := b.unseenFocus(5)
+			unseen, err := b.unseenFocus(8)
 			if err != nil {
 				t.Fatalf("%s %s: %v", width.name, p.name, err)
 			}
