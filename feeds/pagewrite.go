@@ -193,6 +193,8 @@ func writeSegments(b *bytes.Buffer, segs []segment) {
 
 // htmlTextPrefix is htmlText(fragment) cut to its first n characters, and
 // whether more text follows: it reads the fragment only as far as it needs.
+// Its lists of tags are htmlText's (text.go); TestHTMLTextPrefix and
+// FuzzHTMLTextPrefix hold the two to the same text.
 func htmlTextPrefix(fragment string, n int) (string, bool) {
 	var b strings.Builder
 	b.Grow(n * 3)
