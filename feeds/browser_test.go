@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 	"golang.org/x/text/encoding/htmlindex"
 
 	"github.com/yizhan-hub/yizhan/hub"
@@ -136,6 +138,46 @@ func (b *browser) takeErrors() []string {
 	return errs
 }
 
+// screenWidth is a screen the pages are loaded on.
+type screenWidth struct {
+	name   string
+	w, h   int64
+	mobile bool
+}
+
+// screenWidths are a desktop's and a phone's, 360 px wide.
+var screenWidths = []screenWidth{{"desktop", 1280, 900, false}, {"phone", 360, 780, true}}
+
+// visit loads a page on a screen of width w.
+func (b *browser) visit(w screenWidth, url string) error {
+	var viewport []chromedp.EmulateViewportOption
+	if w.mobile {
+		viewport = append(viewport, chromedp.EmulateMobile, chromedp.EmulateTouch, chromedp.EmulatePortrait)
+	}
+	return chromedp.Do(b.ctx,
+		chromedp.EmulateViewport(w.w, w.h, viewport...),
+		chromedp.Navigate(url),
+	)
+}
+
+// pagesServer serves the pages of the test configuration over the labelled
+// pages of the corpus, with search or without ([hub] search = false).
+func pagesServer(t *testing.T, searchOff bool) *httptest.Server {
+	t.Helper()
+	cfg := testConfig()
+	cfg.Settings.Title = "驿站 · 人民网与各地新闻"
+	cfg.Settings.FeedSize = 15
+	cfg.Settings.LatestSize = 8
+	cfg.Settings.SearchOff = searchOff
+	srv := httptest.NewUnstartedServer(nil)
+	srv.Start()
+	t.Cleanup(srv.Close)
+	// The handler's links are absolute under base_url: serve it there.
+	cfg.Settings.BaseURL = srv.URL
+	srv.Config.Handler = NewHandler(Options{Config: cfg, Store: newMemStore(cfg, corpusPageItems(t)...), Now: fixedNow})
+	return srv
+}
+
 // pageState is what TestBrowser reads of a loaded page.
 type pageState struct {
 	N       int    `json:"n"`       // elements that hold items
@@ -168,36 +210,15 @@ var browserPages = []pageCheck{
 // docs/screenshots that the README shows.
 func TestBrowser(t *testing.T) {
 	b := newBrowser(t)
-	cfg := testConfig()
-	cfg.Settings.Title = "驿站 · 人民网与各地新闻"
-	cfg.Settings.FeedSize = 15
-	cfg.Settings.LatestSize = 8
-	srv := httptest.NewUnstartedServer(nil)
-	srv.Start()
-	defer srv.Close()
-	// The handler's links are absolute under base_url: serve it there.
-	cfg.Settings.BaseURL = srv.URL
-	srv.Config.Handler = NewHandler(Options{Config: cfg, Store: newMemStore(cfg, corpusPageItems(t)...), Now: fixedNow})
-
+	srv := pagesServer(t, false)
 	pages := slices.Clone(browserPages)
-	for _, width := range []struct {
-		name   string
-		w, h   int64
-		mobile bool
-	}{{"desktop", 1280, 900, false}, {"phone", 360, 780, true}} {
+	for _, width := range screenWidths {
 		for i := range pages {
 			p := &pages[i]
 			if p.path == "" {
 				continue
 			}
-			var viewport []chromedp.EmulateViewportOption
-			if width.mobile {
-				viewport = append(viewport, chromedp.EmulateMobile, chromedp.EmulateTouch, chromedp.EmulatePortrait)
-			}
-			if err := chromedp.Do(b.ctx,
-				chromedp.EmulateViewport(width.w, width.h, viewport...),
-				chromedp.Navigate(srv.URL+p.path),
-			); err != nil {
+			if err := b.visit(width, srv.URL+p.path); err != nil {
 				t.Fatalf("%s %s: %v", width.name, p.path, err)
 			}
 			got, err := chromedp.Run(b.ctx, chromedp.Evaluate[pageState](fmt.Sprintf(`({n: document.querySelectorAll(%q).length,
@@ -242,5 +263,170 @@ func TestBrowser(t *testing.T) {
 	}
 	if pages[len(pages)-1].path == "" {
 		t.Error("the channel page links no older items")
+	}
+}
+
+// axeScript returns axe-core's axe.min.js, the accessibility checker
+// TestAccessibility runs in the pages: YIZHAN_AXE_JS names it (.ci/run
+// installs axe-core and sets it). Without it the test skips, or fails
+// under CI.
+func axeScript(t *testing.T) string {
+	t.Helper()
+	path := os.Getenv("YIZHAN_AXE_JS")
+	if path == "" {
+		testenv.Skip(t, "YIZHAN_AXE_JS is not set: it names axe-core's axe.min.js (npm install axe-core, as .ci/run does)")
+		return ""
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		testenv.Skip(t, "axe-core: %v (YIZHAN_AXE_JS names axe.min.js; .ci/run installs it)", err)
+		return ""
+	}
+	return string(b)
+}
+
+// axeViolation is a rule of axe-core that a page breaks, and where.
+type axeViolation struct {
+	ID     string   `json:"id"`
+	Impact string   `json:"impact"`
+	Help   string   `json:"help"`
+	Nodes  []string `json:"nodes"` // the elements, as CSS selectors, and why
+}
+
+func (v axeViolation) String() string {
+	return fmt.Sprintf("%s (%s): %s\n\t\t%s", v.ID, v.Impact, v.Help, strings.Join(v.Nodes, "\n\t\t"))
+}
+
+// axeRun runs axe-core, every rule it runs by default (WCAG 2.x A and
+// AA, and its best practices), on the page loaded, and returns what it
+// found broken.
+func (b *browser) axeRun(script string) ([]axeViolation, error) {
+	if _, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](script+";true")); err != nil {
+		return nil, fmt.Errorf("load axe-core: %w", err)
+	}
+	return chromedp.Run(b.ctx, chromedp.Evaluate[[]axeViolation](`axe.run(document, {resultTypes: ['violations']}).then(r =>
+		r.violations.map(v => ({id: v.id, impact: v.impact || '', help: v.help,
+			nodes: v.nodes.map(n => n.target.join(' ') + ' — ' + (n.failureSummary || '').replace(/\s+/g, ' '))})))`,
+		chromedp.EvalAwaitPromise))
+}
+
+// focusState is the element that has the focus, and its outline.
+type focusState struct {
+	El    string  `json:"el"`
+	Style string  `json:"style"`
+	Width float64 `json:"width"`
+}
+
+// unseenFocus tabs through the first n elements of the page loaded and
+// returns those whose focus does not show, by an outline of 2 px or more:
+// axe-core does not look at focus styles.
+func (b *browser) unseenFocus(n int) ([]string, error) {
+	var out []string
+	for range n {
+		if err := chromedp.Do(b.ctx, chromedp.KeyEvent(kb.Tab)); err != nil {
+			return nil, err
+		}
+		f, err := chromedp.Run(b.ctx, chromedp.Evaluate[focusState](`(() => {
+			const e = document.activeElement, s = getComputedStyle(e);
+			return {el: e.outerHTML.slice(0, 80), style: s.outlineStyle, width: parseFloat(s.outlineWidth) || 0};
+		})()`))
+		if err != nil {
+			return nil, err
+		}
+		if f.El == "" || strings.HasPrefix(f.El, "<body") {
+			break
+		}
+		if f.Style == "none" || f.Width < 2 {
+			out = append(out, fmt.Sprintf("%s shows no focus: outline %s %gpx", f.El, f.Style, f.Width))
+		}
+	}
+	return out, nil
+}
+
+// TestAccessibility runs axe-core in headless Chromium on the pages for
+// people, at a desktop's width and at 360 px: the index (with search and
+// without), a channel (with and without), the ticker's page, a search with
+// results, one without, the search form alone, /status. Any violation
+// fails it, named by rule, impact and element. Tabbing through the first
+// elements of each (links, the search box, the channel list, the button),
+// every one must show an outline.
+func TestAccessibility(t *testing.T) {
+	script := axeScript(t)
+	b := newBrowser(t)
+	on, off := pagesServer(t, false), pagesServer(t, true)
+	pages := []struct{ name, url string }{
+		{"index", on.URL + "/"},
+		{"index without search", off.URL + "/"},
+		{"channel", on.URL + "/channels/theory"},
+		{"channel without search", off.URL + "/channels/politics"},
+		{"latest", on.URL + "/channels/latest"},
+		{"search", on.URL + "/search?q=" + "经济"},
+		{"search without results", on.URL + "/search?q=" + "没有这个词语"},
+		{"search form", on.URL + "/search"},
+		{"status", on.URL + "/status"},
+	}
+	for _, width := range screenWidths {
+		for _, p := range pages {
+			if err := b.visit(width, p.url); err != nil {
+				t.Fatalf("%s %s: %v", width.name, p.name, err)
+			}
+			vs, err := b.axeRun(script)
+			if err != nil {
+				t.Fatalf("%s %s: %v", width.name, p.name, err)
+			}
+			for _, v := range vs {
+				t.Errorf("%s %s: %s", width.name, p.name, v)
+			}
+			unseen, err := b.unseenFocus(8)
+			if err != nil {
+				t.Fatalf("%s %s: %v", width.name, p.name, err)
+			}
+			for _, u := range unseen {
+				t.Errorf("%s %s: %s", width.name, p.name, u)
+			}
+			if errs := b.takeErrors(); len(errs) > 0 {
+				t.Errorf("%s %s: console errors: %q", width.name, p.name, errs)
+			}
+		}
+	}
+}
+
+// TestAccessibilityFails: the check of TestAccessibility finds what is
+// wrong with a page made to break its rules.
+func TestAccessibilityFails(t *testing.T) {
+	script := axeScript(t)
+	b := newBrowser(t)
+	bad := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		io.WriteString(w, `<!DOCTYPE html><html><head><meta charset="utf-8"/><title>坏页面</title>
+<style>a:focus{outline:none}.faint{color:#bbb;background:#fff}</style></head>
+<body><h3>标题跳级</h3><p class="faint">浅灰色的字，对比度不够。</p>
+<form><input name="q" type="search"/></form><img src="data:,"/><a href="/">没有焦点样式的链接</a></body></html>`)
+	}))
+	defer bad.Close()
+	if err := b.visit(screenWidths[0], bad.URL); err != nil {
+		t.Fatal(err)
+	}
+	vs, err := b.axeRun(script)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := map[string]bool{}
+	for _, v := range vs {
+		found[v.ID] = true
+	}
+	for _, rule := range []string{"html-has-lang", "color-contrast", "label", "image-alt", "landmark-one-main", "page-has-heading-one"} {
+		if !found[rule] {
+			t.Errorf("axe-core did not report %s on the bad page; it reported %v", rule, vs)
+		}
+	}
+	// Its link hides its focus; the search box shows Chromium's own ring,
+	// thinner than 2 px.
+	unseen, err := b.unseenFocus(5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(unseen) != 2 {
+		t.Errorf("unseenFocus on the bad page = %q, want its search box and its link", unseen)
 	}
 }

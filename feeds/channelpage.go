@@ -9,7 +9,6 @@ import (
 	"net/url"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/yizhan-hub/yizhan/hub"
 	"github.com/yizhan-hub/yizhan/hub/fold"
@@ -32,7 +31,7 @@ const pagesStyle = `
 *,*::before,*::after{box-sizing:border-box}
 body{margin:1rem auto;overflow-wrap:anywhere}
 a{color:#0b57a4}a:visited{color:#6a3d9a}
-a:focus-visible,input:focus-visible,select:focus-visible,button:focus-visible{outline:3px solid #b35900;outline-offset:2px}
+a:focus-visible,input:focus-visible,select:focus-visible,button:focus-visible,.wide:focus-visible{outline:3px solid #b35900;outline-offset:2px}
 .items{list-style:none;padding:0;margin:0}.items li{border-bottom:1px solid #ddd;padding:.6rem 0}
 .items h2{font-size:1.1rem;margin:0 0 .2rem}.items p{margin:.2rem 0}
 .meta{color:#595959}mark{background:#ffe066;color:#222;padding:0 .1em}
@@ -64,40 +63,14 @@ var pagesTemplate = template.Must(template.New("pages").Parse(`
 <form class="search" role="search" action="{{.Action}}" method="get">
 <label for="q">搜索</label>
 <input id="q" name="q" type="search" value="{{.Query}}" maxlength="200" placeholder="例如：乡村振兴"/>
-{{- if .Channels}}
+{{- if .Options}}
 <label for="channel" class="visually-hidden">频道</label>
 <select id="channel" name="channel">
-<option value="">全部频道</option>
-{{- range .Channels}}
-<option value="{{.ID}}"{{if .Selected}} selected="selected"{{end}}>{{.Title}}</option>
-{{- end}}
+<option value="">全部频道</option>{{.Options}}
 </select>
 {{- end}}
 <button type="submit">搜索</button>
 </form>
-{{- end}}
-
-{{- define "segs"}}{{range .}}{{if .Mark}}<mark>{{.Text}}</mark>{{else}}{{.Text}}{{end}}{{end}}{{end}}
-
-{{- define "items"}}
-<ol class="items">
-{{- range .}}
-<li><article>
-<h2>{{if .URL}}<a href="{{.URL}}">{{template "segs" .Title}}</a>{{else}}{{template "segs" .Title}}{{end}}</h2>
-<p class="meta"><time datetime="{{.ISO}}">{{.Date}}</time>
-{{- if .Credit}} · 来源：{{if .CreditURL}}<a href="{{.CreditURL}}">{{.Credit}}</a>{{else}}{{.Credit}}{{end}}{{end}}
-{{- if .Via}} · 经由：{{.Via}}{{end}}
-{{- if .Author}} · 作者：{{.Author}}{{end}}
-{{- if .Channel}} · <a href="{{.ChannelURL}}">{{.Channel}}</a>{{end}}</p>
-{{- if .Summary}}
-<p>{{template "segs" .Summary}}</p>
-{{- end}}
-{{- if .Carriers}}
-<p class="meta">转载：{{range $i, $c := .Carriers}}{{if $i}}、{{end}}{{if $c.URL}}<a href="{{$c.URL}}">{{or $c.Name $c.URL}}</a>{{else}}{{$c.Name}}{{end}}{{end}}</p>
-{{- end}}
-</article></li>
-{{- end}}
-</ol>
 {{- end}}
 
 {{- define "channel"}}{{template "head" .}}
@@ -107,10 +80,10 @@ var pagesTemplate = template.Must(template.New("pages").Parse(`
 <p>{{.Description}}</p>
 {{- end}}
 <p class="feeds">订阅：{{range .Links}}<a href="{{.URL}}" type="{{.Type}}">{{.Name}}</a> {{end}}</p>
-{{- template "form" .Form}}
+{{- if .Form.Action}}{{template "form" .Form}}{{end}}
 </header>
 <main>
-{{- if .Items}}{{template "items" .Items}}{{else}}
+{{- if .Items}}{{.Items}}{{else}}
 <p>暂无条目。</p>
 {{- end}}
 {{- if .Older}}
@@ -128,15 +101,11 @@ type pageHead struct {
 	Links                   []indexLink
 }
 
-// searchForm is the search box of a page.
+// searchForm is the search box of a page; none without an Action (the
+// hub does not search).
 type searchForm struct {
 	Action, Query string
-	Channels      []formChannel
-}
-
-type formChannel struct {
-	ID, Title string
-	Selected  bool
+	Options       template.HTML // the channels to choose from (formOptions)
 }
 
 // segment is a piece of text, highlighted or not.
@@ -159,7 +128,7 @@ type channelPage struct {
 	pageHead
 	ID, Heading, Description string
 	Form                     searchForm
-	Items                    []pageItem
+	Items                    template.HTML // writeItems'
 	Older                    string
 }
 
@@ -168,11 +137,6 @@ type channelPage struct {
 const channelPageSize = 20
 
 func pageSize(ch *channelInfo) int { return min(channelPageSize, ch.size) }
-
-// maxPageHTML is how much of an item's HTML a page without highlights
-// reads for its summary: enough for summaryRunes characters of text under
-// the markup of most articles.
-const maxPageHTML = 4096
 
 // summaryRunes is how much of an item's text a page shows.
 const summaryRunes = 160
@@ -185,33 +149,33 @@ func newPageItem(v *itemView, cfg *config, q fold.Query) pageItem {
 	if frag == "" {
 		frag = v.Content[:v.bodyLen]
 	}
-	if len(q) == 0 && len(frag) > maxPageHTML {
-		// Without a match to find, the start is enough: a page shows
-		// summaryRunes characters.
-		cut := maxPageHTML
-		for cut > 0 && !utf8.RuneStart(frag[cut]) {
-			cut--
+	var text string
+	if len(q) == 0 {
+		// Without a match to find, the start is enough.
+		var more bool
+		if text, more = htmlTextPrefix(frag, summaryRunes); more {
+			text += "…"
 		}
-		frag = frag[:cut]
-	}
-	text := htmlText(frag)
-	if spans := fold.Spans(text, q); len(spans) > 0 {
-		// Start some 40 characters before the first match.
-		start := spans[0][0]
-		n := 0
-		for start > 0 && n < 40 {
-			start--
-			for start > 0 && text[start]&0xC0 == 0x80 {
+	} else {
+		text = htmlText(frag)
+		if spans := fold.Spans(text, q); len(spans) > 0 {
+			// Start some 40 characters before the first match.
+			start := spans[0][0]
+			n := 0
+			for start > 0 && n < 40 {
 				start--
+				for start > 0 && text[start]&0xC0 == 0x80 {
+					start--
+				}
+				n++
 			}
-			n++
+			if start > 0 {
+				text = "…" + text[start:]
+			}
 		}
-		if start > 0 {
-			text = "…" + text[start:]
+		if cut := firstRunes(text, summaryRunes); len(cut) < len(text) {
+			text = cut + "…"
 		}
-	}
-	if cut := firstRunes(text, summaryRunes); len(cut) < len(text) {
-		text = cut + "…"
 	}
 	it := pageItem{
 		Title:     highlight(v.Title, q),
@@ -254,13 +218,22 @@ func (c *config) channelURL(id string) string { return c.base + "/channels/" + u
 // searchPageURL is the address of the search page.
 func (c *config) searchPageURL() string { return c.base + "/search" }
 
-// formChannels lists the channels for a search form, channel selected.
-func formChannels(cfg *config, channel string) []formChannel {
-	out := make([]formChannel, 0, len(cfg.order))
+// formOptions are the options of a search form's channel list, channel
+// selected: one <option> a configured channel, each on a line of its own.
+func formOptions(cfg *config, channel string) template.HTML {
+	var b bytes.Buffer
 	for _, ch := range cfg.order {
-		out = append(out, formChannel{ID: ch.id, Title: ch.title, Selected: ch.id == channel})
+		b.WriteString("\n<option value=\"")
+		escText(&b, ch.id)
+		b.WriteByte('"')
+		if ch.id == channel {
+			b.WriteString(` selected="selected"`)
+		}
+		b.WriteByte('>')
+		escText(&b, ch.title)
+		b.WriteString("</option>")
 	}
-	return out
+	return template.HTML(b.String())
 }
 
 // renderChannelPage renders a page of a channel's items: s, the page after
@@ -278,19 +251,21 @@ func renderChannelPage(cfg *config, ch *channelInfo, s *snapshot) ([]byte, error
 		ID:          ch.id,
 		Heading:     ch.title,
 		Description: ch.description,
-		Form:        searchForm{Action: cfg.searchPageURL(), Channels: formChannels(cfg, ch.id)},
 	}
-	if ch.id == LatestID {
-		p.Form.Channels = formChannels(cfg, "")
+	if !cfg.searchOff {
+		p.Form = searchForm{Action: cfg.searchPageURL(), Options: formOptions(cfg, ch.id)}
 	}
 	n := pageSize(ch)
+	items := make([]pageItem, 0, min(n, len(s.items)))
 	for i := range s.items[:min(n, len(s.items))] {
-		p.Items = append(p.Items, newPageItem(&s.items[i], cfg, nil))
+		items = append(items, newPageItem(&s.items[i], cfg, nil))
 	}
+	p.Items = writeItems(items)
 	if pos, ok := nextAfter(s, n, false); ok {
 		p.Older = cfg.channelURL(ch.id) + "?" + paramBefore + "=" + formatCursor(pos)
 	}
 	var buf bytes.Buffer
+	buf.Grow(len(p.Items) + len(p.Form.Options) + 8192) // and the head, the style, the form
 	if err := pagesTemplate.ExecuteTemplate(&buf, "channel", p); err != nil {
 		return nil, fmt.Errorf("render channel page %s: %w", ch.id, err)
 	}

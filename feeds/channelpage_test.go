@@ -2,10 +2,15 @@ package feeds
 
 import (
 	"bytes"
+	"fmt"
+	"html/template"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/yizhan-hub/yizhan/bench/feedgen"
+	"github.com/yizhan-hub/yizhan/hub"
 )
 
 // TestChannelPageGolden compares the theory channel's page, under the fixed
@@ -115,4 +120,119 @@ func TestIndexLinksPagesAndSearch(t *testing.T) {
 			t.Errorf("index page lacks %s", want)
 		}
 	}
+}
+
+// pageEscapeCases are inputs of the page's escapers: upstream text and
+// URLs with every character html/template treats apart.
+var pageEscapeCases = []string{
+	"", "减负", `AT&T 与 <标签> 的 "引号" 'single' a+b`, "nul\x00byte", "bad \xff\xfe utf-8",
+	"http://theory.people.com.cn/n1/2025/0301/c40531-40428001.html",
+	"http://www.example.gov.cn/theory/?a=1&b=2#frag", "https://例子.中国/路径 空格?q=减负",
+	"javascript:alert(1)", "JavaScript:alert(1)", " javascript:alert(1)", "data:text/html,<script>",
+	"mailto:a@b.c", "/relative/path?x=%E5%87%8F&y=%zz%4", "//host/x", `"><script>alert(1)</script>`,
+	"vbscript:x", "http:", ":", "a/b:c", "\ufdd0\uffff", "100%", "%41%2", "'()*~!$,;=@[]",
+}
+
+// TestPageEscapers: escText and escURL write what html/template writes for
+// the same value in a text node, a quoted attribute and a quoted href.
+func TestPageEscapers(t *testing.T) {
+	for _, s := range pageEscapeCases {
+		checkPageEscapers(t, s)
+	}
+}
+
+// FuzzPageEscapers looks for a value that the page's escapers write
+// otherwise than html/template.
+func FuzzPageEscapers(f *testing.F) {
+	for _, s := range pageEscapeCases {
+		f.Add(s)
+	}
+	f.Fuzz(checkPageEscapers)
+}
+
+var escapeReference = template.Must(template.New("ref").Parse(
+	`<p title="{{.}}">{{.}}</p><a href="{{.}}">x</a>`))
+
+func checkPageEscapers(t *testing.T, s string) {
+	var want bytes.Buffer
+	if err := escapeReference.Execute(&want, s); err != nil {
+		t.Fatal(err)
+	}
+	var got bytes.Buffer
+	got.WriteString(`<p title="`)
+	escText(&got, s)
+	got.WriteString(`">`)
+	escText(&got, s)
+	got.WriteString(`</p><a href="`)
+	escURL(&got, s)
+	got.WriteString(`">x</a>`)
+	if got.String() != want.String() {
+		t.Errorf("%q:\n got %s\nwant %s", s, got.String(), want.String())
+	}
+}
+
+// TestHTMLTextPrefix: htmlTextPrefix is htmlText cut to n characters, and
+// says whether it cut.
+func TestHTMLTextPrefix(t *testing.T) {
+	for _, frag := range htmlTextCases {
+		checkHTMLTextPrefix(t, frag)
+	}
+}
+
+var htmlTextCases = []string{
+	"", "  ", "减负", "<p>减负</p>  <p> 疫情 </p>", "a  b\tc\n", "<p>AT&amp;T &lt;x&gt;</p>",
+	"<script>x</script>文字<style>y</style>", "<br/>a<br>b", "\xff\xfe", "<p>" + strings.Repeat("字 ", 200) + "</p>",
+	strings.Repeat("汉", 160), strings.Repeat("汉", 160) + " ", strings.Repeat("汉", 160) + " 字", strings.Repeat("汉", 159) + " 字",
+	"<div>" + strings.Repeat("<b>粗</b>", 170) + "</div>", "<p>unclosed &amp",
+}
+
+func FuzzHTMLTextPrefix(f *testing.F) {
+	for _, s := range htmlTextCases {
+		f.Add(s)
+	}
+	f.Fuzz(checkHTMLTextPrefix)
+}
+
+func checkHTMLTextPrefix(t *testing.T, frag string) {
+	for _, n := range []int{0, 1, 3, summaryRunes} {
+		full := htmlText(frag)
+		want := firstRunes(full, n)
+		got, more := htmlTextPrefix(frag, n)
+		if got != want || more != (len(want) < len(full)) {
+			t.Errorf("htmlTextPrefix(%q, %d) = %q, %v; want %q, %v", frag, n, got, more, want, len(want) < len(full))
+		}
+	}
+}
+
+// BenchmarkChannelPage measures a channel page's own rendering (issue 13:
+// a page under 5 ms from a cache miss): renderChannelPage from the
+// snapshot the channel's feeds share, of 50 articles of bench/feedgen (six
+// paragraphs each), on a hub of 100 channels, the search form's choices.
+// The store's read and the snapshot are bench/scale's BenchmarkPages.
+func BenchmarkChannelPage(b *testing.B) {
+	c := testConfig()
+	c.Settings.FeedSize = 50
+	for i := range 98 {
+		c.Channels = append(c.Channels, hub.Channel{ID: fmt.Sprint("c", i), Title: fmt.Sprint("频道", i)})
+	}
+	cfg := newConfig(c)
+	ch := cfg.channels["theory"]
+	items := make([]hub.Item, 51)
+	for i := range items {
+		a := feedgen.NewArticle(1, 1000-i)
+		items[i] = hub.Item{ID: int64(i + 1), SourceID: "people-theory", Key: a.GUID, URL: a.Link, Title: a.Title,
+			Content: a.HTML, Published: a.Published,
+			Attribution: hub.Attribution{Credit: "人民日报", CreditURL: "http://paper.people.com.cn/", Via: "人民网 · 理论", Author: a.Author}}
+	}
+	s := newSnapshot(items[:50], ch, cfg)
+	s.setMore(true)
+	var n int
+	for b.Loop() {
+		page, err := renderChannelPage(cfg, ch, s)
+		if err != nil {
+			b.Fatal(err)
+		}
+		n = len(page)
+	}
+	b.ReportMetric(float64(n), "page-bytes")
 }

@@ -34,6 +34,7 @@ var indexTemplate = template.Must(template.New("index").Parse(`<!DOCTYPE html>
 <style>{{.Style}}</style>
 </head>
 <body>
+<header>
 <h1>{{.Title}}</h1>
 {{- if .Search}}
 <form class="search" role="search" action="{{.Search}}" method="get">
@@ -42,6 +43,8 @@ var indexTemplate = template.Must(template.New("index").Parse(`<!DOCTYPE html>
 <button type="submit">搜索</button>
 </form>
 {{- end}}
+</header>
+<main>
 <h2>最新</h2>
 <ol class="ticker">
 {{- range .Headlines}}
@@ -69,7 +72,10 @@ var indexTemplate = template.Must(template.New("index").Parse(`<!DOCTYPE html>
 </dl>
 {{if .Search}}<p>搜索结果也是订阅源：<a href="{{.SearchFeed}}">{{.SearchFeedText}}</a>，可加 <code>channel=频道</code> 与上面所有参数。</p>{{end}}
 <p>更早的条目：沿订阅源的 next 链接翻页（<code>?before=…</code>，RSS/Atom 的 <code>rel="next"</code>、JSON Feed 的 <code>next_url</code>）。</p>
+</main>
+<footer>
 <p class="meta"><a href="{{.OPML}}">OPML</a> · <a href="{{.Status}}">来源状态</a> · 每个条目的内容末尾注明来源、经由、作者与版权声明。</p>
+</footer>
 </body>
 </html>
 `))
@@ -211,9 +217,10 @@ var statusTemplate = template.Must(template.New("status").Parse(`<!DOCTYPE html>
 <style>{{.Style}}</style>
 </head>
 <body>
+<main>
 <h1>{{.Title}} · 来源状态</h1>
 <p class="meta">{{.Now}} · <a href="{{.Home}}">首页</a></p>
-<div class="wide">
+<div class="wide" role="region" aria-label="来源状态表" tabindex="0">
 <table>
 <thead><tr><th>来源</th><th>状态</th><th>上次尝试</th><th>上次成功</th><th>条目</th><th>下次运行</th><th>上次错误</th></tr></thead>
 <tbody>
@@ -225,6 +232,7 @@ var statusTemplate = template.Must(template.New("status").Parse(`<!DOCTYPE html>
 </tbody>
 </table>
 </div>
+</main>
 </body>
 </html>
 `))

@@ -261,7 +261,7 @@ var _ = template.Must(pagesTemplate.New("search page").Parse(`
 {{- end}}
 </header>
 <main>
-{{- if .Search}}{{if .Items}}{{template "items" .Items}}{{else}}
+{{- if .Search}}{{if .Items}}{{.Items}}{{else}}
 <p>没有找到含“{{.Words}}”的条目。</p>
 {{- end}}
 {{- if .Older}}
@@ -278,9 +278,10 @@ type searchPage struct {
 	Form    searchForm
 	Search  bool // a search was made: show its results
 	Words   string
-	Items   []pageItem
-	Older   string
-	Feeds   []indexLink
+	Items   template.HTML // writeItems'
+
+	Older string
+	Feeds []indexLink
 }
 
 // serveSearch serves /search?q=…[&channel=ID][&before=CURSOR]: the search
@@ -300,7 +301,7 @@ func (h *Handler) serveSearch(w http.ResponseWriter, r *http.Request) {
 			Style: pageStyle + pagesStyle,
 		},
 		Heading: "搜索",
-		Form:    searchForm{Action: cfg.searchPageURL(), Channels: formChannels(cfg, "")},
+		Form:    searchForm{Action: cfg.searchPageURL(), Options: formOptions(cfg, "")},
 	}
 	vals := r.URL.Query()
 	if strings.TrimSpace(vals.Get(paramQ)) != "" {
@@ -332,19 +333,21 @@ func (h *Handler) serveSearch(w http.ResponseWriter, r *http.Request) {
 		p.Search, p.Words = true, s.words
 		p.Title = "搜索：" + s.words + " · " + cfg.title
 		p.Heading = "搜索：" + s.words
-		p.Form = searchForm{Action: cfg.searchPageURL(), Query: s.words, Channels: formChannels(cfg, s.channel)}
+		p.Form = searchForm{Action: cfg.searchPageURL(), Query: s.words, Options: formOptions(cfg, s.channel)}
 		for _, f := range feedFormats {
 			name := map[format]string{formatRSS: "RSS", formatAtom: "Atom", formatJSON: "JSON Feed"}[f]
 			p.Links = append(p.Links, indexLink{name, strings.SplitN(f.contentType(), ";", 2)[0], cfg.searchURL(f, s, "")})
 		}
 		p.Feeds = p.Links
+		items := make([]pageItem, 0, len(snap.items))
 		for i := range snap.items {
 			it := newPageItem(&snap.items[i], cfg, q)
 			if c := channelOf(cfg, &snap.raw[i], s.channel); c != nil {
 				it.Channel, it.ChannelURL = c.title, cfg.channelURL(c.id)
 			}
-			p.Items = append(p.Items, it)
+			items = append(items, it)
 		}
+		p.Items = writeItems(items)
 		if pos, ok := nextAfter(snap, 0, false); ok {
 			p.Older = cfg.searchPageURL() + "?" + s.query() + "&" + paramBefore + "=" + formatCursor(pos)
 		}

@@ -233,7 +233,7 @@ func TestSearchInjection(t *testing.T) {
 }
 
 // TestSearchOff: with [hub] search = false the hub serves no search, and
-// its index page offers none.
+// neither its index page nor a channel's offers one.
 func TestSearchOff(t *testing.T) {
 	store := newMemStore(testConfig(), testItems()...)
 	for _, off := range []bool{false, true} {
@@ -249,9 +249,11 @@ func TestSearchOff(t *testing.T) {
 				t.Errorf("search off %v: GET %s = %d, want %d", off, target, w.Code, want)
 			}
 		}
-		index := get(t, h, "GET", "/").Body.String()
-		if has := strings.Contains(index, `role="search"`); has == off {
-			t.Errorf("search off %v: the index page has a search form: %v", off, has)
+		for _, page := range []string{"/", "/channels/theory"} {
+			body := get(t, h, "GET", page).Body.String()
+			if has := strings.Contains(body, `role="search"`); has == off {
+				t.Errorf("search off %v: %s has a search form: %v", off, page, has)
+			}
 		}
 	}
 }
