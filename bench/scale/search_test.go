@@ -48,17 +48,7 @@ func openScale(b *testing.B, search bool) (*sqlite.DB, Hub, string) {
 	}
 	b.Cleanup(func() { db.Close() })
 	if !search {
-		// An index that is complete stays so (its indexer idles); one that
-		// would be backfilled is turned off instead.
-		lag, err := db.SearchLag(ctx)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if lag.Backfill > 0 || lag.Waiting > 0 {
-			if err := db.DisableSearch(ctx); err != nil {
-				b.Fatal(err)
-			}
-		}
+		quietIndex(b, db)
 	}
 	if stats, err := db.SourceStats(ctx); err != nil {
 		b.Fatal(err)
@@ -337,4 +327,21 @@ func BenchmarkPages(b *testing.B) {
 			}
 		}
 	})
+}
+
+// quietIndex keeps the search index from working while a benchmark of
+// something else measures: an index that is complete stays so (its indexer
+// idles); one that would be backfilled is turned off instead, and made
+// again by the next Open with search.
+func quietIndex(b *testing.B, db *sqlite.DB) {
+	ctx := context.Background()
+	lag, err := db.SearchLag(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if lag.Backfill > 0 || lag.Waiting > 0 {
+		if err := db.DisableSearch(ctx); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
