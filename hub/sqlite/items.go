@@ -122,6 +122,9 @@ func (db *DB) saveItems(ctx context.Context, sourceID string, items []hub.Item, 
 		return res, nil
 	}
 
+	if err := db.throttle(ctx); err != nil {
+		return res, err
+	}
 	tx, err := db.w.BeginTx(ctx, nil)
 	if err != nil {
 		return res, err

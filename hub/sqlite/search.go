@@ -116,6 +116,15 @@ const (
 	// another process (a `yizhan fetch` beside serve).
 	indexPoll = 500 * time.Millisecond
 
+	// maxBacklog, throttleStall and throttleMax bound throttle: a save
+	// waits while more than maxBacklog changes wait for the index, as long
+	// as the index moves at least every throttleStall, and throttleMax at
+	// most. At the indexer's 1,600–3,000 items a second, maxBacklog and a
+	// batch are about 2–3 s of its work.
+	maxBacklog    = 3000
+	throttleStall = 2 * time.Second
+	throttleMax   = 10 * time.Second
+
 	// indexGather is how long an idle indexer, woken by a save, lets more
 	// saves queue their rows before it takes them: larger batches make
 	// fewer FTS5 segments to merge.
@@ -777,6 +786,44 @@ func (db *DB) awaitIndex(ctx context.Context, rows int64, wait time.Duration) er
 		case <-timer.C:
 			return nil
 		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// throttle holds a save back, before it takes the write lock, while the
+// index is more than maxBacklog changes behind, so that what is committed
+// is searchable within seconds even in a burst (a new hub's first fetch of
+// every source): ingest then goes at the indexer's pace. It waits only
+// while the indexer makes progress, throttleMax at most, so that an index
+// that is stuck, or kept by another process, never stops ingest.
+func (db *DB) throttle(ctx context.Context) error {
+	x := db.idx
+	if !x.running.Load() {
+		return nil
+	}
+	deadline := time.Now().Add(throttleMax)
+	for {
+		var end int64
+		if err := db.r.QueryRowContext(ctx, queueEndSQL).Scan(&end); err != nil {
+			return nil // the save itself will say what is wrong
+		}
+		if end-x.done.Load() <= maxBacklog {
+			return nil
+		}
+		ch := x.waitCh()
+		wait := min(throttleStall, time.Until(deadline))
+		if wait <= 0 {
+			return nil
+		}
+		timer := time.NewTimer(wait)
+		select {
+		case <-ch:
+			timer.Stop()
+		case <-timer.C:
+			return nil
+		case <-ctx.Done():
+			timer.Stop()
 			return ctx.Err()
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -332,4 +333,34 @@ func cpuTime() time.Duration {
 	var ru syscall.Rusage
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// TestSaveWaitsForABackloggedIndex: a save made while the index is more
+// than maxBacklog changes behind returns only once it is within that, so
+// that a burst of saves is searchable within seconds.
+func TestSaveWaitsForABackloggedIndex(t *testing.T) {
+	ctx := t.Context()
+	db := openTest(t)
+	if err := db.SyncSources(ctx, map[string][]string{"s": {"c"}}); err != nil {
+		t.Fatal(err)
+	}
+	db.idx.halt() // the queue fills
+	items := backfillItems(maxBacklog + 2*queueBatch)
+	for chunk := range slices.Chunk(items, 500) {
+		if _, err := db.SaveItems(ctx, "s", chunk, time.Unix(2e9, 0)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var end int64
+	if err := db.r.QueryRowContext(ctx, queueEndSQL).Scan(&end); err != nil {
+		t.Fatal(err)
+	}
+	db.startIndexer()
+	one := hub.Item{Key: "one more", Title: "减负", URL: "https://example.com/one"}
+	if _, err := db.SaveItems(ctx, "s", []hub.Item{one}, time.Unix(2e9, 0)); err != nil {
+		t.Fatal(err)
+	}
+	if behind := end - db.idx.done.Load(); behind > maxBacklog {
+		t.Errorf("the save returned with the index %d changes behind, want at most %d", behind, maxBacklog)
+	}
 }
