@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime/debug"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -130,7 +131,13 @@ func BenchmarkChannelFeed(b *testing.B) {
 	// as a client without gzip, page-rss-gzip as aggregators do (with
 	// Accept-Encoding: gzip); the -parallel forms page through several
 	// channels at once, one walk per goroutine (-cpu sets how many), as an
-	// aggregator with several connections would.
+	// aggregator with several connections would. The collector is paced as
+	// serve paces it (GOGC=400 under a soft memory limit,
+	// cmd/yizhan/memory.go), unless GOGC is set: Go's default made a page
+	// cost 10-30% more CPU than it does in serve.
+	if os.Getenv("GOGC") == "" {
+		defer debug.SetGCPercent(debug.SetGCPercent(400))
+	}
 	for _, gz := range []bool{false, true} {
 		name := "page-rss"
 		if gz {
