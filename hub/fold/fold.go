@@ -446,3 +446,13 @@ func (p Phrase) in(tokens []string) bool {
 	}
 	return false
 }
+
+// Parts are the texts of an item that both stores index: its title, its
+// content, and its summary unless the content starts with it (most feeds'
+// summary is the content's first lines).
+func Parts(title, summary, content string) []string {
+	if content != "" && summary != "" && strings.HasPrefix(content, summary) {
+		return []string{title, content}
+	}
+	return []string{title, summary, content}
+}

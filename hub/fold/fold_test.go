@@ -143,3 +143,20 @@ func TestMatch(t *testing.T) {
 		}
 	}
 }
+
+// TestParts: a summary that starts the content is not indexed twice.
+func TestParts(t *testing.T) {
+	for _, tt := range []struct {
+		title, summary, content string
+		want                    int
+	}{
+		{"题", "<p>开头</p>", "<p>开头</p><p>正文</p>", 2},
+		{"题", "<p>摘要</p>", "<p>正文</p>", 3},
+		{"题", "", "<p>正文</p>", 3},
+		{"题", "<p>摘要</p>", "", 3},
+	} {
+		if got := Parts(tt.title, tt.summary, tt.content); len(got) != tt.want {
+			t.Errorf("Parts(%q, %q, %q) = %q, want %d parts", tt.title, tt.summary, tt.content, got, tt.want)
+		}
+	}
+}

@@ -73,7 +73,7 @@ func (x *indexer) queue(b *pgx.Batch, id, date int64, it *hub.Item) {
 
 // vector is the item's tokens as a tsvector literal: 'tok':1,7 'tok2':2 ….
 func (x *indexer) vector(it *hub.Item) string {
-	toks := x.tk.Tokens(searchParts(it)...)
+	toks := x.tk.Tokens(fold.Parts(it.Title, it.Summary, it.Content)...)
 	pos := make(map[string][]int, len(toks))
 	order := make([]string, 0, len(toks))
 	for i, t := range toks {
@@ -102,16 +102,6 @@ func (x *indexer) vector(it *hub.Item) string {
 	}
 	x.buf = b
 	return string(b)
-}
-
-// searchParts are the texts of an item that are indexed: its title, its
-// content, and its summary unless the content starts with it (as
-// hub/sqlite does).
-func searchParts(it *hub.Item) []string {
-	if it.Content != "" && it.Summary != "" && strings.HasPrefix(it.Content, it.Summary) {
-		return []string{it.Title, it.Content}
-	}
-	return []string{it.Title, it.Summary, it.Content}
 }
 
 // tsQuery is q as a tsquery literal: each phrase's tokens joined by <->,

@@ -489,7 +489,7 @@ func readDocs(ctx context.Context, r *sql.DB, query string, from int64, n int) (
 					return nil, fmt.Errorf("item %d: %w", d.id, err)
 				}
 			}
-			d.parts = searchParts(title.String, s, c)
+			d.parts = fold.Parts(title.String, s, c)
 		}
 		docs = append(docs, d)
 	}
@@ -635,16 +635,6 @@ func (db *DB) trimQueue(ctx context.Context) {
 	x.trimmed = done
 }
 
-// searchParts are the texts of an item that are indexed: its title, its
-// content, and its summary unless the content starts with it (most feeds'
-// summary is the content's first lines).
-func searchParts(title, summary, content string) []string {
-	if content != "" && summary != "" && strings.HasPrefix(content, summary) {
-		return []string{title, content}
-	}
-	return []string{title, summary, content}
-}
-
 // matchExpr is q as an FTS5 query of the index without places: every
 // token of every phrase, quoted (tokens hold only letters and digits), AND
 // between them; a Prefix phrase's token as a prefix.
@@ -698,7 +688,7 @@ func (r *searchReader) read(before *hub.Position, n int) ([]hub.Item, []int64, e
 		}
 		for i := range got {
 			it := &got[i]
-			if !exact && !r.fq.Match(r.tk.Tokens(searchParts(it.Title, it.Summary, it.Content)...)) {
+			if !exact && !r.fq.Match(r.tk.Tokens(fold.Parts(it.Title, it.Summary, it.Content)...)) {
 				continue
 			}
 			items, stories = append(items, *it), append(stories, st[i])
