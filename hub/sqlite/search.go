@@ -53,7 +53,7 @@ const (
 	// name: yizhan.db's index is yizhan.db.search.
 	SearchSuffix = ".search"
 
-	searchFileVersion = 2
+	searchFileVersion = 3
 	searchFileSchema  = `
 CREATE VIRTUAL TABLE search USING fts5(tokens, content='', contentless_delete=1, tokenize='ascii', detail=none);
 CREATE TABLE search_keys (
@@ -62,7 +62,6 @@ CREATE TABLE search_keys (
 );
 CREATE UNIQUE INDEX search_keys_key ON search_keys (key);
 CREATE TABLE search_state (
-	version INTEGER NOT NULL,
 	main    BLOB NOT NULL,
 	done    INTEGER NOT NULL,
 	below   INTEGER NOT NULL
@@ -263,14 +262,9 @@ func (db *DB) openSearch(ctx context.Context, path string) error {
 // with every item stored to backfill.
 func (x *searchIndex) open(ctx context.Context, token []byte, end, maxID int64) error {
 	var err error
-	x.w, err = sql.Open("sqlite", x.path+"?"+writerParams)
-	if err != nil {
+	if x.w, err = openWriter(x.path); err != nil {
 		return err
 	}
-	x.w.SetMaxOpenConns(1)
-	x.w.SetMaxIdleConns(1)
-	x.w.SetConnMaxLifetime(0)
-	x.w.SetConnMaxIdleTime(0)
 	tx, err := x.w.BeginTx(ctx, nil)
 	if err != nil {
 		return err
@@ -306,7 +300,7 @@ func (x *searchIndex) open(ctx context.Context, token []byte, end, maxID int64) 
 				return err
 			}
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO search_state VALUES (?, ?, ?, ?)`, searchFileVersion, token, end, maxID+1); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO search_state VALUES (?, ?, ?)`, token, end, maxID+1); err != nil {
 			return err
 		}
 		done = end
@@ -413,10 +407,10 @@ func (db *DB) indexStep(ctx context.Context) (n int, more bool, err error) {
 	}
 	st := searchWriter{
 		tx:     tx,
-		oldKey: mustPrepare(ctx, tx, searchOldKeySQL, &err), del: mustPrepare(ctx, tx, searchDeleteSQL, &err),
-		drop:   mustPrepare(ctx, tx, searchDropSQL, &err),
-		insert: mustPrepare(ctx, tx, valuesSQL(searchInsertSQL, insertRows), &err),
-		keys:   mustPrepare(ctx, tx, valuesSQL(searchKeysSQL, insertRows), &err),
+		oldKey: prepareIn(ctx, tx, searchOldKeySQL, &err), del: prepareIn(ctx, tx, searchDeleteSQL, &err),
+		drop:   prepareIn(ctx, tx, searchDropSQL, &err),
+		insert: prepareIn(ctx, tx, valuesSQL(searchInsertSQL, insertRows), &err),
+		keys:   prepareIn(ctx, tx, valuesSQL(searchKeysSQL, insertRows), &err),
 	}
 	if err != nil {
 		return 0, false, err
@@ -542,7 +536,9 @@ const (
 	searchKeysSQL   = `INSERT OR REPLACE INTO search_keys (id, key) VALUES `
 )
 
-func mustPrepare(ctx context.Context, tx *sql.Tx, query string, err *error) *sql.Stmt {
+// prepareIn prepares query in tx, unless *err already holds an error, and
+// records its own failure there: a batch's statements, checked once.
+func prepareIn(ctx context.Context, tx *sql.Tx, query string, err *error) *sql.Stmt {
 	if *err != nil {
 		return nil
 	}

@@ -110,16 +110,9 @@ func open(ctx context.Context, path string, fsys fs.FS) (_ *DB, err error) {
 		}
 	}()
 
-	db.w, err = sql.Open("sqlite", path+"?"+writerParams)
-	if err != nil {
+	if db.w, err = openWriter(path); err != nil {
 		return nil, err
 	}
-	// One connection: SQLite allows one writer at a time anyway, and queueing
-	// in database/sql is cheaper and fairer than spinning on the busy handler.
-	db.w.SetMaxOpenConns(1)
-	db.w.SetMaxIdleConns(1)
-	db.w.SetConnMaxLifetime(0)
-	db.w.SetConnMaxIdleTime(0)
 	if err := migrate(ctx, db.w, fsys); err != nil {
 		return nil, err
 	}
@@ -149,6 +142,21 @@ func open(ctx context.Context, path string, fsys fs.FS) (_ *DB, err error) {
 		return nil, fmt.Errorf("readers: %w", err)
 	}
 	return db, nil
+}
+
+// openWriter opens the one writer connection of the file at path: SQLite
+// allows one writer at a time anyway, and queueing in database/sql is
+// cheaper and fairer than spinning on the busy handler.
+func openWriter(path string) (*sql.DB, error) {
+	w, err := sql.Open("sqlite", path+"?"+writerParams)
+	if err != nil {
+		return nil, err
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	w.SetConnMaxIdleTime(0)
+	return w, nil
 }
 
 // prepare prepares the statements run on every fetch and every feed.
