@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	xhtml "golang.org/x/net/html"
+
 	"github.com/yizhan-hub/yizhan/bench/feedgen"
 	"github.com/yizhan-hub/yizhan/hub"
 )
@@ -171,8 +173,9 @@ func checkPageEscapers(t *testing.T, s string) {
 	}
 }
 
-// TestHTMLTextPrefix: htmlTextPrefix is htmlText cut to n characters, and
-// says whether it cut.
+// TestHTMLTextPrefix: htmlTextPrefix is the fragment's text (as
+// htmlTextFields makes it) cut to n characters, and says whether it cut;
+// htmlText is all of it.
 func TestHTMLTextPrefix(t *testing.T) {
 	for _, frag := range htmlTextCases {
 		checkHTMLTextPrefix(t, frag)
@@ -194,8 +197,11 @@ func FuzzHTMLTextPrefix(f *testing.F) {
 }
 
 func checkHTMLTextPrefix(t *testing.T, frag string) {
+	full := htmlTextFields(frag)
+	if got := htmlText(frag); got != full {
+		t.Errorf("htmlText(%q) = %q, want %q", frag, got, full)
+	}
 	for _, n := range []int{0, 1, 3, summaryRunes} {
-		full := htmlText(frag)
 		want := firstRunes(full, n)
 		got, more := htmlTextPrefix(frag, n)
 		if got != want || more != (len(want) < len(full)) {
@@ -235,4 +241,44 @@ func BenchmarkChannelPage(b *testing.B) {
 		n = len(page)
 	}
 	b.ReportMetric(float64(n), "page-bytes")
+}
+
+// htmlTextFields is the text of an HTML fragment as htmlText made it
+// before it shared htmlTextPrefix's walk: the text tokens joined, then
+// strings.Fields. It is the reference the two are held to.
+func htmlTextFields(fragment string) string {
+	if !strings.ContainsAny(fragment, "<&") {
+		return strings.Join(strings.Fields(fragment), " ")
+	}
+	z := xhtml.NewTokenizer(strings.NewReader(fragment))
+	var b strings.Builder
+	skip := 0 // inside <script> or <style>, which sanitized HTML should not have anyway
+	for {
+		switch z.Next() {
+		case xhtml.ErrorToken:
+			return strings.Join(strings.Fields(b.String()), " ")
+		case xhtml.TextToken:
+			if skip == 0 {
+				b.Write(z.Text())
+			}
+		case xhtml.StartTagToken:
+			name, _ := z.TagName()
+			switch string(name) {
+			case "script", "style":
+				skip++
+			case "br", "p", "div", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6":
+				b.WriteByte(' ')
+			}
+		case xhtml.EndTagToken:
+			name, _ := z.TagName()
+			switch string(name) {
+			case "script", "style":
+				if skip > 0 {
+					skip--
+				}
+			case "p", "div", "li", "tr", "td", "th":
+				b.WriteByte(' ')
+			}
+		}
+	}
 }

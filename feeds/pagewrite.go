@@ -4,10 +4,6 @@ import (
 	"bytes"
 	"html/template"
 	"strings"
-	"unicode"
-	"unicode/utf8"
-
-	xhtml "golang.org/x/net/html"
 )
 
 // The items of a page, and the channels of its search form, are written
@@ -187,81 +183,6 @@ func writeSegments(b *bytes.Buffer, segs []segment) {
 			b.WriteString("</mark>")
 		} else {
 			escText(b, s.Text)
-		}
-	}
-}
-
-// htmlTextPrefix is htmlText(fragment) cut to its first n characters, and
-// whether more text follows: it reads the fragment only as far as it needs.
-// Its lists of tags are htmlText's (text.go); TestHTMLTextPrefix and
-// FuzzHTMLTextPrefix hold the two to the same text.
-func htmlTextPrefix(fragment string, n int) (string, bool) {
-	var b strings.Builder
-	b.Grow(n * 3)
-	count, space := 0, false
-	// add appends text with runs of white space collapsed, as htmlText's
-	// strings.Fields does; it reports false once n characters are written
-	// and more follow.
-	add := func(text []byte) bool {
-		for i := 0; i < len(text); {
-			r, size := rune(text[i]), 1
-			if r >= utf8.RuneSelf {
-				r, size = utf8.DecodeRune(text[i:])
-			}
-			if unicode.IsSpace(r) {
-				space = true
-				i += size
-				continue
-			}
-			if space && count > 0 {
-				if count == n {
-					return false
-				}
-				b.WriteByte(' ')
-				count++
-			}
-			space = false
-			if count == n {
-				return false
-			}
-			b.Write(text[i : i+size]) // as it is, as strings.Fields keeps it
-			count++
-			i += size
-		}
-		return true
-	}
-	if !strings.ContainsAny(fragment, "<&") {
-		more := !add([]byte(fragment))
-		return b.String(), more
-	}
-	z := xhtml.NewTokenizer(strings.NewReader(fragment))
-	skip := 0 // inside <script> or <style>
-	for {
-		switch z.Next() {
-		case xhtml.ErrorToken:
-			return b.String(), false
-		case xhtml.TextToken:
-			if skip == 0 && !add(z.Text()) {
-				return b.String(), true
-			}
-		case xhtml.StartTagToken:
-			name, _ := z.TagName()
-			switch string(name) {
-			case "script", "style":
-				skip++
-			case "br", "p", "div", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6":
-				space = true
-			}
-		case xhtml.EndTagToken:
-			name, _ := z.TagName()
-			switch string(name) {
-			case "script", "style":
-				if skip > 0 {
-					skip--
-				}
-			case "p", "div", "li", "tr", "td", "th":
-				space = true
-			}
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"html"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	xhtml "golang.org/x/net/html"
@@ -87,21 +88,69 @@ func cleanAll(ss []string) []string {
 }
 
 // htmlText returns the text of an HTML fragment with runs of white space
-// collapsed: JSON Feed's summary is plain text.
+// collapsed, a space where a block or a line break ends: JSON Feed's
+// summary, the filters' "description", a search result's excerpt.
 func htmlText(fragment string) string {
+	text, _ := htmlTextPrefix(fragment, -1)
+	return text
+}
+
+// htmlTextPrefix is htmlText(fragment) cut to its first n characters (all
+// of it when n < 0), and whether more text follows: it reads the fragment
+// only as far as it needs, so a page's summary of an article does not
+// walk the whole article.
+func htmlTextPrefix(fragment string, n int) (string, bool) {
+	var b strings.Builder
+	if n >= 0 {
+		b.Grow(min(n*3, len(fragment)))
+	} else {
+		b.Grow(len(fragment))
+	}
+	count, space := 0, false
+	// add appends text with runs of white space collapsed, as htmlText's
+	// strings.Fields does; it reports false once n characters are written
+	// and more follow.
+	add := func(text []byte) bool {
+		for i := 0; i < len(text); {
+			r, size := rune(text[i]), 1
+			if r >= utf8.RuneSelf {
+				r, size = utf8.DecodeRune(text[i:])
+			}
+			if unicode.IsSpace(r) {
+				space = true
+				i += size
+				continue
+			}
+			if space && count > 0 {
+				if count == n {
+					return false
+				}
+				b.WriteByte(' ')
+				count++
+			}
+			space = false
+			if count == n {
+				return false
+			}
+			b.Write(text[i : i+size]) // as it is, as strings.Fields keeps it
+			count++
+			i += size
+		}
+		return true
+	}
 	if !strings.ContainsAny(fragment, "<&") {
-		return strings.Join(strings.Fields(fragment), " ")
+		more := !add([]byte(fragment))
+		return b.String(), more
 	}
 	z := xhtml.NewTokenizer(strings.NewReader(fragment))
-	var b strings.Builder
-	skip := 0 // inside <script> or <style>, which sanitized HTML should not have anyway
+	skip := 0 // inside <script> or <style>
 	for {
 		switch z.Next() {
 		case xhtml.ErrorToken:
-			return strings.Join(strings.Fields(b.String()), " ")
+			return b.String(), false
 		case xhtml.TextToken:
-			if skip == 0 {
-				b.Write(z.Text())
+			if skip == 0 && !add(z.Text()) {
+				return b.String(), true
 			}
 		case xhtml.StartTagToken:
 			name, _ := z.TagName()
@@ -109,7 +158,7 @@ func htmlText(fragment string) string {
 			case "script", "style":
 				skip++
 			case "br", "p", "div", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6":
-				b.WriteByte(' ')
+				space = true
 			}
 		case xhtml.EndTagToken:
 			name, _ := z.TagName()
@@ -119,7 +168,7 @@ func htmlText(fragment string) string {
 					skip--
 				}
 			case "p", "div", "li", "tr", "td", "th":
-				b.WriteByte(' ')
+				space = true
 			}
 		}
 	}
