@@ -2,6 +2,8 @@ package sources
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 
 	"github.com/yizhan-hub/yizhan/hub"
@@ -72,6 +74,30 @@ func (f *Fetcher) Fetch(ctx context.Context, src hub.Source, prev hub.FetchState
 		return hub.FetchResult{}, fmt.Errorf("fetch %s: %w", src.ID, err)
 	}
 	return res, nil
+}
+
+// getStart fetches the page a source of article links starts from (an html
+// source's listing, a sitemap), conditionally unless refetch. res holds
+// what the response says of the source, and is the whole result,
+// NotModified, when the upstream answered 304 or sent the very bytes of
+// the last complete run; hash is the body's, which the result records once
+// a run is complete.
+func getStart(get func(Request) (*Response, error), src hub.Source, prev hub.FetchState, refetch bool) (resp *Response, res hub.FetchResult, hash string, err error) {
+	req := Request{URL: sourceURL(src, prev)}
+	if !refetch {
+		req.ETag, req.LastModified = prev.ETag, prev.LastModified
+	}
+	if resp, err = get(req); err != nil {
+		return nil, res, "", err
+	}
+	res = hub.FetchResult{MovedTo: resp.MovedTo, MinInterval: resp.MaxAge}
+	sum := sha256.Sum256(resp.Body)
+	hash = hex.EncodeToString(sum[:])
+	if resp.NotModified || hash == prev.BodyHash && !refetch {
+		res.NotModified = true
+		res.ETag, res.LastModified, res.BodyHash = prev.ETag, prev.LastModified, prev.BodyHash
+	}
+	return resp, res, hash, nil
 }
 
 // sourceURL is where src is fetched from: its remembered new home, if any.

@@ -3,8 +3,6 @@ package sources
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"mime"
@@ -105,20 +103,11 @@ func (f *Fetcher) fetchHTML(ctx context.Context, src hub.Source, prev hub.FetchS
 	gate := &f.hosts
 	get := func(req Request) (*Response, error) { return gate.get(ctx, f.client, req, rules.Delay) }
 
-	req := Request{URL: sourceURL(src, prev)}
-	if !rules.Refetch {
-		req.ETag, req.LastModified = prev.ETag, prev.LastModified
-	}
-	resp, err := get(req)
+	resp, res, hash, err := getStart(get, src, prev, rules.Refetch)
 	if err != nil {
 		return hub.FetchResult{}, fmt.Errorf("listing: %w", err)
 	}
-	res := hub.FetchResult{MovedTo: resp.MovedTo, MinInterval: resp.MaxAge}
-	sum := sha256.Sum256(resp.Body)
-	hash := hex.EncodeToString(sum[:])
-	if resp.NotModified || hash == prev.BodyHash && !rules.Refetch {
-		res.NotModified = true
-		res.ETag, res.LastModified, res.BodyHash = prev.ETag, prev.LastModified, prev.BodyHash
+	if res.NotModified {
 		return res, nil
 	}
 
