@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"regexp"
 	"runtime/debug"
 	"strings"
@@ -20,7 +19,6 @@ import (
 	"github.com/klauspost/compress/gzip"
 	"github.com/yizhan-hub/yizhan/feeds"
 	"github.com/yizhan-hub/yizhan/hub"
-	"github.com/yizhan-hub/yizhan/hub/sqlite"
 )
 
 // BenchmarkChannelFeed measures building a channel's feed from a database
@@ -34,41 +32,13 @@ import (
 // Without YIZHAN_SCALE_DB it runs on a hub of 20,000 items built in a
 // temporary directory: a check that it works, not the scale figure.
 func BenchmarkChannelFeed(b *testing.B) {
-	h := Default
-	path := os.Getenv("YIZHAN_SCALE_DB")
-	if path == "" {
-		h.Items = 20_000
-		path = filepath.Join(b.TempDir(), "scale.db")
-	}
-	ctx := context.Background()
-	db, err := sqlite.Open(ctx, path)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer db.Close()
 	// The feed figures are about feeds: no backfill of the search index
-	// runs beside them.
-	quietIndex(b, db)
-	if stats, err := db.SourceStats(ctx); err != nil {
-		b.Fatal(err)
-	} else if len(stats) == 0 {
-		if err := h.Build(ctx, db, nil); err != nil {
-			b.Fatal(err)
-		}
-	}
+	// runs beside them (openScale without search).
+	db, h, path := openScale(b, false)
+	ctx := context.Background()
 	size := fileSize(path) + fileSize(path+"-wal")
 	b.Logf("%s: %.0f MB", path, float64(size)/1e6)
-
-	channels, sources := h.Config()
-	handler := feeds.NewHandler(feeds.Options{
-		Config: feeds.Config{
-			Settings: hub.Settings{Title: "驿站规模基准", BaseURL: "http://hub.example", Timezone: time.FixedZone("CST", 8*3600),
-				FeedSize: 50, LatestSize: 15, Dedup: true},
-			Channels: channels,
-			Sources:  sources,
-		},
-		Store: db,
-	})
+	handler := channelPageHandler(db, h)
 	b.Run("query", func(b *testing.B) {
 		for i := range b.N {
 			items, err := db.Items(ctx, hub.Query{Channel: fmt.Sprint("c", i%h.Channels), Limit: 50, Dedup: true})

@@ -227,8 +227,9 @@ func channelPageHandler(store feeds.Store, h Hub) *feeds.Handler {
 	})
 }
 
-// pageFeedSize is the channels' feed size in BenchmarkPages: a channel's
-// page is rendered from the snapshot of this many items its feeds share.
+// pageFeedSize is the channels' feed size in BenchmarkChannelFeed and
+// BenchmarkPages: a channel's page is rendered from the snapshot of this
+// many items its feeds share.
 const pageFeedSize = 50
 
 // readItems is the scale hub's store with the channels' snapshots read
